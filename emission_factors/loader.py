@@ -1,0 +1,308 @@
+"""Load the factor base (the CSV tables of this folder) into DuckDB, validating every row.
+
+Owns: reading ``schema.toml`` and the CSV files it names, checking each row (unit and its
+dimension, plausibility bounds, source and link, year, duplicate keys, consistent attributes,
+required parameters, min <= max), converting each value to its canonical unit, and writing
+the tables into a DuckDB connection. It also computes the factor-base version, a short hash of
+the files, that every result carries.
+
+Must not: compute any impact (that is ``footprint``), or hold any factor in code.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from emission_factors.errors import InputError, Problem
+from emission_factors.units import parse_unit, ureg
+
+FACTOR_DIR = Path(__file__).parent
+SCHEMA_FILE = "schema.toml"
+LONG_COLUMNS = ["parameter", "value", "unit", "year", "source", "source_url", "note"]
+YEAR_RANGE = (1990, 2100)
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    unit: str
+    minimum: float
+    maximum: float
+    required: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    description: str
+    files: list[str]
+    keys: list[str]
+    attributes: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    parameters: dict[str, ParameterSpec] = field(default_factory=dict)
+
+    @property
+    def is_catalogue(self) -> bool:
+        return not self.parameters
+
+    @property
+    def entity_columns(self) -> list[str]:
+        return [k for k in self.keys if k != "year"] if not self.is_catalogue else self.keys
+
+    @property
+    def header(self) -> list[str]:
+        if self.is_catalogue:
+            return self.keys + self.columns
+        long = [c for c in LONG_COLUMNS if not ("year" in self.keys and c == "year")]
+        return self.keys + self.attributes + long
+
+
+@dataclass(frozen=True)
+class FactorBaseInfo:
+    """What ``load_factor_base`` loaded: its version and the tables, by name."""
+
+    version: str
+    tables: dict[str, TableSpec]
+    directory: Path
+
+
+def read_schema(directory: Path = FACTOR_DIR) -> dict[str, TableSpec]:
+    raw = tomllib.loads((directory / SCHEMA_FILE).read_text(encoding="utf-8"))
+    tables = {}
+    for name, spec in raw["tables"].items():
+        parameters = {
+            pname: ParameterSpec(pname, p["unit"], float(p["min"]), float(p["max"]),
+                                 bool(p.get("required", True)), p.get("label", pname))
+            for pname, p in spec.get("parameters", {}).items()
+        }
+        tables[name] = TableSpec(name, spec.get("description", ""), list(spec["files"]), list(spec["keys"]),
+                                 list(spec.get("attributes", [])), list(spec.get("columns", [])), parameters)
+    return tables
+
+
+def factor_base_version(directory: Path = FACTOR_DIR) -> str:
+    """A short hash of the schema and every CSV file of the factor base (name and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted([directory / SCHEMA_FILE, *directory.glob("*.csv")], key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@lru_cache(maxsize=512)
+def _conversion(unit_text: str, canonical: str) -> float | str:
+    """Factor from ``unit_text`` to ``canonical``, or a French reason why there is none."""
+    try:
+        # parse_expression accepts a scale inside the unit, as in "kWh / (1000 * image)".
+        quantity = ureg.Quantity(ureg.parse_expression(unit_text.strip()))
+    except Exception:  # Pint raises several types for unparsable text
+        return "unité illisible"
+    target = parse_unit(canonical)
+    if quantity.dimensionality != ureg.Quantity(1, target).dimensionality:
+        return f"unité de mauvaise dimension : attendu une grandeur convertible en « {canonical} »"
+    return float(quantity.to(target).magnitude)
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _read_rows(path: Path, spec: TableSpec, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    name = path.name
+    if not path.exists():
+        problems.append(Problem("fichier introuvable", file=name))
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem("le fichier n'est pas encodé en UTF-8", file=name))
+        return []
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header != spec.header:
+        problems.append(Problem(f"en-tête inattendu : attendu « {','.join(spec.header)} »", file=name, line=1,
+                                value=",".join(header or [])))
+        return []
+    rows = []
+    for line_number, values in enumerate(reader, start=2):
+        if not values:
+            continue
+        if len(values) != len(header):
+            problems.append(Problem(f"{len(values)} colonnes au lieu de {len(header)}", file=name, line=line_number))
+            continue
+        rows.append((line_number, {column: value.strip() for column, value in zip(header, values)}))
+    return rows
+
+
+def _check_long_row(name: str, line: int, row: dict[str, str], spec: TableSpec,
+                    problems: list[Problem]) -> dict | None:
+    before = len(problems)
+    for column in spec.keys:
+        if not row[column]:
+            problems.append(Problem("valeur manquante", file=name, line=line, column=column))
+    parameter = spec.parameters.get(row["parameter"])
+    if parameter is None:
+        problems.append(Problem(f"paramètre inconnu pour la table « {spec.name} » (attendus : "
+                                f"{', '.join(spec.parameters)})", file=name, line=line, column="parameter",
+                                value=row["parameter"]))
+        return None
+    value = _parse_number(row["value"])
+    if value is None:
+        problems.append(Problem("valeur non numérique", file=name, line=line, column="value", value=row["value"]))
+    year = _parse_number(row["year"])
+    if year is None or year != int(year) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        problems.append(Problem(f"année invalide (attendu un entier entre {YEAR_RANGE[0]} et {YEAR_RANGE[1]})",
+                                file=name, line=line, column="year", value=row["year"]))
+    if not row["source"]:
+        problems.append(Problem("source manquante : chaque valeur doit citer sa source", file=name, line=line,
+                                column="source"))
+    if not row["source_url"].startswith(("https://", "http://")):
+        problems.append(Problem("lien vers la source manquant ou invalide", file=name, line=line,
+                                column="source_url", value=row["source_url"]))
+    try:
+        canonical = parameter.unit.format(**row)
+    except KeyError:
+        canonical = parameter.unit
+    if "{" in parameter.unit and not all(row.get(a) for a in spec.attributes if "{" + a + "}" in parameter.unit):
+        problems.append(Problem("unité de travail manquante", file=name, line=line, column="unit_of_work"))
+        return None
+    factor = _conversion(row["unit"], canonical) if row["unit"] else "unité manquante"
+    if isinstance(factor, str):
+        problems.append(Problem(factor, file=name, line=line, column="unit", value=row["unit"]))
+    elif value is not None:
+        converted = value * factor
+        if not parameter.minimum <= converted <= parameter.maximum:
+            problems.append(Problem(
+                f"valeur hors de l'intervalle plausible [{parameter.minimum:g} ; {parameter.maximum:g}] "
+                f"{canonical} pour « {parameter.name} »", file=name, line=line, column="value", value=row["value"]))
+        elif len(problems) == before:
+            return {**row, "value": value, "year": int(year), "canonical_value": converted,
+                    "canonical_unit": canonical, "file": name, "line": line}
+    return None
+
+
+def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> list[dict]:
+    records: list[dict] = []
+    seen: dict[tuple, tuple[str, int]] = {}
+    for file_name in spec.files:
+        for line, row in _read_rows(directory / file_name, spec, problems):
+            if spec.is_catalogue:
+                missing = [k for k in spec.keys if not row[k]]
+                for column in missing:
+                    problems.append(Problem("valeur manquante", file=file_name, line=line, column=column))
+                if missing:
+                    continue
+                record = {**row, "file": file_name, "line": line}
+                key = tuple(row[k] for k in spec.keys)
+            else:
+                record = _check_long_row(file_name, line, row, spec, problems)
+                if record is None:
+                    continue
+                key = (*(row[k] for k in spec.keys), row["parameter"])
+            if key in seen:
+                first_file, first_line = seen[key]
+                problems.append(Problem(f"clé en double ({' / '.join(key)}), déjà définie en {first_file} "
+                                        f"ligne {first_line}", file=file_name, line=line))
+                continue
+            seen[key] = (file_name, line)
+            records.append(record)
+    if not spec.is_catalogue:
+        _check_entities(spec, records, problems)
+    return records
+
+
+def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem]) -> None:
+    """Attributes agree within an entity, required parameters are there, and min <= max."""
+    entities: dict[tuple, list[dict]] = {}
+    for record in records:
+        entities.setdefault(tuple(record[k] for k in spec.keys), []).append(record)
+    for key, rows in entities.items():
+        first = rows[0]
+        where = {"file": first["file"], "line": first["line"]}
+        label = " / ".join(map(str, key)) if key else spec.name
+        for attribute in spec.attributes:
+            values = {r[attribute] for r in rows}
+            if len(values) > 1:
+                problems.append(Problem(f"« {label} » : l'attribut « {attribute} » diffère d'une ligne à l'autre",
+                                        column=attribute, value=" | ".join(sorted(values)), **where))
+        by_parameter = {r["parameter"]: r for r in rows}
+        missing = [p.name for p in spec.parameters.values() if p.required and p.name not in by_parameter]
+        if missing:
+            problems.append(Problem(f"« {label} » : paramètre(s) obligatoire(s) manquant(s) : {', '.join(missing)}",
+                                    **where))
+        for name, low in by_parameter.items():
+            if name.endswith("_min") and (high := by_parameter.get(name[:-4] + "_max")):
+                if low["canonical_value"] > high["canonical_value"]:
+                    problems.append(Problem(f"« {label} » : {name} est supérieur à {high['parameter']}",
+                                            file=low["file"], line=low["line"], column="value", value=low["value"]))
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, records: list[dict]) -> None:
+    if spec.is_catalogue:
+        columns = spec.keys + spec.columns + ["file", "line"]
+        types = [pa.string()] * (len(columns) - 1) + [pa.int32()]
+    else:
+        columns = [k for k in spec.keys if k != "year"] + spec.attributes + [
+            "parameter", "value", "unit", "canonical_value", "canonical_unit", "year", "source", "source_url",
+            "note", "file", "line"]
+        types = [pa.string()] * (len(columns) - 11) + [
+            pa.string(), pa.float64(), pa.string(), pa.float64(), pa.string(), pa.int32(), pa.string(), pa.string(),
+            pa.string(), pa.string(), pa.int32()]
+    arrow = pa.table({c: pa.array([r[c] for r in records], type=t) for c, t in zip(columns, types)})
+    table_name = f"factor_{spec.name}" if not spec.is_catalogue else spec.name
+    con.register("_incoming", arrow)
+    con.execute(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM _incoming')
+    con.unregister("_incoming")
+    if not spec.is_catalogue:
+        _write_wide_table(con, spec)
+
+
+def _write_wide_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """One row per entity, one column per parameter (in its canonical unit), for the engine's joins."""
+    group = spec.keys + spec.attributes
+    pivots = ", ".join(
+        f"max(canonical_value) FILTER (WHERE parameter = '{p}') AS \"{p}\"" for p in spec.parameters)
+    group_sql = ", ".join(f'"{c}"' for c in group)
+    select_group = group_sql + ", " if group else ""
+    group_by = f"GROUP BY {group_sql}" if group else ""
+    con.execute(f'CREATE OR REPLACE TABLE "{spec.name}" AS '
+                f'SELECT {select_group}{pivots} FROM "factor_{spec.name}" {group_by}')
+
+
+def load_factor_base(con: duckdb.DuckDBPyConnection, directory: Path = FACTOR_DIR) -> FactorBaseInfo:
+    """Validate every table of the factor base and write it into ``con``, all or nothing.
+
+    Returns the version and table specs. Raises ``InputError`` listing every bad row (file,
+    line, column, French reason); nothing is written in that case.
+    """
+    tables = read_schema(directory)
+    problems: list[Problem] = []
+    checked = {name: _check_table(spec, directory, problems) for name, spec in tables.items()}
+    if problems:
+        raise InputError(problems)
+    version = factor_base_version(directory)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, spec in tables.items():
+            _write_table(con, spec, checked[name])
+        con.execute("CREATE OR REPLACE TABLE factor_base_meta AS SELECT ? AS version", [version])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return FactorBaseInfo(version=version, tables=tables, directory=directory)

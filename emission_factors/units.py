@@ -1,0 +1,63 @@
+"""The unit registry of the domain: the one Pint registry every module shares.
+
+Owns the definitions of the units that Pint does not know (kgCO2e, kgSbeq, token, request,
+GPU, billion parameters, the per-unit task and equivalence units). It holds no factor: unit
+definitions only say how units relate to each other, never what an activity emits.
+"""
+
+from __future__ import annotations
+
+import pint
+
+# Each line is a Pint definition. New dimensions are created for the impact categories and
+# for the things we count, so that a "kWh / token" can never be added to a "kWh / image".
+_DEFINITIONS = """
+kgCO2e = [global_warming] = kgCO2eq
+gCO2e = 1e-3 * kgCO2e = gCO2eq
+tCO2e = 1e3 * kgCO2e = tCO2eq = teqCO2
+ktCO2e = 1e6 * kgCO2e = ktCO2eq = kteqCO2
+kgSbeq = [abiotic_depletion] = kgSbe
+gSbeq = 1e-3 * kgSbeq
+mgSbeq = 1e-6 * kgSbeq
+token = [token]
+ktoken = 1e3 * token
+Mtoken = 1e6 * token
+request = [request]
+parameter = [model_parameter]
+billion_parameters = 1e9 * parameter = Bparam
+gpu = [gpu]
+gpu_hour = gpu * hour
+cpu_core = [cpu_core]
+flop = [floating_point_operation]
+Tflop = 1e12 * flop
+image = [image]
+page = [page]
+audio_minute = [audio_duration]
+audio_hour = 60 * audio_minute
+classification = [classification]
+inference = [inference]
+email = [email]
+device = [device]
+passenger = [passenger]
+passenger_km = passenger * kilometer
+vehicle_km = kilometer
+"""
+
+
+def _build_registry() -> pint.UnitRegistry:
+    registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for line in _DEFINITIONS.strip().splitlines():
+        registry.define(line)
+    return registry
+
+
+ureg: pint.UnitRegistry = _build_registry()
+Q_ = ureg.Quantity
+
+
+def parse_unit(text: str) -> pint.Unit:
+    """Parse a unit string of a factor table (``"kgCO2e/kWh"``, ``"Wh / token"``).
+
+    Raises ``pint.errors.PintError`` or ``ValueError`` when the text is not a unit.
+    """
+    return ureg.parse_units(text.strip())

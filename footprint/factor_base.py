@@ -1,0 +1,214 @@
+"""The factor base as the engine sees it: a DuckDB connection holding the validated tables,
+plus the lookups the engine and the CLI need (names, aliases, suggestions, constants, the
+electricity factor chosen for a zone and a year, and the list of factors behind a result).
+
+Must not: hold any number (they are rows of ``emission_factors/``), or compute an impact.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pint
+
+from emission_factors.loader import FACTOR_DIR, FactorBaseInfo, load_factor_base
+from emission_factors.units import ureg
+
+MIX_INDICATORS = ("gwp", "adpe", "pe", "wue_offsite")
+
+# Lookup tables of normalised names, built once after loading: lower case, and for GPUs
+# without any separator, so that "a100 sxm4", "A100-SXM4" and "a100_sxm4" all match.
+_KEY_TABLES_SQL = r"""
+CREATE OR REPLACE TABLE provider_keys AS
+  SELECT DISTINCT key, provider FROM (
+    SELECT lower(provider) AS key, provider FROM providers
+    UNION ALL
+    SELECT lower(trim(unnest(string_split(aliases, '|')))) AS key, provider FROM providers WHERE aliases <> ''
+  ) WHERE key <> '';
+CREATE OR REPLACE TABLE model_keys AS
+  SELECT provider, lower(model) AS key, model FROM models;
+CREATE OR REPLACE TABLE gpu_keys AS
+  SELECT DISTINCT key, gpu FROM (
+    SELECT regexp_replace(lower(gpu), '[^a-z0-9]', '', 'g') AS key, gpu FROM gpus
+    UNION ALL
+    SELECT regexp_replace(lower(unnest(string_split(aliases, '|'))), '[^a-z0-9]', '', 'g') AS key, gpu
+    FROM gpus WHERE aliases <> ''
+  ) WHERE key <> '';
+"""
+
+# For each wanted (zone, preferred dataset, year), pick each indicator from the preferred
+# dataset if it has it, else from the default datasets in their priority order; within a
+# dataset, the latest year not after the wanted one (the earliest year if all are later;
+# the latest of all when no year is wanted, coded 0).
+MIX_RESOLUTION_SQL = """
+WITH candidates AS (
+  SELECT w.zone, w.mix_dataset, w.year AS wanted_year, m.dataset, m.year,
+         m.gwp, m.adpe, m.pe, m.wue_offsite,
+         (CASE WHEN m.dataset = w.mix_dataset THEN 0 ELSE CAST(d.default_priority AS INTEGER) END) * 100000
+         + CASE WHEN w.year = 0 THEN 3000 - m.year
+                WHEN m.year <= w.year THEN w.year - m.year
+                ELSE 1000 + m.year - w.year END AS rank
+  FROM {wanted} w
+  JOIN electricity_mix m ON m.zone = w.zone
+  JOIN electricity_mix_datasets d ON d.dataset = m.dataset
+  WHERE m.dataset = w.mix_dataset OR d.default_priority <> ''
+)
+SELECT zone, mix_dataset, wanted_year AS year,
+  {picks}
+FROM candidates GROUP BY zone, mix_dataset, wanted_year
+"""
+
+
+def _mix_picks() -> str:
+    parts = []
+    for indicator in MIX_INDICATORS:
+        condition = f"FILTER (WHERE {indicator} IS NOT NULL)"
+        parts.append(f"arg_min({indicator}, rank) {condition} AS {indicator}")
+        parts.append(f"arg_min(dataset, rank) {condition} AS {indicator}_dataset")
+        parts.append(f"arg_min(year, rank) {condition} AS {indicator}_year")
+    return ",\n  ".join(parts)
+
+
+@dataclass(frozen=True)
+class MixFactor:
+    """One indicator of the electricity mix chosen for a zone and year."""
+
+    indicator: str
+    value: float
+    dataset: str
+    year: int
+
+
+class FactorBase:
+    """The loaded, validated factor base (an in-memory DuckDB database) and its lookups."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, info: FactorBaseInfo):
+        self.con = con
+        self.info = info
+        con.execute(_KEY_TABLES_SQL)
+
+    @classmethod
+    def load(cls, directory: Path = FACTOR_DIR) -> FactorBase:
+        con = duckdb.connect(":memory:")
+        return cls(con, load_factor_base(con, directory))
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    # -- quantities --------------------------------------------------------------------------
+
+    def unit(self, table: str, parameter: str) -> str:
+        """Canonical unit of a parameter of a table (the unit its wide column is stored in)."""
+        return self.info.tables[table].parameters[parameter].unit
+
+    def quantity(self, table: str, parameter: str, values: np.ndarray | float) -> pint.Quantity:
+        """Wrap values of a wide column in their canonical unit."""
+        return ureg.Quantity(values, self.unit(table, parameter))
+
+    @cached_property
+    def _constants(self) -> dict[str, float]:
+        row = self.con.execute("SELECT * FROM constants").fetchone()
+        columns = [d[0] for d in self.con.description]
+        return dict(zip(columns, row))
+
+    def constant(self, name: str) -> pint.Quantity:
+        """A methodological constant, as a Pint quantity in its canonical unit."""
+        return ureg.Quantity(self._constants[name], self.unit("constants", name))
+
+    # -- names -------------------------------------------------------------------------------
+
+    def _column(self, sql: str, *params: object) -> list:
+        return [row[0] for row in self.con.execute(sql, list(params)).fetchall()]
+
+    def provider_id(self, text: str) -> str | None:
+        found = self._column("SELECT provider FROM provider_keys WHERE key = lower(trim(?))", text)
+        return found[0] if found else None
+
+    def providers(self) -> list[str]:
+        return self._column("SELECT provider FROM providers ORDER BY provider")
+
+    def model_name(self, provider: str, model: str) -> str | None:
+        found = self._column("SELECT model FROM model_keys WHERE provider = ? AND key = lower(trim(?))",
+                             provider, model)
+        return found[0] if found else None
+
+    def suggest_models(self, provider: str | None, model: str, count: int = 5) -> list[str]:
+        """Closest known model names (``provider/model``), for an unknown one."""
+        rows = self.con.execute("SELECT provider, model FROM models ORDER BY provider, model").fetchall()
+        names = {f"{p}/{m}": m.lower() for p, m in rows if provider is None or p == provider}
+        if not names:
+            names = {f"{p}/{m}": m.lower() for p, m in rows}
+        close = difflib.get_close_matches(model.lower(), list(names.values()), n=count, cutoff=0.4)
+        by_key = {}
+        for full, key in names.items():
+            by_key.setdefault(key, full)
+        return [by_key[key] for key in close]
+
+    def gpu_id(self, text: str) -> str | None:
+        found = self._column(
+            "SELECT gpu FROM gpu_keys WHERE key = regexp_replace(lower(?), '[^a-z0-9]', '', 'g')", text)
+        return found[0] if found else None
+
+    def gpus(self) -> list[str]:
+        return self._column("SELECT gpu FROM gpus ORDER BY gpu")
+
+    def zones(self) -> list[str]:
+        return self._column("SELECT DISTINCT zone FROM electricity_mix ORDER BY zone")
+
+    def hostings(self) -> list[str]:
+        return self._column("SELECT hosting FROM hosting_profiles ORDER BY hosting")
+
+    def tasks(self) -> list[str]:
+        return self._column("SELECT task FROM tasks ORDER BY task")
+
+    def mix_datasets(self) -> list[str]:
+        return self._column("SELECT dataset FROM electricity_mix_datasets ORDER BY dataset")
+
+    def default_hosting(self, provider: str) -> str | None:
+        found = self._column("SELECT default_hosting FROM providers WHERE provider = ?", provider)
+        return found[0] or None if found else None
+
+    # -- electricity -------------------------------------------------------------------------
+
+    @staticmethod
+    def mix_sql(wanted_relation: str) -> str:
+        """SQL giving the mix factors for each (zone, mix_dataset, year) row of ``wanted_relation``
+        (a table or view name). ``mix_dataset`` '' means the default order; ``year`` 0 the latest."""
+        return MIX_RESOLUTION_SQL.format(wanted=wanted_relation, picks=_mix_picks())
+
+    def mix(self, zone: str, dataset: str | None = None, year: int | None = None) -> dict[str, MixFactor]:
+        """The electricity factors used for one zone (see ``mix_sql``)."""
+        con = self.con.cursor()
+        try:
+            con.execute("CREATE TEMP TABLE _wanted_mix AS SELECT ? AS zone, ? AS mix_dataset, "
+                        "CAST(? AS INTEGER) AS year", [zone.upper(), dataset or "", year or 0])
+            row = con.execute(self.mix_sql("_wanted_mix")).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            return {}
+        names = ["zone", "mix_dataset", "year"] + [f"{i}{s}" for i in MIX_INDICATORS
+                                                   for s in ("", "_dataset", "_year")]
+        values = dict(zip(names, row))
+        return {i: MixFactor(i, values[i], values[f"{i}_dataset"], values[f"{i}_year"])
+                for i in MIX_INDICATORS if values[i] is not None}
+
+    # -- provenance --------------------------------------------------------------------------
+
+    def source_rows(self, table: str, where: str, params: list[object]) -> list[dict]:
+        """Rows of a long factor table (with unit, year, source and link) matching ``where``."""
+        cursor = self.con.execute(
+            f'SELECT parameter, value, unit, year, source, source_url FROM "factor_{table}" WHERE {where} '
+            "ORDER BY parameter", params)
+        return [dict(zip(("parameter", "value", "unit", "year", "source", "source_url"), row))
+                for row in cursor.fetchall()]
+
+    def constant_sources(self, names: list[str]) -> list[dict]:
+        placeholders = ", ".join("?" for _ in names)
+        return self.source_rows("constants", f"parameter IN ({placeholders})", list(names))

@@ -1,0 +1,47 @@
+"""Impacts of consumed electricity and embodied hardware, shared by every workload kind.
+
+Usage impacts follow EcoLogits: energy x the electricity mix factor for GWP, ADPe and PE;
+water = IT energy x (on-site WUE + PUE x off-site WUE of the mix). Arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+import pint
+
+from emission_factors.units import ureg
+
+Quantity = pint.Quantity
+
+
+def facility_energy(it_energy: Quantity, pue: Quantity) -> Quantity:
+    """Energy drawn by the data centre [kWh]: IT energy x PUE."""
+    return (it_energy * pue).to("kWh")
+
+
+def usage_gwp(energy: Quantity, mix_gwp: Quantity) -> Quantity:
+    """Greenhouse-gas emissions of the electricity used [kgCO2e]."""
+    return (energy * mix_gwp).to("kgCO2e")
+
+
+def usage_adpe(energy: Quantity, mix_adpe: Quantity) -> Quantity:
+    """Abiotic resource depletion of the electricity used [kgSbeq]."""
+    return (energy * mix_adpe).to("kgSbeq")
+
+
+def usage_pe(energy: Quantity, mix_pe: Quantity) -> Quantity:
+    """Primary energy of the electricity used [MJ]."""
+    return (energy * mix_pe).to("MJ")
+
+
+def usage_water(it_energy: Quantity, wue_onsite: Quantity, pue: Quantity, mix_wue: Quantity) -> Quantity:
+    """Water consumed [L]: cooling on site (WUE x IT energy) and electricity generation off site
+    (off-site WUE of the mix x energy drawn, that is x PUE)."""
+    return (it_energy * (wue_onsite + pue * mix_wue)).to("L")
+
+
+def embodied_per_gpu_hour(gpu_embodied: Quantity, server_embodied: Quantity, server_gpu_count: Quantity,
+                          hardware_lifespan: Quantity) -> Quantity:
+    """Embodied impact of one GPU-hour (any impact unit per GPU-hour): the GPU and its share of
+    the server, amortised linearly over the hardware's life."""
+    per_gpu = gpu_embodied + server_embodied / server_gpu_count
+    return (per_gpu / hardware_lifespan).to(per_gpu.units / ureg.hour)
