@@ -22,11 +22,13 @@ Workload columns (any missing one is taken as empty):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from emission_factors.errors import InputError, Problem
 from emission_factors.units import ureg
@@ -38,6 +40,7 @@ KINDS = ("llm", "gpu", "task", "measured")
 IMPACT_KEYS = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",
                "pe_mj")
 ENDS = ("low", "central", "high")
+EMBODIED = ("gwp", "adpe", "pe")
 
 TEXT_COLUMNS = ("kind", "provider", "model", "hosting", "zone", "mix_dataset", "gpu", "task")
 NUMBER_COLUMNS = ("year", "pue", "wue", "requests", "output_tokens_per_request", "input_tokens_per_request",
@@ -64,6 +67,7 @@ class _Partial:
     low: dict[str, np.ndarray]
     high: dict[str, np.ndarray]
     warnings: list[str] = field(default_factory=list)
+    written: bool = False  # results already in the output block
 
 
 def empty_workloads() -> pd.DataFrame:
@@ -75,33 +79,51 @@ def empty_workloads() -> pd.DataFrame:
 
 
 def _to_arrow(workloads: pd.DataFrame) -> pa.Table:
-    """The workload table with every known column, typed, plus ``row_id`` (0-based position)."""
+    """The known columns present in the workload table, typed, plus ``row_id`` (0-based position).
+
+    Absent columns are not materialised (a million NULLs per absent column would cost memory
+    for nothing): ``_register`` adds them as typed NULLs in the DuckDB view.
+    """
     n = len(workloads)
     arrays, names = [pa.array(np.arange(n, dtype=np.int64))], ["row_id"]
     for column in TEXT_COLUMNS:
         if column in workloads:
-            arrays.append(pa.Array.from_pandas(workloads[column].astype("string")).cast(pa.string()))
-        else:
-            arrays.append(pa.nulls(n, pa.string()))
-        names.append(column)
+            values = workloads[column]
+            if not isinstance(values.dtype, pd.StringDtype):
+                values = values.astype("string")
+            arrays.append(pa.Array.from_pandas(values))
+            names.append(column)
     for column in NUMBER_COLUMNS:
         if column in workloads:
             values = pd.to_numeric(workloads[column], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
             arrays.append(pa.array(values, type=pa.float64(), from_pandas=True))
-        else:
-            arrays.append(pa.nulls(n, pa.float64()))
-        names.append(column)
+            names.append(column)
     for column in BOOL_COLUMNS:
         if column in workloads:
             arrays.append(pa.array(workloads[column].astype("boolean"), type=pa.bool_(), from_pandas=True))
-        else:
-            arrays.append(pa.nulls(n, pa.bool_()))
-        names.append(column)
+            names.append(column)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _register(con, table: pa.Table) -> None:
+    """Expose the workload table to DuckDB as ``workloads``, with every known column."""
+    con.register("_workload_data", table)
+    missing = [f"CAST(NULL AS {sql_type}) AS {column}" for columns, sql_type in
+               ((TEXT_COLUMNS, "VARCHAR"), (NUMBER_COLUMNS, "DOUBLE"), (BOOL_COLUMNS, "BOOLEAN"))
+               for column in columns if column not in table.column_names]
+    extra = ", " + ", ".join(missing) if missing else ""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW workloads AS SELECT *{extra} FROM _workload_data")
 
 
 def _rows(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)[:MAX_LISTED_PROBLEMS]
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column of the workload table as float64, NULL (or absent) as NaN."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, np.nan)
+    return table.column(name).to_numpy(zero_copy_only=False).astype("float64", copy=False)
 
 
 def _validate(table: pa.Table, workloads: pd.DataFrame) -> None:
@@ -109,42 +131,49 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> None:
     problems: list[Problem] = []
     if "kind" not in workloads:
         raise InputError.single("colonne « kind » manquante : type de charge (llm, gpu, task, measured)")
-    kind = np.asarray(table.column("kind").to_numpy(zero_copy_only=False), dtype=object)
-    known = np.isin(kind, KINDS)
-    for i in _rows(~known):
+    kind_column = table.column("kind")
+    unknown = pc.invert(pc.fill_null(pc.is_in(kind_column, value_set=pa.array(KINDS)), False))
+    for i in _rows(unknown.to_numpy(zero_copy_only=False)):
         problems.append(Problem(f"type de charge inconnu (attendus : {', '.join(KINDS)})", line=int(i) + 1,
-                                column="kind", value=kind[i]))
+                                column="kind", value=kind_column[int(i)].as_py()))
     for column in NUMBER_COLUMNS:
         if column not in workloads:
             continue
         raw = workloads[column]
-        values = table.column(column).to_numpy(zero_copy_only=False)
-        given = raw.notna().to_numpy()
-        not_numeric = given & np.isnan(values)
-        for i in _rows(not_numeric):
-            problems.append(Problem("valeur non numérique", line=int(i) + 1, column=column, value=raw.iloc[i]))
+        values = _column(table, column)
         with np.errstate(invalid="ignore"):
-            infinite = np.isinf(values)
-            negative = values < 0
-        for i in _rows(infinite):
-            problems.append(Problem("valeur infinie", line=int(i) + 1, column=column, value=raw.iloc[i]))
-        for i in _rows(negative):
-            problems.append(Problem("valeur négative", line=int(i) + 1, column=column, value=raw.iloc[i]))
-        if column in BOUNDS:
-            low, high = BOUNDS[column]
-            with np.errstate(invalid="ignore"):
-                outside = ~negative & ((values < low) | (values > high))
-            for i in _rows(outside):
-                reason = ("le PUE ne peut pas être inférieur à 1" if column == "pue" and values[i] < 1
-                          else f"valeur hors de l'intervalle attendu [{low:g} ; {high:g}]")
-                problems.append(Problem(reason, line=int(i) + 1, column=column, value=raw.iloc[i]))
+            suspicious = ~(values >= 0) | np.isinf(values)
+            if column in BOUNDS:
+                suspicious |= (values < BOUNDS[column][0]) | (values > BOUNDS[column][1])
+        if not suspicious.any():
+            continue
+        given = raw.notna().to_numpy()
+        for i in _rows(suspicious & (given | ~np.isnan(values))):
+            value = values[i]
+            if np.isnan(value):
+                reason = "valeur non numérique"
+            elif np.isinf(value):
+                reason = "valeur infinie"
+            elif value < 0:
+                reason = "valeur négative"
+            elif column == "pue" and value < 1:
+                reason = "le PUE ne peut pas être inférieur à 1"
+            else:
+                low, high = BOUNDS[column]
+                reason = f"valeur hors de l'intervalle attendu [{low:g} ; {high:g}]"
+            problems.append(Problem(reason, line=int(i) + 1, column=column, value=raw.iloc[i]))
     for kind_name, required in REQUIRED_BY_KIND.items():
-        of_kind = kind == kind_name
+        of_kind = pc.fill_null(pc.equal(kind_column, kind_name), False).to_numpy(zero_copy_only=False)
         if not of_kind.any():
             continue
         for column in required:
-            missing = of_kind & ~(workloads[column].notna().to_numpy() if column in workloads else np.zeros_like(of_kind))
-            for i in _rows(missing):
+            if column not in table.column_names:
+                given = np.zeros(table.num_rows, dtype=bool)
+            else:
+                given = table.column(column).is_valid().to_numpy(zero_copy_only=False)
+            if column in NUMBER_COLUMNS:
+                given = given & ~np.isnan(_column(table, column))
+            for i in _rows(of_kind & ~given):
                 problems.append(Problem(f"valeur obligatoire pour une charge « {kind_name} »", line=int(i) + 1,
                                         column=column))
     if problems:
@@ -180,12 +209,13 @@ def _unknown(con, sql: str, column: str, message: str, suggest=None) -> list[Pro
     return problems
 
 
-def _mix_table(con, factors: FactorBase) -> None:
-    """Resolve the electricity factors of every zone for each (dataset, year) wanted."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE _wanted_mix AS
+def _mix_table(con, factors: FactorBase, relation: str) -> None:
+    """Resolve, into ``_mix``, the electricity factors of every zone for each (dataset, year)
+    wanted by the rows of ``relation``."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _wanted_mix AS
         SELECT z.zone, k.mix_dataset, k.year FROM (SELECT DISTINCT zone FROM electricity_mix) z,
         (SELECT DISTINCT coalesce(mix_dataset, '') AS mix_dataset, CAST(coalesce(year, 0) AS INTEGER) AS year
-         FROM workloads) k""")
+         FROM {relation}) k""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mix AS {factors.mix_sql('_wanted_mix')}")
 
 
@@ -193,7 +223,7 @@ MIX_JOIN = """LEFT JOIN _mix x ON x.zone = r.zone AND x.mix_dataset = coalesce(r
               AND x.year = CAST(coalesce(r.year, 0) AS INTEGER)"""
 
 
-def _check_hosting_and_zone(con, kind: str, resolved: str) -> list[Problem]:
+def _check_hosting_and_zone(con, kind: str, resolved: str, zone_needed: str = "TRUE") -> list[Problem]:
     problems = _unknown(con, f"SELECT row_id, hosting_in FROM {resolved} WHERE hosting_in IS NOT NULL "
                              "AND hosting_found IS NULL ORDER BY row_id", "hosting",
                         "profil d'hébergement inconnu (voir le tableau des hébergements)")
@@ -201,54 +231,103 @@ def _check_hosting_and_zone(con, kind: str, resolved: str) -> list[Problem]:
                               "AND x.gwp IS NULL ORDER BY r.row_id", "zone",
                          "zone électrique inconnue (code ISO 3166 alpha-3 attendu, par exemple FRA)")
     problems += _unknown(con, f"SELECT row_id, '' FROM {resolved} WHERE zone IS NULL AND hosting_found IS NULL "
-                              "ORDER BY row_id", "zone",
+                              f"AND {zone_needed} ORDER BY row_id", "zone",
                          f"précisez la zone électrique (zone) ou un hébergement (hosting) pour la charge « {kind} »")
     return problems
 
 
-def _usage(energy, it_energy, pue, wue, x) -> dict:
-    mix = {
+def _mix(x: dict) -> dict:
+    """The mix columns ``gwp``, ``adpe``, ``pe``, ``wue_offsite`` as quantities."""
+    return {
         "gwp": ureg.Quantity(_floats(x["gwp"]), "kgCO2e/kWh"),
         "adpe": ureg.Quantity(_floats(x["adpe"]), "kgSbeq/kWh"),
         "pe": ureg.Quantity(_floats(x["pe"]), "MJ/kWh"),
         "wue": ureg.Quantity(_floats(x["wue_offsite"]), "L/kWh"),
     }
+
+
+def _impacts_of(it_energy, pue, wue, mix: dict, embodied: dict) -> dict:
+    """Every output impact (but the GWP total) from the IT energy, the hosting and the mix.
+
+    Works on totals (kWh) as well as on rates (kWh per second, per token): units follow.
+    """
+    energy = impacts.facility_energy(it_energy, pue)
     return {
-        "gwp_usage": impacts.usage_gwp(energy, mix["gwp"]),
-        "adpe_usage": impacts.usage_adpe(energy, mix["adpe"]),
-        "pe_usage": impacts.usage_pe(energy, mix["pe"]),
-        "water": impacts.usage_water(it_energy, wue, pue, mix["wue"]),
+        "energy_kwh": energy,
+        "gwp_usage_kgco2e": impacts.usage_gwp(energy, mix["gwp"]),
+        "gwp_embodied_kgco2e": embodied["gwp"],
+        "water_l": impacts.usage_water(it_energy, wue, pue, mix["wue"]),
+        "adpe_kgsbeq": impacts.usage_adpe(energy, mix["adpe"]) + embodied["adpe"],
+        "pe_mj": impacts.usage_pe(energy, mix["pe"]) + embodied["pe"],
     }
 
 
-def _assemble(energy, usage: dict, embodied_gwp, embodied_adpe, embodied_pe, scale: np.ndarray) -> dict:
-    """Impact arrays of one end of the range, in the output units, times ``scale`` (requests)."""
-    gwp_usage = usage["gwp_usage"].to("kgCO2e").m * scale
-    gwp_embodied = embodied_gwp.to("kgCO2e").m * scale
-    return {
-        "energy_kwh": energy.to("kWh").m * scale,
-        "gwp_usage_kgco2e": gwp_usage,
-        "gwp_embodied_kgco2e": gwp_embodied,
-        "gwp_kgco2e": gwp_usage + gwp_embodied,
-        "water_l": usage["water"].to("L").m * scale,
-        "adpe_kgsbeq": (usage["adpe_usage"] + embodied_adpe).to("kgSbeq").m * scale,
-        "pe_mj": (usage["pe_usage"] + embodied_pe).to("MJ").m * scale,
-    }
+OUTPUT_UNITS = {"energy_kwh": "kWh", "gwp_usage_kgco2e": "kgCO2e", "gwp_embodied_kgco2e": "kgCO2e",
+                "water_l": "L", "adpe_kgsbeq": "kgSbeq", "pe_mj": "MJ"}
+
+
+def _magnitudes(quantities: dict, per: str = "") -> dict[str, np.ndarray]:
+    """Magnitudes in the output units (``per`` a unit to divide them by, for rates), with the GWP total."""
+    out = {key: quantities[key].m_as(f"{unit} / {per}" if per else unit) for key, unit in OUTPUT_UNITS.items()}
+    if not per:
+        out["gwp_kgco2e"] = out["gwp_usage_kgco2e"] + out["gwp_embodied_kgco2e"]
+    return out
 
 
 # -- llm ------------------------------------------------------------------------------------
 
+LLM_GROUP_KEYS = ("provider", "model", "hosting", "zone", "pue", "wue", "mix_dataset", "year")
+
+# Rows that share these keys share every factor: they are resolved once per group, so the
+# joins and the per-model arithmetic cost what the distinct groups cost, not the rows.
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Integer code of each value of a column (NULL has its own code)."""
+    if column.null_count == len(column):
+        return np.zeros(len(column), dtype=np.int64)
+    if pa.types.is_floating(column.type):
+        return pd.factorize(column.to_numpy(zero_copy_only=False), use_na_sentinel=False)[0].astype(np.int64)
+    encoded = pc.dictionary_encode(column, null_encoding="encode").combine_chunks()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def group_rows(table: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Group the rows of ``table`` that share the values of ``keys`` (NULLs equal).
+
+    Returns (gid of each row, first row of each group), groups numbered by first appearance.
+    Hash-based (Arrow dictionary encoding, pandas factorize): linear in the rows.
+    """
+    n = table.num_rows
+    gid = np.zeros(n, dtype=np.int64)
+    count = 1
+    for key in keys:
+        if key not in table.column_names:
+            continue
+        codes = _codes(table.column(key))
+        width = int(codes.max()) + 1 if n else 1
+        if width == 1:
+            continue
+        gid, uniques = pd.factorize(gid * width + codes)
+        count = len(uniques)
+    if count == 1 and n:
+        gid = np.zeros(n, dtype=np.int64)
+    # First row of each group: write positions backwards, so that the earliest one stays.
+    first = np.empty(count, dtype=np.int64)
+    first[gid[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+    return gid.astype(np.intp), first
+
+
 LLM_SQL = """
 WITH w AS (
-  SELECT w.row_id, pk.provider, mk.model, w.provider AS provider_in, w.model AS model_in,
-         coalesce(nullif(trim(w.hosting), ''), p.default_hosting) AS hosting_id, nullif(trim(w.hosting), '') AS hosting_in,
-         upper(nullif(trim(w.zone), '')) AS zone_in, w.pue, w.wue, w.mix_dataset, w.year, w.requests,
-         w.output_tokens_per_request, w.input_tokens_per_request, w.request_latency_s
-  FROM workloads w
+  SELECT w.gid, w.first_row AS row_id, pk.provider, mk.model, w.provider AS provider_in, w.model AS model_in,
+         coalesce(nullif(trim(w.hosting), ''), p.default_hosting) AS hosting_id,
+         nullif(trim(w.hosting), '') AS hosting_in,
+         upper(nullif(trim(w.zone), '')) AS zone_in, w.pue, w.wue, w.mix_dataset, w.year
+  FROM _llm_groups w
   LEFT JOIN provider_keys pk ON pk.key = lower(trim(w.provider))
   LEFT JOIN providers p ON p.provider = pk.provider
   LEFT JOIN model_keys mk ON mk.provider = pk.provider AND mk.key = lower(trim(w.model))
-  WHERE w.kind = 'llm'
 )
 SELECT w.*, h.hosting AS hosting_found, coalesce(w.zone_in, h.zone) AS zone,
        coalesce(w.pue, h.pue_min) AS pue_min, coalesce(w.pue, h.pue_max) AS pue_max,
@@ -258,70 +337,170 @@ SELECT w.*, h.hosting AS hosting_found, coalesce(w.zone_in, h.zone) AS zone,
 FROM w LEFT JOIN hosting_profiles h ON h.hosting = w.hosting_id
 LEFT JOIN models m ON m.provider = w.provider AND m.model = w.model
 """
+LLM_ROW_COLUMNS = ("requests", "output_tokens_per_request", "input_tokens_per_request", "request_latency_s")
 
 
-def _llm(con, factors: FactorBase, include_input_tokens: bool) -> _Partial:
+def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, views: dict) -> _Partial:
+    # Rows that share these keys share every factor: they are resolved once per group, so the
+    # joins and the per-model arithmetic cost what the distinct groups cost, not the rows.
+    is_llm = pc.fill_null(pc.equal(table.column("kind"), "llm"), False)
+    llm_rows = table if pc.all(is_llm).as_py() else table.filter(is_llm)
+    gid, first = group_rows(llm_rows, LLM_GROUP_KEYS)
+    row_id = llm_rows.column("row_id").to_numpy()
+    present = [k for k in LLM_GROUP_KEYS if k in llm_rows.column_names]
+    group_table = llm_rows.select(["row_id", *present]).take(first).append_column(
+        "gid", pa.array(np.arange(len(first), dtype=np.int32)))
+    con.register("_llm_group_data", group_table.rename_columns(["first_row", *present, "gid"]))
+    absent = [f"CAST(NULL AS {'DOUBLE' if k in NUMBER_COLUMNS else 'VARCHAR'}) AS {k}"
+              for k in LLM_GROUP_KEYS if k not in present]
+    con.execute("CREATE OR REPLACE TEMP VIEW _llm_groups AS SELECT *" + "".join(", " + a for a in absent)
+                + " FROM _llm_group_data")
+    _mix_table(con, factors, "_llm_groups")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _llm AS {LLM_SQL}")
     problems = _unknown(con, "SELECT row_id, provider_in FROM _llm WHERE provider IS NULL ORDER BY row_id",
                         "provider", f"fournisseur inconnu (connus : {', '.join(factors.providers())})")
     problems += _unknown(con, "SELECT row_id, provider || '/' || model_in FROM _llm WHERE provider IS NOT NULL "
                               "AND model IS NULL ORDER BY row_id", "model", "modèle inconnu",
                          suggest=lambda v: factors.suggest_models(v.split("/", 1)[0], v.split("/", 1)[1]))
-    problems += _check_hosting_and_zone(con, "llm", "_llm")
+    # A row with neither hosting nor PUE/WUE gets the message below, which also asks for the zone.
+    problems += _check_hosting_and_zone(con, "llm", "_llm", "pue_min IS NOT NULL AND wue_min IS NOT NULL")
     problems += _unknown(con, "SELECT row_id, provider FROM _llm WHERE provider IS NOT NULL AND "
                               "(pue_min IS NULL OR wue_min IS NULL) AND hosting_found IS NULL ORDER BY row_id",
                          "hosting", "aucun hébergement par défaut pour ce fournisseur : précisez un profil "
                                     "d'hébergement (hosting), ou le PUE, le WUE et la zone")
     if problems:
         raise InputError(problems)
-    cols = _fetch(con, f"""SELECT r.row_id, r.requests, r.output_tokens_per_request, r.input_tokens_per_request,
-        r.request_latency_s, r.pue_min, r.pue_max, r.wue_min, r.wue_max, r.total_parameters_min,
+    groups = _fetch(con, f"""SELECT r.pue_min, r.pue_max, r.wue_min, r.wue_max, r.total_parameters_min,
         r.total_parameters_max, r.active_parameters_min, r.active_parameters_max, r.tps, r.ttft,
-        x.gwp, x.adpe, x.pe, x.wue_offsite FROM _llm r {MIX_JOIN}""")
+        x.gwp, x.adpe, x.pe, x.wue_offsite FROM _llm r {MIX_JOIN} ORDER BY r.gid""")
+    selector = _row_selector(row_id, table.num_rows)
+    rows = {c: _column(table, c)[selector] for c in LLM_ROW_COLUMNS}
+    # When the llm rows are all the rows, in order, results go straight into the output block.
+    out = views if isinstance(selector, slice) else None
+    low, high = compute_llm({k: _floats(v) for k, v in groups.items()}, gid, rows, factors, include_input_tokens,
+                            out)
+    return _Partial(row_id, low, high, written=out is not None)
+
+
+LINEAR_IMPACTS = tuple(OUTPUT_UNITS)
+CHUNK_ROWS = 1 << 16
+
+
+def llm_coefficients(groups: dict[str, np.ndarray], end: str, factors: FactorBase,
+                     include_input_tokens: bool = False) -> dict[str, np.ndarray]:
+    """Per-group rates of one end of the range, from EcoLogits' chain.
+
+    Within a group (same model, hosting and mix), a request's impacts are linear in its
+    generation time and in its output tokens (and, with the prefill term, its input tokens):
+    EcoLogits' server energy and embodied share are proportional to the generation time, the
+    GPUs' energy to the output tokens. This returns those rates, computed with the formulas of
+    ``footprint.llm`` and checked by Pint, as magnitudes: ``latency_per_token`` [s/token],
+    ``ttft`` [s], and for each output impact ``<impact>_per_second``, ``<impact>_per_token``
+    and, with input tokens, ``<impact>_per_input_token`` (impact units per s or per token).
+    """
     c = factors.constant
     batch = c("batch_size")
-    requests = _floats(cols["requests"])
-    requests = np.where(np.isnan(requests), 1.0, requests)
-    output_tokens = ureg.Quantity(_floats(cols["output_tokens_per_request"]), "token")
-    input_tokens = ureg.Quantity(np.nan_to_num(_floats(cols["input_tokens_per_request"]), nan=0.0), "token")
-    request_latency = ureg.Quantity(np.nan_to_num(_floats(cols["request_latency_s"]), nan=np.inf), "s")
-    tps = factors.quantity("models", "tps", _floats(cols["tps"]))
-    ttft = factors.quantity("models", "ttft", _floats(cols["ttft"]))
-    ends = {}
-    for end in ("min", "max"):
-        active = factors.quantity("models", f"active_parameters_{end}", _floats(cols[f"active_parameters_{end}"]))
-        total = factors.quantity("models", f"total_parameters_{end}", _floats(cols[f"total_parameters_{end}"]))
-        pue = ureg.Quantity(_floats(cols[f"pue_{end}"]), "dimensionless")
-        wue = ureg.Quantity(_floats(cols[f"wue_{end}"]), "L/kWh")
-        per_token = llm.gpu_energy_per_token(active, batch, c("gpu_energy_alpha"), c("gpu_energy_beta"),
-                                             c("gpu_energy_gamma"))
-        gpu_energy = llm.gpu_energy(output_tokens, per_token)
-        latency = llm.generation_latency(
-            output_tokens,
-            llm.latency_per_token(active, batch, c("latency_alpha"), c("latency_beta"), c("latency_gamma"), tps),
-            ttft, request_latency)
-        gpus = llm.gpu_required_count(
-            llm.model_required_memory(total, c("model_quantization"), c("model_memory_overhead")), c("gpu_memory"))
-        server = llm.server_energy(latency, c("server_power"), gpus, c("server_gpu_count"), batch)
-        it_energy = llm.request_it_energy(server, gpus, gpu_energy)
-        embodied = {name: llm.request_embodied(
-            llm.server_gpu_embodied(gpus, c("server_gpu_count"), c(f"server_embodied_{name}"), c(f"llm_gpu_embodied_{name}")),
-            c("hardware_lifespan"), latency, batch) for name in ("gwp", "adpe", "pe")}
-        if include_input_tokens:
-            prefill_time = llm.prefill_latency(
-                llm.prefill_flops(input_tokens, active, c("flop_per_parameter_per_token")), gpus,
-                c("prefill_gpu_peak_throughput"), c("prefill_flops_utilization"))
-            one = ureg.Quantity(1.0, "dimensionless")
-            it_energy = it_energy + llm.prefill_gpu_energy(prefill_time, gpus, c("prefill_gpu_power")) + \
-                llm.server_energy(prefill_time, c("server_power"), gpus, c("server_gpu_count"), one)
-            for name in embodied:
-                embodied[name] = embodied[name] + llm.request_embodied(
-                    llm.server_gpu_embodied(gpus, c("server_gpu_count"), c(f"server_embodied_{name}"),
-                                   c(f"llm_gpu_embodied_{name}")), c("hardware_lifespan"), prefill_time, one)
-        energy = impacts.facility_energy(it_energy, pue)
-        usage = _usage(energy, it_energy, pue, wue, cols)
-        ends[end] = _assemble(energy, usage, embodied["gwp"], embodied["adpe"], embodied["pe"], requests)
-    return _Partial(cols["row_id"], ends["min"], ends["max"])
+    active = factors.quantity("models", f"active_parameters_{end}", groups[f"active_parameters_{end}"])
+    total = factors.quantity("models", f"total_parameters_{end}", groups[f"total_parameters_{end}"])
+    gpus = llm.gpu_required_count(
+        llm.model_required_memory(total, c("model_quantization"), c("model_memory_overhead")), c("gpu_memory"))
+    pue = ureg.Quantity(groups[f"pue_{end}"], "dimensionless")
+    wue = ureg.Quantity(groups[f"wue_{end}"], "L/kWh")
+    mix = _mix(groups)
+    second, token = ureg.Quantity(1.0, "s"), ureg.Quantity(1.0, "token")
+    hardware = {name: llm.server_gpu_embodied(gpus, c("server_gpu_count"), c(f"server_embodied_{name}"),
+                                              c(f"llm_gpu_embodied_{name}")) for name in EMBODIED}
+    # Impacts of one second of generation (server share, embodied share) ...
+    per_second = _impacts_of(
+        llm.server_energy(second, c("server_power"), gpus, c("server_gpu_count"), batch) / second, pue, wue, mix,
+        {name: llm.request_embodied(hardware[name], c("hardware_lifespan"), second, batch) / second
+         for name in EMBODIED})
+    # ... and of one output token (the GPUs' energy; no embodied share: that follows the time).
+    gpu_energy_per_token = llm.gpu_energy_per_token(active, batch, c("gpu_energy_alpha"), c("gpu_energy_beta"),
+                                                    c("gpu_energy_gamma"))
+    no_server_energy = ureg.Quantity(0.0, "kWh")
+    per_token = _impacts_of(
+        llm.request_it_energy(no_server_energy, gpus, llm.gpu_energy(token, gpu_energy_per_token)) / token,
+        pue, wue, mix, {"gwp": ureg.Quantity(0.0, "kgCO2e/token"), "adpe": ureg.Quantity(0.0, "kgSbeq/token"),
+                        "pe": ureg.Quantity(0.0, "MJ/token")})
+    rates = {
+        "latency_per_token": llm.latency_per_token(active, batch, c("latency_alpha"), c("latency_beta"),
+                                                   c("latency_gamma"), factors.quantity("models", "tps", groups["tps"])
+                                                   ).m_as("s/token"),
+        "ttft": np.nan_to_num(factors.quantity("models", "ttft", groups["ttft"]).m_as("s"), nan=0.0),
+    }
+    rates |= {f"{k}_per_second": v for k, v in _magnitudes(per_second, per="s").items()}
+    rates |= {f"{k}_per_token": v for k, v in _magnitudes(per_token, per="token").items()}
+    if include_input_tokens:
+        # The prompt is processed with the GPUs saturated by this request alone (no batch sharing).
+        alone = ureg.Quantity(1.0, "dimensionless")
+        prefill_seconds = llm.prefill_latency(llm.prefill_flops(token, active, c("flop_per_parameter_per_token")),
+                                              gpus, c("prefill_gpu_peak_throughput"), c("prefill_flops_utilization"))
+        per_input_token = _impacts_of(
+            (llm.prefill_gpu_energy(prefill_seconds, gpus, c("prefill_gpu_power"))
+             + llm.server_energy(prefill_seconds, c("server_power"), gpus, c("server_gpu_count"), alone)) / token,
+            pue, wue, mix,
+            {name: llm.request_embodied(hardware[name], c("hardware_lifespan"), prefill_seconds, alone) / token
+             for name in EMBODIED})
+        rates |= {f"{k}_per_input_token": v for k, v in _magnitudes(per_input_token, per="token").items()}
+    return {name: np.broadcast_to(np.asarray(v, dtype="float64"), groups["pue_min"].shape) for name, v in
+            rates.items()}
+
+
+def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, np.ndarray], factors: FactorBase,
+                include_input_tokens: bool = False, out: dict | None = None
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Impacts (low end, high end) of LLM rows whose factors are resolved by group.
+
+    ``groups``: float arrays, one element per group (NaN for missing): ``pue_min``/``pue_max``,
+    ``wue_min``/``wue_max`` [L/kWh], ``total_parameters_min``/``_max`` and
+    ``active_parameters_min``/``_max`` [billion parameters], ``tps`` [token/s], ``ttft`` [s], and
+    the mix factors ``gwp`` [kgCO2e/kWh], ``adpe`` [kgSbeq/kWh], ``pe`` [MJ/kWh], ``wue_offsite`` [L/kWh].
+    ``gid``: the group of each row. ``rows``: float arrays, one element per row: ``requests``
+    (1 if NaN), ``output_tokens_per_request``, ``input_tokens_per_request`` (0 if NaN) and
+    ``request_latency_s`` (no cap if NaN). ``out``: optional ``{"min"|"max": {impact: array}}``
+    to write into.
+
+    Per request, EcoLogits' generation time is ``tokens x time per token + ttft``, capped by the
+    measured latency; a row's impacts are ``requests x (time x rate per second + tokens x rate
+    per token)``, the rates coming from ``llm_coefficients``. The low end uses the minimum
+    parameter counts, PUE and WUE, the high end the maximum ones, as EcoLogits does. Rows are
+    processed in chunks so that intermediates stay small.
+    """
+    n = len(gid)
+    ends = ("min", "max")
+    if out is None:
+        out = {end: {key: np.empty(n) for key in IMPACT_KEYS} for end in ends}
+    rates = {end: llm_coefficients(groups, end, factors, include_input_tokens) for end in ends}
+    requests = rows["requests"]
+    output_tokens = rows["output_tokens_per_request"]
+    cap = rows["request_latency_s"]
+    capped = bool(np.any(np.isfinite(cap)))
+    prefill = include_input_tokens and bool(np.nansum(rows["input_tokens_per_request"]) > 0)
+    for start in range(0, n, CHUNK_ROWS):
+        chunk = slice(start, min(start + CHUNK_ROWS, n))
+        g = gid[chunk]
+        count = np.nan_to_num(requests[chunk], nan=1.0)
+        tokens = output_tokens[chunk]
+        tokens_total = tokens * count
+        if prefill:
+            input_total = np.nan_to_num(rows["input_tokens_per_request"][chunk], nan=0.0) * count
+        for end in ends:
+            rate = rates[end]
+            latency = tokens * np.take(rate["latency_per_token"], g)
+            latency += np.take(rate["ttft"], g)
+            if capped:
+                np.fmin(latency, cap[chunk], out=latency)
+            latency *= count
+            for key in LINEAR_IMPACTS:
+                target = out[end][key][chunk]
+                np.multiply(latency, np.take(rate[f"{key}_per_second"], g), out=target)
+                target += tokens_total * np.take(rate[f"{key}_per_token"], g)
+                if prefill:
+                    target += input_total * np.take(rate[f"{key}_per_input_token"], g)
+            np.add(out[end]["gwp_usage_kgco2e"][chunk], out[end]["gwp_embodied_kgco2e"][chunk],
+                   out=out[end]["gwp_kgco2e"][chunk])
+    return out["min"], out["max"]
 
 
 # -- gpu, task, measured ---------------------------------------------------------------------
@@ -365,7 +544,7 @@ def _gpu_hour_embodied(factors: FactorBase, gpu_hours, embodied_per_gpu: dict) -
     c = factors.constant
     return {name: impacts.embodied_per_gpu_hour(embodied_per_gpu[name], c(f"server_embodied_{name}"),
                                                 c("server_gpu_count"), c("hardware_lifespan")) * gpu_hours
-            for name in ("gwp", "adpe", "pe")}
+            for name in EMBODIED}
 
 
 def _gpu(con, factors: FactorBase) -> _Partial:
@@ -374,6 +553,7 @@ def _gpu(con, factors: FactorBase) -> _Partial:
         w.memory_gb, coalesce(w.embodied, true) AS with_embodied""",
                       """LEFT JOIN gpu_keys gk ON gk.key = regexp_replace(lower(w.gpu), '[^a-z0-9]', '', 'g')
                          LEFT JOIN gpus g ON g.gpu = gk.gpu""", "gpu")
+    _mix_table(con, factors, "workloads WHERE kind = 'gpu'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _gpu AS {sql}")
     problems = _unknown(con, "SELECT row_id, gpu_in FROM _gpu WHERE gpu_found IS NULL ORDER BY row_id", "gpu",
                         f"GPU inconnu (connus : {', '.join(factors.gpus())})")
@@ -400,12 +580,10 @@ def _gpu(con, factors: FactorBase) -> _Partial:
     gpu_hours = gpu_formulas.gpu_hours(count, duration) * with_embodied
     embodied = _gpu_hour_embodied(factors, gpu_hours, {
         name: factors.quantity("gpus", f"embodied_{name}", _floats(cols[f"embodied_{name}"]))
-        for name in ("gwp", "adpe", "pe")})
+        for name in EMBODIED})
     ends = {}
     for end in ("min", "max"):
-        energy = impacts.facility_energy(it_energy, pue[end])
-        usage = _usage(energy, it_energy, pue[end], wue[end], cols)
-        ends[end] = _assemble(energy, usage, embodied["gwp"], embodied["adpe"], embodied["pe"], 1.0)
+        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), embodied))
     return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
 
@@ -414,6 +592,7 @@ def _task(con, factors: FactorBase) -> _Partial:
         g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.units""",
                       """LEFT JOIN tasks t ON lower(t.task) = lower(trim(w.task))
                          LEFT JOIN gpus g ON g.gpu = t.reference_gpu""", "task")
+    _mix_table(con, factors, "workloads WHERE kind = 'task'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _task AS {sql}")
     problems = _unknown(con, "SELECT row_id, task_in FROM _task WHERE task_found IS NULL ORDER BY row_id", "task",
                         f"tâche inconnue (connues : {', '.join(factors.tasks())})")
@@ -431,16 +610,15 @@ def _task(con, factors: FactorBase) -> _Partial:
         it_energy, ureg.Quantity(np.where(has_gpu, tdp, 1.0), "W/gpu")) * has_gpu
     embodied = _gpu_hour_embodied(factors, gpu_hours, {
         name: factors.quantity("gpus", f"embodied_{name}", np.nan_to_num(_floats(cols[f"embodied_{name}"])))
-        for name in ("gwp", "adpe", "pe")})
+        for name in EMBODIED})
     ends = {}
     for end in ("min", "max"):
-        energy = impacts.facility_energy(it_energy, pue[end])
-        usage = _usage(energy, it_energy, pue[end], wue[end], cols)
-        ends[end] = _assemble(energy, usage, embodied["gwp"], embodied["adpe"], embodied["pe"], 1.0)
+        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), embodied))
     return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
 
 def _measured(con, factors: FactorBase) -> _Partial:
+    _mix_table(con, factors, "workloads WHERE kind = 'measured'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _measured AS {_hosted_sql('w.energy_kwh', '', 'measured')}")
     problems = _check_hosting_and_zone(con, "measured", "_measured")
     if problems:
@@ -453,9 +631,7 @@ def _measured(con, factors: FactorBase) -> _Partial:
             for name, unit in (("gwp", "kgCO2e"), ("adpe", "kgSbeq"), ("pe", "MJ"))}
     ends = {}
     for end in ("min", "max"):
-        energy = impacts.facility_energy(it_energy, pue[end])
-        usage = _usage(energy, it_energy, pue[end], wue[end], cols)
-        ends[end] = _assemble(energy, usage, zero["gwp"], zero["adpe"], zero["pe"], 1.0)
+        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), zero))
     warnings.append("Mesures : la fabrication du matériel mesuré n'est pas comptée (matériel non décrit).")
     return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
@@ -473,15 +649,19 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     table = _to_arrow(workloads)
     _validate(table, workloads)
     n = table.num_rows
-    low = {key: np.zeros(n) for key in IMPACT_KEYS}
-    high = {key: np.zeros(n) for key in IMPACT_KEYS}
+    # One preallocated block holds every output column, so the result frame wraps it without copying.
+    columns = [f"{key}_{end}" for key in IMPACT_KEYS for end in ENDS]
+    block = np.zeros((len(columns), n))
+    position = {name: i for i, name in enumerate(columns)}
     warnings: list[str] = []
     con = factors.con.cursor()
     try:
-        con.register("workloads", table)
-        _mix_table(con, factors)
+        _register(con, table)
         present = set(table.column("kind").unique().to_pylist())
-        steps = {"llm": lambda: _llm(con, factors, include_input_tokens), "gpu": lambda: _gpu(con, factors),
+        views = {end: {key: block[position[f"{key}_{suffix}"]] for key in IMPACT_KEYS}
+                 for end, suffix in (("min", "low"), ("max", "high"))}
+        steps = {"llm": lambda: _llm(con, factors, table, include_input_tokens, views),
+                 "gpu": lambda: _gpu(con, factors),
                  "task": lambda: _task(con, factors), "measured": lambda: _measured(con, factors)}
         problems: list[Problem] = []
         for kind in KINDS:
@@ -492,24 +672,33 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
             except InputError as error:
                 problems.extend(error.problems)
                 continue
-            rows = np.asarray(partial.row_id, dtype=np.int64)
-            for key in IMPACT_KEYS:
-                low[key][rows] = partial.low[key]
-                high[key][rows] = partial.high[key]
             warnings.extend(partial.warnings)
+            if partial.written:
+                continue
+            rows = _row_selector(partial.row_id, n)
+            for key in IMPACT_KEYS:
+                block[position[f"{key}_low"], rows] = partial.low[key]
+                block[position[f"{key}_high"], rows] = partial.high[key]
         if problems:
             raise InputError(problems)
     finally:
         con.close()
-    columns = {}
     for key in IMPACT_KEYS:
-        columns[f"{key}_low"] = low[key]
-        columns[f"{key}_central"] = (low[key] + high[key]) / 2
-        columns[f"{key}_high"] = high[key]
-    result = pd.DataFrame(columns, index=workloads.index)
+        central = block[position[f"{key}_central"]]
+        np.add(block[position[f"{key}_low"]], block[position[f"{key}_high"]], out=central)
+        central *= 0.5
+    result = pd.DataFrame(block.T, columns=columns, index=workloads.index, copy=False)
     result.attrs["factor_base_version"] = factors.version
     result.attrs["warnings"] = warnings
     return result
+
+
+def _row_selector(row_id: np.ndarray, n: int) -> slice | np.ndarray:
+    """Where a kind's results go in the output: a slice when its rows are all rows, in order."""
+    row_id = np.asarray(row_id, dtype=np.int64)
+    if len(row_id) == n and (n == 0 or (row_id[0] == 0 and row_id[-1] == n - 1 and np.all(np.diff(row_id) == 1))):
+        return slice(None)
+    return row_id
 
 
 def totals(result: pd.DataFrame) -> dict[str, dict[str, float]]:

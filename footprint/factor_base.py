@@ -174,6 +174,10 @@ class FactorBase:
         found = self._column("SELECT default_hosting FROM providers WHERE provider = ?", provider)
         return found[0] or None if found else None
 
+    def hosting_zone(self, hosting: str) -> str | None:
+        found = self._column("SELECT zone FROM hosting_profiles WHERE hosting = ?", hosting)
+        return found[0] if found else None
+
     # -- electricity -------------------------------------------------------------------------
 
     @staticmethod

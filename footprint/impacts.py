@@ -2,6 +2,8 @@
 
 Usage impacts follow EcoLogits: energy x the electricity mix factor for GWP, ADPe and PE;
 water = IT energy x (on-site WUE + PUE x off-site WUE of the mix). Arrays in, arrays out.
+The energies may be totals [kWh] or rates [kWh/s, kWh/token]: the results carry the matching
+unit (kgCO2e or kgCO2e/s, ...), and callers convert once at the end.
 """
 
 from __future__ import annotations
@@ -14,29 +16,29 @@ Quantity = pint.Quantity
 
 
 def facility_energy(it_energy: Quantity, pue: Quantity) -> Quantity:
-    """Energy drawn by the data centre [kWh]: IT energy x PUE."""
-    return (it_energy * pue).to("kWh")
+    """Energy drawn by the data centre [kWh, or kWh per unit]: IT energy x PUE."""
+    return it_energy * pue
 
 
 def usage_gwp(energy: Quantity, mix_gwp: Quantity) -> Quantity:
     """Greenhouse-gas emissions of the electricity used [kgCO2e]."""
-    return (energy * mix_gwp).to("kgCO2e")
+    return energy * mix_gwp
 
 
 def usage_adpe(energy: Quantity, mix_adpe: Quantity) -> Quantity:
     """Abiotic resource depletion of the electricity used [kgSbeq]."""
-    return (energy * mix_adpe).to("kgSbeq")
+    return energy * mix_adpe
 
 
 def usage_pe(energy: Quantity, mix_pe: Quantity) -> Quantity:
     """Primary energy of the electricity used [MJ]."""
-    return (energy * mix_pe).to("MJ")
+    return energy * mix_pe
 
 
 def usage_water(it_energy: Quantity, wue_onsite: Quantity, pue: Quantity, mix_wue: Quantity) -> Quantity:
     """Water consumed [L]: cooling on site (WUE x IT energy) and electricity generation off site
     (off-site WUE of the mix x energy drawn, that is x PUE)."""
-    return (it_energy * (wue_onsite + pue * mix_wue)).to("L")
+    return it_energy * (wue_onsite + pue * mix_wue)
 
 
 def embodied_per_gpu_hour(gpu_embodied: Quantity, server_embodied: Quantity, server_gpu_count: Quantity,

@@ -16,7 +16,8 @@ st.write(
     "d'une collectivité, pour le PCAET et le BEGES."
 )
 base = factor_base()
-st.info(f"Base de facteurs chargée, version **{base.version}**. Le tableau de bord arrive avec les prochaines versions.")
+st.info(f"Base de facteurs chargée, version **{base.version}**. "
+        "Le tableau de bord arrive avec les prochaines versions.")
 st.subheader("Estimer dès maintenant en ligne de commande")
 st.code(
     "python -m footprint estimate llm --provider mistralai --model mistral-large-latest --output-tokens 600 "

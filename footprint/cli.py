@@ -1,0 +1,277 @@
+"""``python -m footprint``: the command line, in French.
+
+Owns: parsing arguments, turning them into a workload row, calling the engine, and printing a
+French summary or one JSON object. Bad input ends with exit code 2 and one French line on
+stderr, never a traceback. Starts fast: no streamlit, plotly or codecarbon import here, and the
+heavy modules are imported only once the arguments are known to be valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from emission_factors.errors import InputError, Problem
+
+# argparse's own words, in French (it looks them up through gettext at run time).
+_ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "options": "options",
+    "positional arguments": "arguments",
+    "show this help message and exit": "afficher cette aide et quitter",
+}
+argparse._ = lambda text: _ARGPARSE_FR.get(text, text)  # type: ignore[attr-defined]
+
+FLAGS = {
+    "provider": "--provider", "model": "--model", "output_tokens_per_request": "--output-tokens",
+    "input_tokens_per_request": "--input-tokens", "requests": "--requests", "zone": "--zone",
+    "hosting": "--hosting", "pue": "--pue", "wue": "--wue", "gpu": "--gpu", "gpus": "--gpus", "hours": "--hours",
+    "utilization": "--utilization", "server_overhead_w": "--server-overhead-w", "cpu_cores": "--cpu-cores",
+    "cpu_power_w": "--cpu-power-w", "memory_gb": "--memory-gb", "task": "--task", "units": "--units",
+    "energy_kwh": "--kwh", "year": "--year", "mix_dataset": "--mix", "request_latency_s": "--latency",
+}
+DEFAULT_ZONE = "FRA"
+IMPACT_LABELS = [
+    ("energy_kwh", "Énergie", "kWh"),
+    ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
+    ("gwp_usage_kgco2e", "  dont usage (électricité)", "kgCO2e"),
+    ("gwp_embodied_kgco2e", "  dont fabrication du matériel", "kgCO2e"),
+    ("water_l", "Eau consommée", "L"),
+    ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
+    ("pe_mj", "Énergie primaire", "MJ"),
+]
+
+
+class UsageError(Exception):
+    """Bad command line, already phrased in French."""
+
+
+class FrenchParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse calls this for every bad command line
+        translations = [
+            ("the following arguments are required: ", "arguments obligatoires manquants : "),
+            ("unrecognized arguments: ", "arguments non reconnus : "),
+            ("invalid choice: ", "choix invalide : "),
+            ("expected one argument", "une valeur est attendue"),
+            ("not allowed with argument", "incompatible avec l'argument"),
+            ("(choose from ", "(choix possibles : "),
+            ("argument ", "argument "),
+        ]
+        for english, french in translations:
+            message = message.replace(english, french)
+        raise UsageError(message)
+
+
+def parse_number(text: str | None, flag: str) -> float | None:
+    """A number typed by a person: ``1 234,5``, ``1234.5`` and ``1e6`` are all accepted."""
+    if text is None:
+        return None
+    cleaned = text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise InputError([Problem("valeur non numérique", column=flag, value=text)]) from None
+
+
+def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "") -> None:
+    where = parser.add_argument_group("hébergement et électricité")
+    where.add_argument("--zone",
+                       help=f"zone électrique, code ISO 3166 alpha-3 (FRA, DEU, USA, WOR…){default_zone_note}")
+    where.add_argument("--hosting", help="profil d'hébergement (salle_serveurs, datacenter_fr, albert_api, openai…)")
+    where.add_argument("--pue", help="PUE du centre de données (remplace celui de l'hébergement)")
+    where.add_argument("--wue", help="eau consommée sur site, en L/kWh (remplace celle de l'hébergement)")
+    where.add_argument("--year", help="année du facteur d'électricité (par défaut la plus récente)")
+    where.add_argument("--mix", dest="mix_dataset",
+                       help="jeu de facteurs d'électricité préféré : ademe_base_empreinte, ecologits, rte_direct")
+    parser.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
+
+
+def build_parser() -> FrenchParser:
+    parser = FrenchParser(prog="python -m footprint",
+                          description="Empreinte IA : impacts environnementaux des usages d'IA d'une collectivité.")
+    commands = parser.add_subparsers(dest="command", metavar="commande", parser_class=FrenchParser)
+    commands.required = True
+    estimate = commands.add_parser("estimate", help="estimer les impacts d'une charge d'IA",
+                                   description="Estimer les impacts d'une charge d'IA.")
+    kinds = estimate.add_subparsers(dest="kind", metavar="type", parser_class=FrenchParser)
+    kinds.required = True
+
+    llm = kinds.add_parser("llm", help="requêtes à un modèle de langage (méthode EcoLogits)",
+                           description="Requêtes à un modèle de langage, selon la méthode EcoLogits.")
+    llm.add_argument("--provider", required=True, help="fournisseur : openai, mistralai, anthropic, self_hosted…")
+    llm.add_argument("--model", required=True, help="modèle, tel qu'EcoLogits l'écrit (gpt-4o, mistral-large-latest…)")
+    llm.add_argument("--output-tokens", required=True, help="tokens générés par requête")
+    llm.add_argument("--input-tokens", help="tokens d'entrée par requête (comptés seulement avec --with-input-tokens)")
+    llm.add_argument("--requests", default="1", help="nombre de requêtes (1 par défaut)")
+    llm.add_argument("--latency", help="latence mesurée d'une requête, en secondes (plafonne la durée de génération)")
+    llm.add_argument("--with-input-tokens", action="store_true",
+                     help="ajouter le coût du traitement des tokens d'entrée (préremplissage ; hors méthode EcoLogits)")
+    _add_common(llm)
+
+    gpu = kinds.add_parser("gpu", help="heures de calcul sur GPU", description="Heures de calcul sur GPU.")
+    gpu.add_argument("--gpu", required=True, help="modèle de GPU : H100-SXM, A100-SXM4, L40S, T4…")
+    gpu.add_argument("--gpus", default="1", help="nombre de GPU (1 par défaut)")
+    gpu.add_argument("--hours", required=True, help="durée en heures")
+    gpu.add_argument("--utilization", help="taux d'utilisation moyen du GPU, entre 0 et 1")
+    gpu.add_argument("--server-overhead-w", help="puissance du serveur hors GPU, en W par GPU")
+    gpu.add_argument("--cpu-cores", help="cœurs de processeur à compter en plus")
+    gpu.add_argument("--cpu-power-w", help="puissance par cœur de processeur, en W")
+    gpu.add_argument("--memory-gb", help="mémoire vive à compter, en Go")
+    gpu.add_argument("--no-embodied", action="store_true", help="ne pas compter la fabrication du matériel")
+    _add_common(gpu, f" ; {DEFAULT_ZONE} par défaut")
+
+    task = kinds.add_parser("task", help="tâches à l'unité (images, minutes d'audio, pages…)",
+                            description="Tâches à l'unité : images générées, minutes d'audio transcrites, pages lues…")
+    task.add_argument("--task", required=True, help="tâche : generation_image, transcription_audio, ocr_modele_vision…")
+    task.add_argument("--units", required=True, help="nombre d'unités (images, minutes, pages…)")
+    _add_common(task, f" ; {DEFAULT_ZONE} par défaut")
+
+    measured = kinds.add_parser("measured", help="énergie mesurée (CodeCarbon, wattmètre)",
+                                description="Énergie mesurée, convertie avec les facteurs de la zone.")
+    measured.add_argument("--kwh", required=True, help="énergie mesurée, en kWh")
+    _add_common(measured, f" ; {DEFAULT_ZONE} par défaut")
+    return parser
+
+
+def _workload(args: argparse.Namespace) -> dict:
+    number = {c: parse_number(getattr(args, c, None), FLAGS[c])
+              for c in ("pue", "wue", "year")}
+    row: dict = {"kind": args.kind, "zone": args.zone, "hosting": args.hosting, "mix_dataset": args.mix_dataset,
+                 **number}
+    if args.kind == "llm":
+        row |= {"provider": args.provider, "model": args.model,
+                "output_tokens_per_request": parse_number(args.output_tokens, "--output-tokens"),
+                "input_tokens_per_request": parse_number(args.input_tokens, "--input-tokens"),
+                "requests": parse_number(args.requests, "--requests"),
+                "request_latency_s": parse_number(args.latency, "--latency")}
+    elif args.kind == "gpu":
+        row |= {"gpu": args.gpu, "gpus": parse_number(args.gpus, "--gpus"),
+                "hours": parse_number(args.hours, "--hours"),
+                "utilization": parse_number(args.utilization, "--utilization"),
+                "server_overhead_w": parse_number(args.server_overhead_w, "--server-overhead-w"),
+                "cpu_cores": parse_number(args.cpu_cores, "--cpu-cores"),
+                "cpu_power_w": parse_number(args.cpu_power_w, "--cpu-power-w"),
+                "memory_gb": parse_number(args.memory_gb, "--memory-gb"), "embodied": not args.no_embodied}
+    elif args.kind == "task":
+        row |= {"task": args.task, "units": parse_number(args.units, "--units")}
+    else:
+        row |= {"energy_kwh": parse_number(args.kwh, "--kwh")}
+    if args.kind != "llm" and not row["zone"] and not row["hosting"]:
+        row["zone"] = DEFAULT_ZONE
+        row["zone_defaulted"] = True
+    if row["year"] is not None:
+        row["year"] = int(row["year"])
+    return row
+
+
+def _resolve_names(factors, row: dict) -> dict:
+    """The workload with names as the factor base spells them (for the provenance list)."""
+    resolved = dict(row)
+    if row["kind"] == "llm":
+        resolved["provider"] = factors.provider_id(row["provider"])
+        resolved["model"] = factors.model_name(resolved["provider"], row["model"])
+    elif row["kind"] == "gpu":
+        resolved["gpu"] = factors.gpu_id(row["gpu"])
+    elif row["kind"] == "task":
+        resolved["task"] = row["task"].strip().lower()
+    if resolved.get("zone"):
+        resolved["zone"] = resolved["zone"].strip().upper()
+    return resolved
+
+
+def _check_choices(factors, row: dict) -> None:
+    if row.get("mix_dataset") and row["mix_dataset"] not in factors.mix_datasets():
+        raise InputError([Problem(f"jeu de facteurs inconnu (connus : {', '.join(factors.mix_datasets())})",
+                                  column="--mix", value=row["mix_dataset"])])
+
+
+def _describe(row: dict) -> str:
+    from footprint.formatting import format_number
+
+    where = []
+    if row.get("hosting"):
+        where.append(f"hébergement {row['hosting']}")
+    if row.get("zone"):
+        where.append(f"zone {row['zone']}" + (" (par défaut)" if row.get("zone_defaulted") else ""))
+    place = ", ".join(where)
+    if row["kind"] == "llm":
+        what = (f"{row['provider']}/{row['model']}, {format_number(row['requests'])} requête(s) × "
+                f"{format_number(row['output_tokens_per_request'])} tokens de sortie")
+    elif row["kind"] == "gpu":
+        what = f"{format_number(row['gpus'])} × {row['gpu']} pendant {format_number(row['hours'])} h"
+    elif row["kind"] == "task":
+        what = f"{format_number(row['units'])} unité(s) de la tâche {row['task']}"
+    else:
+        what = f"{format_number(row['energy_kwh'])} kWh mesurés"
+    return f"{what} — {place}" if place else what
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    row = _workload(args)
+    import pandas as pd
+
+    from footprint.engine import IMPACT_KEYS, compute_impacts, totals
+    from footprint.factor_base import FactorBase
+    from footprint.provenance import factors_used
+
+    factors = FactorBase.load()
+    _check_choices(factors, row)
+    frame = pd.DataFrame([{k: v for k, v in row.items() if k != "zone_defaulted"}])
+    result = compute_impacts(frame, factors, include_input_tokens=getattr(args, "with_input_tokens", False))
+    summary = totals(result)
+    resolved = _resolve_names(factors, row)
+    used = factors_used(factors, resolved, include_input_tokens=getattr(args, "with_input_tokens", False))
+    if args.json:
+        payload = {key: summary[key] for key in IMPACT_KEYS}
+        payload |= {"factor_base_version": factors.version, "factors": used,
+                    "warnings": result.attrs["warnings"],
+                    "inputs": {k: v for k, v in resolved.items() if v is not None and k != "zone_defaulted"}}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    from footprint.formatting import format_range
+
+    lines = [f"Estimation : {_describe(resolved)}"]
+    width = max(len(label) for _, label, _ in IMPACT_LABELS)
+    for key, label, unit in IMPACT_LABELS:
+        values = summary[key]
+        lines.append(f"  {label.ljust(width)}  {format_range(values['low'], values['central'], values['high'], unit)}")
+    lines += [f"  ! {warning}" for warning in result.attrs["warnings"]]
+    lines.append(f"Base de facteurs : version {factors.version} "
+                 f"({len(used)} facteurs utilisés ; --json pour le détail)")
+    lines.append("Valeur centrale = milieu de la fourchette basse–haute.")
+    print("\n".join(lines))
+    return 0
+
+
+def _one_line(error: InputError) -> str:
+    parts = []
+    for problem in error.problems:
+        flag = FLAGS.get(problem.column or "", problem.column or "")
+        shown = f" (valeur : « {problem.value} »)" if problem.value not in (None, "") else ""
+        parts.append(f"{flag} : {problem.message}{shown}" if flag else f"{problem.message}{shown}")
+    return "Erreur : " + " ; ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return {"estimate": _estimate}[args.command](args)
+    except UsageError as error:
+        print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
+        return 2
+    except InputError as error:
+        print(_one_line(error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last resort: a French line, the traceback only on demand
+        if os.environ.get("FOOTPRINT_DEBUG"):
+            raise
+        print(f"Erreur inattendue ({type(error).__name__}) : {error}. "
+              "Relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.", file=sys.stderr)
+        return 1
