@@ -122,14 +122,14 @@ def hosting_rows(version: str) -> list[list[object]]:
     return rows
 
 
-def main() -> None:
+def main(output_dir: Path = HERE) -> None:
     version = metadata.version("ecologits")
-    _write(HERE / "models_ecologits.csv",
+    _write(output_dir / "models_ecologits.csv",
            ["provider", "model", "architecture", "origin", "warnings", *LONG_COLUMNS], model_rows(version))
-    _write(HERE / "electricity_mixes_ecologits.csv",
+    _write(output_dir / "electricity_mixes_ecologits.csv",
            ["zone", "dataset", "year", *[c for c in LONG_COLUMNS if c != "year"]],
            [row[:6] + row[7:] for row in mix_rows(version)])
-    _write(HERE / "hosting_profiles_ecologits.csv",
+    _write(output_dir / "hosting_profiles_ecologits.csv",
            ["hosting", "label", "zone", "ecologits_provider", *LONG_COLUMNS], hosting_rows(version))
     print(f"Tables régénérées depuis EcoLogits {version}.")
 

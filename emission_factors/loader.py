@@ -199,6 +199,7 @@ def _check_long_row(name: str, line: int, row: dict[str, str], spec: TableSpec,
 def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> list[dict]:
     records: list[dict] = []
     seen: dict[tuple, tuple[str, int]] = {}
+    refused: set[tuple] = set()
     for file_name in spec.files:
         for line, row in _read_rows(directory / file_name, spec, problems):
             if spec.is_catalogue:
@@ -212,6 +213,8 @@ def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> l
             else:
                 record = _check_long_row(file_name, line, row, spec, problems)
                 if record is None:
+                    # Already reported: do not report the entity's parameter as missing too.
+                    refused.add((*(row[k] for k in spec.keys), row["parameter"]))
                     continue
                 key = (*(row[k] for k in spec.keys), row["parameter"])
             if key in seen:
@@ -222,11 +225,11 @@ def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> l
             seen[key] = (file_name, line)
             records.append(record)
     if not spec.is_catalogue:
-        _check_entities(spec, records, problems)
+        _check_entities(spec, records, problems, refused)
     return records
 
 
-def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem]) -> None:
+def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem], refused: set[tuple]) -> None:
     """Attributes agree within an entity, required parameters are there, and min <= max."""
     entities: dict[tuple, list[dict]] = {}
     for record in records:
@@ -241,7 +244,9 @@ def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem
                 problems.append(Problem(f"« {label} » : l'attribut « {attribute} » diffère d'une ligne à l'autre",
                                         column=attribute, value=" | ".join(sorted(values)), **where))
         by_parameter = {r["parameter"]: r for r in rows}
-        missing = [p.name for p in spec.parameters.values() if p.required and p.name not in by_parameter]
+        raw_key = tuple(str(k) for k in key)
+        missing = [p.name for p in spec.parameters.values()
+                   if p.required and p.name not in by_parameter and (*raw_key, p.name) not in refused]
         if missing:
             problems.append(Problem(f"« {label} » : paramètre(s) obligatoire(s) manquant(s) : {', '.join(missing)}",
                                     **where))

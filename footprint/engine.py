@@ -126,7 +126,7 @@ def _column(table: pa.Table, name: str) -> np.ndarray:
     return table.column(name).to_numpy(zero_copy_only=False).astype("float64", copy=False)
 
 
-def _validate(table: pa.Table, workloads: pd.DataFrame) -> None:
+def _validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
     """Refuse unknown kinds, missing required values, and negative, infinite or out-of-bound numbers."""
     problems: list[Problem] = []
     if "kind" not in workloads:
@@ -176,8 +176,7 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> None:
             for i in _rows(of_kind & ~given):
                 problems.append(Problem(f"valeur obligatoire pour une charge « {kind_name} »", line=int(i) + 1,
                                         column=column))
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 def _floats(values: np.ndarray) -> np.ndarray:
@@ -340,7 +339,8 @@ LEFT JOIN models m ON m.provider = w.provider AND m.model = w.model
 LLM_ROW_COLUMNS = ("requests", "output_tokens_per_request", "input_tokens_per_request", "request_latency_s")
 
 
-def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, views: dict) -> _Partial:
+def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, views: dict,
+         check_only: bool) -> _Partial | None:
     # Rows that share these keys share every factor: they are resolved once per group, so the
     # joins and the per-model arithmetic cost what the distinct groups cost, not the rows.
     is_llm = pc.fill_null(pc.equal(table.column("kind"), "llm"), False)
@@ -370,6 +370,8 @@ def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, 
                                     "d'hébergement (hosting), ou le PUE, le WUE et la zone")
     if problems:
         raise InputError(problems)
+    if check_only:
+        return None
     groups = _fetch(con, f"""SELECT r.pue_min, r.pue_max, r.wue_min, r.wue_max, r.total_parameters_min,
         r.total_parameters_max, r.active_parameters_min, r.active_parameters_max, r.tps, r.ttft,
         x.gwp, x.adpe, x.pe, x.wue_offsite FROM _llm r {MIX_JOIN} ORDER BY r.gid""")
@@ -547,7 +549,7 @@ def _gpu_hour_embodied(factors: FactorBase, gpu_hours, embodied_per_gpu: dict) -
             for name in EMBODIED}
 
 
-def _gpu(con, factors: FactorBase) -> _Partial:
+def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     sql = _hosted_sql("""g.gpu AS gpu_found, w.gpu AS gpu_in, g.tdp, g.embodied_gwp, g.embodied_adpe,
         g.embodied_pe, w.gpus, w.hours, w.utilization, w.server_overhead_w, w.cpu_cores, w.cpu_power_w,
         w.memory_gb, coalesce(w.embodied, true) AS with_embodied""",
@@ -560,6 +562,8 @@ def _gpu(con, factors: FactorBase) -> _Partial:
     problems += _check_hosting_and_zone(con, "gpu", "_gpu")
     if problems:
         raise InputError(problems)
+    if check_only:
+        return None
     cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _gpu r {MIX_JOIN}")
     c = factors.constant
     warnings: list[str] = []
@@ -587,7 +591,7 @@ def _gpu(con, factors: FactorBase) -> _Partial:
     return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
 
-def _task(con, factors: FactorBase) -> _Partial:
+def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     sql = _hosted_sql("""t.task AS task_found, w.task AS task_in, t.energy_per_unit, t.unit_of_work,
         g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.units""",
                       """LEFT JOIN tasks t ON lower(t.task) = lower(trim(w.task))
@@ -599,6 +603,8 @@ def _task(con, factors: FactorBase) -> _Partial:
     problems += _check_hosting_and_zone(con, "task", "_task")
     if problems:
         raise InputError(problems)
+    if check_only:
+        return None
     cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _task r {MIX_JOIN}")
     warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, factors.constant("gpu_default_pue").m, warnings, "Tâches à l'unité")
@@ -617,12 +623,14 @@ def _task(con, factors: FactorBase) -> _Partial:
     return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
 
-def _measured(con, factors: FactorBase) -> _Partial:
+def _measured(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     _mix_table(con, factors, "workloads WHERE kind = 'measured'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _measured AS {_hosted_sql('w.energy_kwh', '', 'measured')}")
     problems = _check_hosting_and_zone(con, "measured", "_measured")
     if problems:
         raise InputError(problems)
+    if check_only:
+        return None
     cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _measured r {MIX_JOIN}")
     warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, None, warnings, "Mesures")
@@ -647,7 +655,8 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     ``InputError`` for bad rows, naming the row (``ligne``, 1-based) and the column.
     """
     table = _to_arrow(workloads)
-    _validate(table, workloads)
+    # Bad values are listed together with unknown names: the factors are still looked up.
+    problems = _validate(table, workloads)
     n = table.num_rows
     # One preallocated block holds every output column, so the result frame wraps it without copying.
     columns = [f"{key}_{end}" for key in IMPACT_KEYS for end in ENDS]
@@ -660,10 +669,11 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
         present = set(table.column("kind").unique().to_pylist())
         views = {end: {key: block[position[f"{key}_{suffix}"]] for key in IMPACT_KEYS}
                  for end, suffix in (("min", "low"), ("max", "high"))}
-        steps = {"llm": lambda: _llm(con, factors, table, include_input_tokens, views),
-                 "gpu": lambda: _gpu(con, factors),
-                 "task": lambda: _task(con, factors), "measured": lambda: _measured(con, factors)}
-        problems: list[Problem] = []
+        check_only = bool(problems)
+        steps = {"llm": lambda: _llm(con, factors, table, include_input_tokens, views, check_only),
+                 "gpu": lambda: _gpu(con, factors, check_only),
+                 "task": lambda: _task(con, factors, check_only),
+                 "measured": lambda: _measured(con, factors, check_only)}
         for kind in KINDS:
             if kind not in present:
                 continue
@@ -671,6 +681,8 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
                 partial = steps[kind]()
             except InputError as error:
                 problems.extend(error.problems)
+                continue
+            if partial is None:
                 continue
             warnings.extend(partial.warnings)
             if partial.written:

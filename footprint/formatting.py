@@ -11,10 +11,10 @@ import math
 THIN_SPACE = "\u202f"
 
 # Display scales of each family: (threshold in base unit, factor to display, unit label).
+# No mWh nor mgCO2e: too easy to misread as MWh; small values get decimals instead.
 _SCALES = {
-    "kWh": [(1e6, 1e-6, "GWh"), (1e3, 1e-3, "MWh"), (1.0, 1.0, "kWh"), (1e-3, 1e3, "Wh"), (0.0, 1e6, "mWh")],
-    "kgCO2e": [(1e6, 1e-6, "ktCO2e"), (1e3, 1e-3, "tCO2e"), (1.0, 1.0, "kgCO2e"), (1e-3, 1e3, "gCO2e"),
-               (0.0, 1e6, "mgCO2e")],
+    "kWh": [(1e6, 1e-6, "GWh"), (1e3, 1e-3, "MWh"), (1.0, 1.0, "kWh"), (0.0, 1e3, "Wh")],
+    "kgCO2e": [(1e6, 1e-6, "ktCO2e"), (1e3, 1e-3, "tCO2e"), (1.0, 1.0, "kgCO2e"), (0.0, 1e3, "gCO2e")],
     "L": [(1e3, 1e-3, "m³"), (1.0, 1.0, "L"), (0.0, 1e3, "mL")],
     "kgSbeq": [(1.0, 1.0, "kgSbeq"), (1e-3, 1e3, "gSbeq"), (1e-6, 1e6, "mgSbeq"), (0.0, 1e9, "µgSbeq")],
     "MJ": [(1e6, 1e-6, "TJ"), (1e3, 1e-3, "GJ"), (1.0, 1.0, "MJ"), (0.0, 1e3, "kJ")],
