@@ -489,17 +489,17 @@ def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, 
             input_total = np.nan_to_num(rows["input_tokens_per_request"][chunk], nan=0.0) * count
         for end in ends:
             rate = rates[end]
-            latency = tokens * np.take(rate["latency_per_token"], g)
-            latency += np.take(rate["ttft"], g)
+            latency = tokens * np.take(rate["latency_per_token"], g, mode="clip")
+            latency += np.take(rate["ttft"], g, mode="clip")
             if capped:
                 np.fmin(latency, cap[chunk], out=latency)
             latency *= count
             for key in LINEAR_IMPACTS:
                 target = out[end][key][chunk]
-                np.multiply(latency, np.take(rate[f"{key}_per_second"], g), out=target)
-                target += tokens_total * np.take(rate[f"{key}_per_token"], g)
+                np.multiply(latency, np.take(rate[f"{key}_per_second"], g, mode="clip"), out=target)
+                target += tokens_total * np.take(rate[f"{key}_per_token"], g, mode="clip")
                 if prefill:
-                    target += input_total * np.take(rate[f"{key}_per_input_token"], g)
+                    target += input_total * np.take(rate[f"{key}_per_input_token"], g, mode="clip")
             np.add(out[end]["gwp_usage_kgco2e"][chunk], out[end]["gwp_embodied_kgco2e"][chunk],
                    out=out[end]["gwp_kgco2e"][chunk])
     return out["min"], out["max"]
@@ -549,22 +549,42 @@ def _gpu_hour_embodied(factors: FactorBase, gpu_hours, embodied_per_gpu: dict) -
             for name in EMBODIED}
 
 
-def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    sql = _hosted_sql("""g.gpu AS gpu_found, w.gpu AS gpu_in, g.tdp, g.embodied_gwp, g.embodied_adpe,
-        g.embodied_pe, w.gpus, w.hours, w.utilization, w.server_overhead_w, w.cpu_cores, w.cpu_power_w,
-        w.memory_gb, coalesce(w.embodied, true) AS with_embodied""",
-                      """LEFT JOIN gpu_keys gk ON gk.key = regexp_replace(lower(w.gpu), '[^a-z0-9]', '', 'g')
-                         LEFT JOIN gpus g ON g.gpu = gk.gpu""", "gpu")
-    _mix_table(con, factors, "workloads WHERE kind = 'gpu'")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _gpu AS {sql}")
-    problems = _unknown(con, "SELECT row_id, gpu_in FROM _gpu WHERE gpu_found IS NULL ORDER BY row_id", "gpu",
-                        f"GPU inconnu (connus : {', '.join(factors.gpus())})")
-    problems += _check_hosting_and_zone(con, "gpu", "_gpu")
+def _resolve_hosted(con, factors: FactorBase, kind: str, select: str = "", joins: str = "",
+                    named: tuple[str, str, list[str]] | None = None) -> dict[str, np.ndarray]:
+    """Rows of one kind joined with their hosting, zone and mix factors (and, for ``named`` =
+    (column, French label, known names), the table that names them), after checking that
+    every name is known."""
+    _mix_table(con, factors, f"workloads WHERE kind = '{kind}'")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _{kind} AS {_hosted_sql(select, joins, kind)}")
+    problems: list[Problem] = []
+    if named:
+        column, label, known = named
+        problems += _unknown(con, f"SELECT row_id, {column}_in FROM _{kind} WHERE {column}_found IS NULL "
+                                  "ORDER BY row_id", column, f"{label} (connus : {', '.join(known)})")
+    problems += _check_hosting_and_zone(con, kind, f"_{kind}")
     if problems:
         raise InputError(problems)
+    return _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _{kind} r {MIX_JOIN}")
+
+
+def _both_ends(cols: dict, it_energy, pue: dict, wue: dict, embodied: dict, warnings: list[str]) -> _Partial:
+    """Impacts at both ends of the PUE/WUE range, from the IT energy and the embodied impacts."""
+    ends = {end: _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), embodied))
+            for end in ("min", "max")}
+    return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
+
+
+def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
+    cols = _resolve_hosted(
+        con, factors, "gpu",
+        """g.gpu AS gpu_found, w.gpu AS gpu_in, g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.gpus,
+           w.hours, w.utilization, w.server_overhead_w, w.cpu_cores, w.cpu_power_w, w.memory_gb,
+           coalesce(w.embodied, true) AS with_embodied""",
+        """LEFT JOIN gpu_keys gk ON gk.key = regexp_replace(lower(w.gpu), '[^a-z0-9]', '', 'g')
+           LEFT JOIN gpus g ON g.gpu = gk.gpu""",
+        ("gpu", "GPU inconnu", factors.gpus()))
     if check_only:
         return None
-    cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _gpu r {MIX_JOIN}")
     c = factors.constant
     warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, c("gpu_default_pue").m, warnings, "Heures GPU")
@@ -580,32 +600,22 @@ def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     count = ureg.Quantity(_floats(cols["gpus"]), "gpu")
     duration = ureg.Quantity(_floats(cols["hours"]), "hour")
     it_energy = gpu_formulas.it_energy(count, power, host, duration)
-    with_embodied = np.asarray(cols["with_embodied"], dtype=bool)
-    gpu_hours = gpu_formulas.gpu_hours(count, duration) * with_embodied
+    gpu_hours = gpu_formulas.gpu_hours(count, duration) * np.asarray(cols["with_embodied"], dtype=bool)
     embodied = _gpu_hour_embodied(factors, gpu_hours, {
-        name: factors.quantity("gpus", f"embodied_{name}", _floats(cols[f"embodied_{name}"]))
-        for name in EMBODIED})
-    ends = {}
-    for end in ("min", "max"):
-        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), embodied))
-    return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
+        name: factors.quantity("gpus", f"embodied_{name}", _floats(cols[f"embodied_{name}"])) for name in EMBODIED})
+    return _both_ends(cols, it_energy, pue, wue, embodied, warnings)
 
 
 def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    sql = _hosted_sql("""t.task AS task_found, w.task AS task_in, t.energy_per_unit, t.unit_of_work,
-        g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.units""",
-                      """LEFT JOIN tasks t ON lower(t.task) = lower(trim(w.task))
-                         LEFT JOIN gpus g ON g.gpu = t.reference_gpu""", "task")
-    _mix_table(con, factors, "workloads WHERE kind = 'task'")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _task AS {sql}")
-    problems = _unknown(con, "SELECT row_id, task_in FROM _task WHERE task_found IS NULL ORDER BY row_id", "task",
-                        f"tâche inconnue (connues : {', '.join(factors.tasks())})")
-    problems += _check_hosting_and_zone(con, "task", "_task")
-    if problems:
-        raise InputError(problems)
+    cols = _resolve_hosted(
+        con, factors, "task",
+        """t.task AS task_found, w.task AS task_in, t.energy_per_unit, t.unit_of_work, g.tdp, g.embodied_gwp,
+           g.embodied_adpe, g.embodied_pe, w.units""",
+        """LEFT JOIN tasks t ON lower(t.task) = lower(trim(w.task))
+           LEFT JOIN gpus g ON g.gpu = t.reference_gpu""",
+        ("task", "tâche inconnue", factors.tasks()))
     if check_only:
         return None
-    cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _task r {MIX_JOIN}")
     warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, factors.constant("gpu_default_pue").m, warnings, "Tâches à l'unité")
     # Units of work differ by task (image, page, ...); the energy column is per unit of each row.
@@ -617,31 +627,20 @@ def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     embodied = _gpu_hour_embodied(factors, gpu_hours, {
         name: factors.quantity("gpus", f"embodied_{name}", np.nan_to_num(_floats(cols[f"embodied_{name}"])))
         for name in EMBODIED})
-    ends = {}
-    for end in ("min", "max"):
-        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), embodied))
-    return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
+    return _both_ends(cols, it_energy, pue, wue, embodied, warnings)
 
 
 def _measured(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    _mix_table(con, factors, "workloads WHERE kind = 'measured'")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _measured AS {_hosted_sql('w.energy_kwh', '', 'measured')}")
-    problems = _check_hosting_and_zone(con, "measured", "_measured")
-    if problems:
-        raise InputError(problems)
+    cols = _resolve_hosted(con, factors, "measured", "w.energy_kwh")
     if check_only:
         return None
-    cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _measured r {MIX_JOIN}")
     warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, None, warnings, "Mesures")
     it_energy = ureg.Quantity(_floats(cols["energy_kwh"]), "kWh")
-    zero = {name: ureg.Quantity(np.zeros(len(it_energy.m)), unit)
-            for name, unit in (("gwp", "kgCO2e"), ("adpe", "kgSbeq"), ("pe", "MJ"))}
-    ends = {}
-    for end in ("min", "max"):
-        ends[end] = _magnitudes(_impacts_of(it_energy, pue[end], wue[end], _mix(cols), zero))
+    no_embodied = {name: ureg.Quantity(np.zeros(len(it_energy.m)), unit)
+                   for name, unit in (("gwp", "kgCO2e"), ("adpe", "kgSbeq"), ("pe", "MJ"))}
     warnings.append("Mesures : la fabrication du matériel mesuré n'est pas comptée (matériel non décrit).")
-    return _Partial(cols["row_id"], ends["min"], ends["max"], warnings)
+    return _both_ends(cols, it_energy, pue, wue, no_embodied, warnings)
 
 
 def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_input_tokens: bool = False

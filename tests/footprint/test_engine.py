@@ -173,3 +173,9 @@ def test_a_million_rows_need_no_python_loop(factors):
     first_two = compute_impacts(frame.head(2), factors)
     assert np.allclose(result["gwp_kgco2e_central"].to_numpy()[:2], first_two["gwp_kgco2e_central"])
     assert result["gwp_kgco2e_central"].sum() == pytest.approx(first_two["gwp_kgco2e_central"].sum() * n / 2)
+
+
+def test_an_empty_table_gives_an_empty_result(factors):
+    result = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors)
+    assert len(result) == 0
+    assert list(result.columns)[:3] == ["energy_kwh_low", "energy_kwh_central", "energy_kwh_high"]
