@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from emission_factors.errors import InputError, Problem
+from footprint import inventory_commands
 
 # argparse's own words, in French (it looks them up through gettext at run time).
 _ARGPARSE_FR = {
@@ -67,11 +68,10 @@ class FrenchParser(argparse.ArgumentParser):
 
 def parse_number(text: str | None, flag: str) -> float | None:
     """A number typed by a person: ``1 234,5``, ``1234.5`` and ``1e6`` are all accepted."""
-    if text is None:
-        return None
-    cleaned = text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    from footprint.tabular import parse_number as parse
+
     try:
-        return float(cleaned)
+        return parse(text)
     except ValueError:
         raise InputError([Problem("valeur non numérique", column=flag, value=text)]) from None
 
@@ -133,6 +133,7 @@ def build_parser() -> FrenchParser:
                                 description="Énergie mesurée, convertie avec les facteurs de la zone.")
     measured.add_argument("--kwh", required=True, help="énergie mesurée, en kWh")
     _add_common(measured, f" ; {DEFAULT_ZONE} par défaut")
+    inventory_commands.add_parsers(commands, FrenchParser)
     return parser
 
 
@@ -256,16 +257,26 @@ def _one_line(error: InputError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from footprint.store import StoreError
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return {"estimate": _estimate}[args.command](args)
+        if args.command == "estimate":
+            return _estimate(args)
+        return inventory_commands.run(args)
     except UsageError as error:
         print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
         return 2
     except InputError as error:
         print(_one_line(error), file=sys.stderr)
         return 2
+    except StoreError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 3
+    except BrokenPipeError:  # output piped into head or cut: not an error for the user
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130

@@ -113,7 +113,7 @@ class FactorBase:
 
     @cached_property
     def _constants(self) -> dict[str, float]:
-        row = self.con.execute("SELECT * FROM constants").fetchone()
+        row = self.con.execute("SELECT * FROM constants").fetchall()[0]
         columns = [d[0] for d in self.con.description]
         return dict(zip(columns, row))
 
@@ -192,7 +192,7 @@ class FactorBase:
         try:
             con.execute("CREATE TEMP TABLE _wanted_mix AS SELECT ? AS zone, ? AS mix_dataset, "
                         "CAST(? AS INTEGER) AS year", [zone.upper(), dataset or "", year or 0])
-            row = con.execute(self.mix_sql("_wanted_mix")).fetchone()
+            row = (con.execute(self.mix_sql("_wanted_mix")).fetchall() or [None])[0]
         finally:
             con.close()
         if row is None:

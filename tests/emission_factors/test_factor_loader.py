@@ -44,7 +44,7 @@ def test_every_table_of_the_schema_loads_with_rows():
     info = load_factor_base(con)
     for name, spec in info.tables.items():
         table = name if spec.is_catalogue else f"factor_{name}"
-        assert con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] > 0, name
+        assert con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] > 0, name
 
 
 def test_every_number_has_a_unit_a_year_a_source_and_a_link():
@@ -54,7 +54,7 @@ def test_every_number_has_a_unit_a_year_a_source_and_a_link():
         if spec.is_catalogue:
             continue
         bad = con.execute(f"""SELECT count(*) FROM "factor_{name}" WHERE unit = '' OR year IS NULL
-            OR source = '' OR NOT (source_url LIKE 'http%')""").fetchone()[0]
+            OR source = '' OR NOT (source_url LIKE 'http%')""").fetchall()[0][0]
         assert bad == 0, name
 
 
@@ -74,11 +74,11 @@ def test_units_are_converted_to_the_canonical_unit():
     load_factor_base(con)
     # RTE publishes grams per kWh; the base stores kgCO2e/kWh.
     value, unit, canonical = con.execute("""SELECT value, unit, canonical_value FROM factor_electricity_mix
-        WHERE zone = 'FRA' AND dataset = 'rte_direct' AND year = 2024""").fetchone()
+        WHERE zone = 'FRA' AND dataset = 'rte_direct' AND year = 2024""").fetchall()[0]
     assert (value, unit) == (21.7, "gCO2e / kWh")
     assert canonical == pytest.approx(0.0217)
     # Energy per 1,000 images becomes energy per image.
-    assert con.execute("SELECT energy_per_unit FROM tasks WHERE task = 'generation_image'").fetchone()[0] == \
+    assert con.execute("SELECT energy_per_unit FROM tasks WHERE task = 'generation_image'").fetchall()[0][0] == \
         pytest.approx(1.63985e-3)
 
 

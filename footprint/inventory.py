@@ -1,0 +1,66 @@
+"""The inventory of a year: the declarations of the store, their impacts, and totals by group.
+
+Owns: turning the stored declarations of a year into impacts (through ``declarations`` and
+the engine) and summing them by service, use case, type or model, with the factor-base
+version. Must not: read files or print anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from footprint.declarations import KINDS_FR, to_workloads
+from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
+from footprint.factor_base import FactorBase
+from footprint.store import Store
+
+GROUPINGS = {"service": "service", "cas_usage": "use_case", "type": "kind", "modele": "model_label"}
+
+
+@dataclass
+class Inventory:
+    year: int
+    factor_base_version: str
+    declarations: pd.DataFrame  # store columns
+    impacts: pd.DataFrame  # engine columns, same index
+    warnings: list[str]
+
+    def total(self) -> dict[str, dict[str, float]]:
+        return {key: {end: float(self.impacts[f"{key}_{end}"].sum()) for end in ENDS} for key in IMPACT_KEYS}
+
+    def groups(self, by: str) -> list[dict]:
+        """Totals by group (``service``, ``cas_usage``, ``type`` or ``modele``), largest GWP first."""
+        labels = _labels(self.declarations)[GROUPINGS[by]].fillna("(non renseigné)")
+        summed = self.impacts.groupby(labels.to_numpy(), sort=False).sum()
+        counts = labels.value_counts()
+        rows = []
+        for key, values in summed.iterrows():
+            row = {"key": key, "declarations": int(counts[key])}
+            row |= {impact: {end: float(values[f"{impact}_{end}"]) for end in ENDS} for impact in IMPACT_KEYS}
+            rows.append(row)
+        return sorted(rows, key=lambda r: -r["gwp_kgco2e"]["central"])
+
+    def as_dict(self, by: str | None = None) -> dict:
+        return {"year": self.year, "factor_base_version": self.factor_base_version,
+                "declarations": len(self.declarations), "total": self.total(),
+                "groups": self.groups(by) if by else [], "warnings": self.warnings}
+
+
+def _labels(declarations: pd.DataFrame) -> pd.DataFrame:
+    labels = declarations[["service", "use_case"]].astype("string").copy()
+    labels["kind"] = declarations["kind"].map(KINDS_FR)
+    model = declarations["provider"].astype("string") + "/" + declarations["model"].astype("string")
+    model = model.fillna(declarations["gpu"].astype("string")).fillna(declarations["task"].astype("string"))
+    labels["model_label"] = model.fillna("mesure")
+    return labels
+
+
+def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory:
+    declarations = store.declarations(year=year).reset_index(drop=True)
+    if declarations.empty:
+        impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors)
+    else:
+        impacts = compute_impacts(to_workloads(declarations, factors), factors)
+    return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))

@@ -1,0 +1,304 @@
+"""Command-line handlers for the inventory: ``declarations …``, ``inventory`` and ``usage import``.
+
+Owns: turning parsed arguments into calls to ``declarations``, ``store``, ``inventory`` and
+``usage_logs``, and printing French summaries, JSON or CSV. ``cli`` builds the parser and
+handles errors; this module only does the work of each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from emission_factors.errors import InputError, Problem
+from footprint.formatting import format_number, format_range
+
+IMPACT_COLUMNS_FR = {"energy_kwh": "energie_kwh", "gwp_kgco2e": "ges_kgco2e", "gwp_usage_kgco2e": "ges_usage_kgco2e",
+                     "gwp_embodied_kgco2e": "ges_fabrication_kgco2e", "water_l": "eau_l",
+                     "adpe_kgsbeq": "adpe_kgsbeq", "pe_mj": "energie_primaire_mj"}
+ENDS_FR = {"low": "bas", "central": "central", "high": "haut"}
+SUMMARY = [("energy_kwh", "Énergie", "kWh"), ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
+           ("water_l", "Eau consommée", "L"), ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
+           ("pe_mj", "Énergie primaire", "MJ")]
+# ``declarations add`` flags (argparse dest) -> store column.
+ADD_FIELDS = {"id": "id", "year": "year", "service": "service", "use_case": "use_case", "type": "kind",
+              "provider": "provider", "model": "model", "hosting": "hosting", "zone": "zone", "agents": "agents",
+              "requests_per_agent_per_day": "requests_per_agent_per_day", "days_per_year": "days_per_year",
+              "requests": "requests", "input_tokens_per_request": "input_tokens_per_request",
+              "output_tokens_per_request": "output_tokens_per_request", "input_tokens": "input_tokens",
+              "output_tokens": "output_tokens", "gpu": "gpu", "gpus": "gpus", "hours": "hours",
+              "utilization": "utilization", "pue": "pue", "wue": "wue", "task": "task", "units": "units",
+              "kwh": "energy_kwh", "owner": "owner", "personal_data": "personal_data",
+              "ai_act_risk": "ai_act_risk", "human_oversight": "human_oversight", "comment": "comment"}
+
+
+def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
+    """The ``declarations``, ``inventory`` and ``usage`` commands."""
+    def with_db(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+        return parser
+
+    declarations = commands.add_parser("declarations", help="déclarer, importer, exporter les usages d'IA",
+                                       description="Les déclarations d'usages d'IA de l'inventaire.")
+    actions = declarations.add_subparsers(dest="action", metavar="action", parser_class=parser_class)
+    actions.required = True
+    imported = with_db(actions.add_parser("import", help="importer un fichier CSV ou XLSX (tout ou rien)"))
+    imported.add_argument("file", metavar="FICHIER")
+    exported = with_db(actions.add_parser("export", help="exporter les déclarations en CSV ou XLSX"))
+    exported.add_argument("file", metavar="FICHIER")
+    exported.add_argument("--year", help="seulement cette année")
+    exported.add_argument("--format", choices=["csv", "xlsx"], help="par défaut selon l'extension du fichier")
+    exported.add_argument("--separator", default=";", help="séparateur CSV (; par défaut)")
+    exported.add_argument("--decimal", default=",", help="séparateur décimal CSV (, par défaut)")
+    listed = with_db(actions.add_parser("list", help="lister les déclarations"))
+    listed.add_argument("--year", help="seulement cette année")
+    listed.add_argument("--all", action="store_true", help="inclure les déclarations supprimées")
+    listed.add_argument("--json", action="store_true", help="en JSON")
+    added = with_db(actions.add_parser("add", help="ajouter (ou modifier, avec --id) une déclaration"))
+    added.add_argument("--id", help="identifiant d'une déclaration à modifier (sinon une nouvelle est créée)")
+    added.add_argument("--year", help="année d'inventaire (par défaut l'année en cours)")
+    added.add_argument("--service", required=True, help="direction ou service")
+    added.add_argument("--use-case", help="cas d'usage (redaction_courrier, synthese_document… ou texte libre)")
+    added.add_argument("--type", required=True, help="llm, gpu, tache ou mesure")
+    for flag, text in (("--provider", "fournisseur"), ("--model", "modèle"), ("--hosting", "hébergement"),
+                       ("--zone", "zone électrique"), ("--agents", "nombre d'agents"),
+                       ("--requests-per-agent-per-day", "requêtes par agent et par jour"),
+                       ("--days-per-year", "jours travaillés par an"), ("--requests", "requêtes par an"),
+                       ("--input-tokens-per-request", "tokens d'entrée par requête"),
+                       ("--output-tokens-per-request", "tokens de sortie par requête"),
+                       ("--input-tokens", "tokens d'entrée par an"), ("--output-tokens", "tokens de sortie par an"),
+                       ("--gpu", "modèle de GPU"), ("--gpus", "nombre de GPU"), ("--hours", "heures"),
+                       ("--utilization", "taux d'utilisation"), ("--pue", "PUE"), ("--wue", "WUE sur site"),
+                       ("--task", "tâche"), ("--units", "unités"), ("--kwh", "kWh mesurés"),
+                       ("--owner", "responsable"), ("--personal-data", "données personnelles : oui ou non"),
+                       ("--ai-act-risk", "niveau de risque IA Act"), ("--human-oversight", "supervision humaine"),
+                       ("--comment", "commentaire")):
+        added.add_argument(flag, help=text)
+    for name, text in (("delete", "supprimer (la déclaration reste dans l'historique)"),
+                       ("restore", "restaurer une déclaration supprimée")):
+        parser = with_db(actions.add_parser(name, help=text))
+        parser.add_argument("ids", nargs="+", metavar="ID")
+    history = with_db(actions.add_parser("history", help="historique des versions d'une déclaration"))
+    history.add_argument("id", nargs="?", metavar="ID")
+
+    inventory = with_db(commands.add_parser("inventory", help="totaux de l'inventaire d'une année",
+                                            description="Totaux de l'inventaire d'une année, par groupe."))
+    inventory.add_argument("--year", required=True, help="année d'inventaire")
+    inventory.add_argument("--by", choices=["service", "cas_usage", "type", "modele"], help="regrouper par")
+    output = inventory.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="un objet JSON")
+    output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+
+    usage = commands.add_parser("usage", help="importer les journaux d'usage d'une passerelle d'API",
+                                description="Journaux d'usage (Albert/OpenGateLLM, OpenAI, générique).")
+    usage_actions = usage.add_subparsers(dest="action", metavar="action", parser_class=parser_class)
+    usage_actions.required = True
+    usage_import = with_db(usage_actions.add_parser("import", help="importer un journal CSV, Parquet ou JSONL"))
+    usage_import.add_argument("file", metavar="FICHIER")
+    usage_import.add_argument("--preset", default="generic", choices=["albert", "openai", "generic"],
+                              help="format du journal (generic par défaut)")
+    usage_import.add_argument("--service", help="service auquel rattacher tout le journal")
+    usage_import.add_argument("--map", action="append", metavar="ANCIEN=NOUVEAU",
+                              help="associer un nom de modèle du journal à un modèle connu (répétable)")
+    usage_import.add_argument("--hosting", help="profil d'hébergement des modèles du journal")
+
+
+def _store(args: argparse.Namespace):
+    from footprint.store import Store
+
+    return Store(args.db)
+
+
+def _factors():
+    from footprint.factor_base import FactorBase
+
+    return FactorBase.load()
+
+
+def _year(text: str | None, flag: str = "--year") -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InputError([Problem("année invalide", column=flag, value=text)]) from None
+
+
+def _print_counts(counts: dict[str, int], what: str = "déclaration(s)") -> None:
+    print(f"{counts['created']} {what} créée(s), {counts['modified']} modifiée(s), "
+          f"{counts['unchanged']} inchangée(s).")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "inventory":
+        return _inventory(args)
+    if args.command == "usage":
+        return _usage_import(args)
+    handler = {"import": _import, "export": _export, "list": _list, "add": _add, "delete": _delete,
+               "restore": _restore, "history": _history}[args.action]
+    return handler(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from footprint.declarations import file_sha256, read_declarations
+
+    factors = _factors()
+    frame = read_declarations(args.file, factors)
+    store = _store(args)
+    from pathlib import Path
+
+    counts = store.save(frame, action="import", import_record={
+        "kind": "declarations", "file_name": Path(args.file).name, "file_sha256": file_sha256(args.file)})
+    print(f"Import de {Path(args.file).name} : {len(frame)} ligne(s) lue(s).")
+    _print_counts(counts)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from footprint.declarations import export_declarations
+
+    frame = _store(args).declarations(year=_year(args.year))
+    path = export_declarations(frame, args.file, args.format, separator=args.separator, decimal=args.decimal)
+    print(f"{len(frame)} déclaration(s) exportée(s) dans {path}.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    frame = _store(args).declarations(year=_year(args.year), include_deleted=args.all)
+    if args.json:
+        print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+        return 0
+    if frame.empty:
+        print("Aucune déclaration.")
+        return 0
+    from footprint.declarations import KINDS_FR
+
+    for row in frame.itertuples(index=False):
+        what = (f"{row.provider}/{row.model}" if row.kind == "llm" else row.gpu if row.kind == "gpu"
+                else row.task if row.kind == "task" else "énergie mesurée")
+        deleted = " [supprimée]" if row.deleted else ""
+        print(f"{row.id}  {row.year}  {row.service}  {KINDS_FR.get(row.kind, row.kind)}  {what}  "
+              f"(version {row.version}){deleted}")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from footprint.declarations import check, parse_record, records_frame
+
+    record = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items()}
+    if record["year"] is None:
+        record["year"] = str(pd.Timestamp.now().year)
+    problems: list[Problem] = []
+    parsed = parse_record(record, None, 1, problems)  # type: ignore[arg-type]
+    if problems:
+        raise InputError([Problem(p.message, column=p.column, value=p.value) for p in problems])
+    frame = records_frame([parsed])
+    factors = _factors()
+    store = _store(args)
+    if record["id"]:
+        existing = store.declarations(include_deleted=True)
+        if record["id"] not in set(existing["id"]):
+            raise InputError([Problem("déclaration inconnue", column="--id", value=record["id"])])
+    check(frame, factors)
+    counts = store.save(frame, action="saisie")
+    saved = store.declarations(include_deleted=True)
+    identifier = record["id"] or saved.sort_values("created_at")["id"].iloc[-1]
+    state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
+    print(f"Déclaration {identifier} {state}.")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    count = _store(args).delete(args.ids)
+    print(f"{count} déclaration(s) supprimée(s) (elles restent dans l'historique et peuvent être restaurées).")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    count = _store(args).restore(args.ids)
+    print(f"{count} déclaration(s) restaurée(s).")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    history = _store(args).history(args.id)
+    if history.empty:
+        print("Aucun historique.")
+        return 0
+    from footprint.store import CONTENT_COLUMNS
+
+    previous: dict[str, dict] = {}
+    for row in history.to_dict("records"):
+        before = previous.get(row["id"])
+        changes = []
+        if before is not None:
+            for column in CONTENT_COLUMNS:
+                old, new = before[column], row[column]
+                if not (pd.isna(old) and pd.isna(new)) and old != new:
+                    changes.append(f"{column} : {old} → {new}")
+        detail = f" — {'; '.join(changes)}" if changes else ""
+        print(f"{row['id']} v{row['version']}  {row['changed_at']:%Y-%m-%d %H:%M}  {row['changed_by']}  "
+              f"{row['action']}{detail}")
+        previous[row["id"]] = row
+    return 0
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from footprint.inventory import compute_inventory
+
+    year = _year(args.year)
+    inventory = compute_inventory(_store(args), _factors(), year)
+    result = inventory.as_dict(args.by)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    if args.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
+        header = ["groupe", "declarations"] + [f"{IMPACT_COLUMNS_FR[k]}_{ENDS_FR[e]}" for k in IMPACT_COLUMNS_FR
+                                                for e in ENDS_FR]
+        writer.writerow(header)
+        rows = result["groups"] or []
+        rows = rows + [{"key": "TOTAL", "declarations": result["declarations"], **result["total"]}]
+        for row in rows:
+            writer.writerow([row["key"], row["declarations"]] + [
+                format(row[k][e], ".10g").replace(".", ",") for k in IMPACT_COLUMNS_FR for e in ENDS_FR])
+        return 0
+    print(f"Inventaire {year} : {result['declarations']} déclaration(s), "
+          f"base de facteurs {result['factor_base_version']}")
+    for key, label, unit in SUMMARY:
+        values = result["total"][key]
+        print(f"  {label:<22} {format_range(values['low'], values['central'], values['high'], unit)}")
+    if args.by:
+        print(f"Par {args.by} (GES, valeur centrale) :")
+        for group in result["groups"]:
+            gwp = group["gwp_kgco2e"]["central"]
+            energy = group["energy_kwh"]["central"]
+            print(f"  {group['key']:<40} {format_range(gwp, gwp, gwp, 'kgCO2e'):>14}  "
+                  f"{format_range(energy, energy, energy, 'kWh'):>12}  ({group['declarations']} décl.)")
+    for warning in result["warnings"]:
+        print(f"  ! {warning}")
+    return 0
+
+
+def _usage_import(args: argparse.Namespace) -> int:
+    from footprint.usage_logs import import_usage, parse_mapping
+
+    done = import_usage(args.file, _store(args), _factors(), preset=args.preset, service=args.service,
+                        mapping=parse_mapping(args.map), hosting=args.hosting)
+    print(f"Journal {done.file_name} : {format_number(done.rows)} ligne(s) agrégée(s) en "
+          f"{len(done.declarations)} déclaration(s) mensuelle(s).")
+    _print_counts(done.counts)
+    energy, gwp = done.ours["energy_kwh"], done.ours["gwp_kgco2e"]
+    print(f"  Empreinte IA : {format_range(energy['low'], energy['central'], energy['high'], 'kWh')} ; "
+          f"{format_range(gwp['low'], gwp['central'], gwp['high'], 'kgCO2e')}")
+    if done.gateway:
+        g = done.gateway
+        print(f"  Estimation de la passerelle : de {format_number(g['gateway_kwh_min'])} à "
+              f"{format_number(g['gateway_kwh_max'])} kWh ; de {format_number(g['gateway_kgco2e_min'])} à "
+              f"{format_number(g['gateway_kgco2e_max'])} kgCO2e")
+    return 0

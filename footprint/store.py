@@ -1,0 +1,336 @@
+"""The inventory store: one DuckDB file holding the declarations, their history and the imports.
+
+Owns: where the file is (``data/footprint.duckdb``, ``FOOTPRINT_DB`` or an explicit path), its
+schema and migrations (a schema version in ``meta``; an older file is upgraded, a newer one
+refused), short-lived connections (DuckDB lets one process hold the file: a process that
+finds it locked retries for a bounded time, then says so in French), one transaction per
+write, soft deletion and the full history of every declaration (each version is kept).
+
+Must not: validate declarations (``declarations``) or compute impacts (``engine``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SCHEMA_VERSION = 1
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("FOOTPRINT_LOCK_TIMEOUT", "15"))
+
+# Columns of a declaration, in the store (English names; French ones are in ``declarations``).
+DECLARATION_COLUMNS: dict[str, str] = {
+    "id": "VARCHAR",
+    "year": "INTEGER",
+    "service": "VARCHAR",
+    "use_case": "VARCHAR",
+    "kind": "VARCHAR",
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "hosting": "VARCHAR",
+    "zone": "VARCHAR",
+    "agents": "DOUBLE",
+    "requests_per_agent_per_day": "DOUBLE",
+    "days_per_year": "DOUBLE",
+    "requests": "DOUBLE",
+    "input_tokens_per_request": "DOUBLE",
+    "output_tokens_per_request": "DOUBLE",
+    "input_tokens": "DOUBLE",
+    "output_tokens": "DOUBLE",
+    "gpu": "VARCHAR",
+    "gpus": "DOUBLE",
+    "hours": "DOUBLE",
+    "utilization": "DOUBLE",
+    "pue": "DOUBLE",
+    "wue": "DOUBLE",
+    "task": "VARCHAR",
+    "units": "DOUBLE",
+    "energy_kwh": "DOUBLE",
+    "owner": "VARCHAR",
+    "personal_data": "BOOLEAN",
+    "ai_act_risk": "VARCHAR",
+    "human_oversight": "VARCHAR",
+    "comment": "VARCHAR",
+    "origin": "VARCHAR",
+    "gateway_kwh_min": "DOUBLE",
+    "gateway_kwh_max": "DOUBLE",
+    "gateway_kgco2e_min": "DOUBLE",
+    "gateway_kgco2e_max": "DOUBLE",
+}
+CONTENT_COLUMNS = [c for c in DECLARATION_COLUMNS if c != "id"]
+
+
+class StoreError(Exception):
+    """The store cannot be used (locked too long, newer schema, unreadable file): French message."""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("FOOTPRINT_DB") or DEFAULT_PATH)
+
+
+def current_user() -> str:
+    try:
+        return os.environ.get("FOOTPRINT_USER") or getpass.getuser()
+    except Exception:  # no login name (some containers): stay usable
+        return "inconnu"
+
+
+def _columns_sql(extra: str = "") -> str:
+    return ",\n  ".join(f"{name} {kind}" for name, kind in DECLARATION_COLUMNS.items()) + extra
+
+
+# Each migration brings the schema from version N-1 to N. Never edit one that has shipped.
+MIGRATIONS: dict[int, str] = {
+    1: f"""
+CREATE TABLE declarations (
+  {_columns_sql()},
+  version INTEGER NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT false,
+  created_at TIMESTAMPTZ NOT NULL,
+  created_by VARCHAR NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  updated_by VARCHAR NOT NULL,
+  PRIMARY KEY (id)
+);
+CREATE TABLE declaration_history (
+  {_columns_sql()},
+  version INTEGER NOT NULL,
+  deleted BOOLEAN NOT NULL,
+  action VARCHAR NOT NULL,
+  changed_at TIMESTAMPTZ NOT NULL,
+  changed_by VARCHAR NOT NULL,
+  import_id VARCHAR
+);
+CREATE TABLE imports (
+  import_id VARCHAR PRIMARY KEY,
+  kind VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  file_sha256 VARCHAR NOT NULL,
+  rows INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  modified INTEGER NOT NULL,
+  unchanged INTEGER NOT NULL,
+  imported_at TIMESTAMPTZ NOT NULL,
+  imported_by VARCHAR NOT NULL
+);
+""",
+}
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+class Store:
+    """The inventory file. Each ``connect()`` opens it briefly, so that other processes can too."""
+
+    def __init__(self, path: Path | str | None = None, lock_timeout_s: float = LOCK_TIMEOUT_S):
+        self.path = Path(path) if path else default_path()
+        self.lock_timeout_s = lock_timeout_s
+        self._ready = False
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the store, created and migrated on first use. Retries while another
+        process holds the file, for at most ``lock_timeout_s`` seconds."""
+        con = self._open()
+        try:
+            if not self._ready:
+                self._migrate(con)
+                self._ready = True
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write, all or nothing: committed at the end of the block, rolled back on error."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as error:
+                if not _is_lock_error(error):
+                    raise StoreError(f"Impossible d'ouvrir la base {self.path} : {error}") from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"La base {self.path} est occupée par un autre programme (tableau de bord, import ou "
+                        f"mesure en cours) depuis plus de {self.lock_timeout_s:g} s. Réessayez dans un instant ; "
+                        "aucune donnée n'a été modifiée.") from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as error:
+                raise StoreError(f"Le fichier {self.path} n'est pas une base Empreinte IA lisible : {error}") from None
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = (con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() or [None])[0]
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"La base {self.path} a été créée par une version plus récente d'Empreinte IA (schéma {version}, "
+                f"cette version connaît le schéma {SCHEMA_VERSION}). Mettez l'outil à jour ; la base n'a pas été "
+                "modifiée.")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(MIGRATIONS[target])
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        with self.connect() as con:
+            return int(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0][0])
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def declarations(self, year: int | None = None, include_deleted: bool = False) -> pd.DataFrame:
+        """Current declarations (with their version and audit columns), ordered by id."""
+        conditions, params = [], []
+        if not include_deleted:
+            conditions.append("NOT deleted")
+        if year is not None:
+            conditions.append("year = ?")
+            params.append(year)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self.connect() as con:
+            return con.execute(f"SELECT * FROM declarations {where} ORDER BY id", params).df()
+
+    def history(self, declaration_id: str | None = None) -> pd.DataFrame:
+        """Every version of one declaration (or of all), oldest first."""
+        where, params = ("WHERE id = ?", [declaration_id]) if declaration_id else ("", [])
+        with self.connect() as con:
+            return con.execute(f"SELECT * FROM declaration_history {where} ORDER BY id, version", params).df()
+
+    def as_of(self, moment: pd.Timestamp) -> pd.DataFrame:
+        """The declarations as they stood at ``moment`` (an earlier state of the inventory)."""
+        with self.connect() as con:
+            return con.execute("""
+                SELECT * EXCLUDE (rank) FROM (
+                  SELECT *, row_number() OVER (PARTITION BY id ORDER BY version DESC) AS rank
+                  FROM declaration_history WHERE changed_at <= ?)
+                WHERE rank = 1 AND NOT deleted ORDER BY id""", [moment]).df()
+
+    def imports(self) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute("SELECT * FROM imports ORDER BY imported_at").df()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def save(self, declarations: pd.DataFrame, *, action: str = "saisie", import_record: dict | None = None,
+             user: str | None = None) -> dict[str, int]:
+        """Create or update declarations in one transaction; returns the counts by outcome.
+
+        ``declarations``: validated rows with the store's columns (``id`` empty for new ones,
+        which get the next ``IA-nnnnn`` number). A row equal to the stored one changes nothing;
+        a different one (or a deleted one) gets a new version, the previous one stays in the
+        history. ``import_record`` (file name, hash, kind) is written with the same transaction.
+        """
+        user = user or current_user()
+        frame = declarations.reindex(columns=list(DECLARATION_COLUMNS)).copy()
+        with self.transaction() as con:
+            frame["id"] = _assign_ids(con, frame["id"])
+            con.register("_incoming", frame.astype({c: _pandas_type(t) for c, t in DECLARATION_COLUMNS.items()}))
+            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in CONTENT_COLUMNS)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _status AS
+                SELECT i.*, CASE WHEN d.id IS NULL THEN 'new' WHEN d.deleted OR NOT ({same}) THEN 'changed'
+                                 ELSE 'same' END AS status
+                FROM _incoming i LEFT JOIN declarations d USING (id)""")
+            columns = ", ".join(DECLARATION_COLUMNS)
+            con.execute(f"""INSERT INTO declarations ({columns}, version, deleted, created_at, created_by, updated_at,
+                            updated_by)
+                SELECT {columns}, 1, false, now(), ?, now(), ? FROM _status WHERE status = 'new'""", [user, user])
+            assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
+            con.execute(f"""UPDATE declarations SET {assignments}, version = declarations.version + 1,
+                deleted = false, updated_at = now(), updated_by = ?
+                FROM _status s WHERE declarations.id = s.id AND s.status = 'changed'""", [user])
+            import_id = None
+            counts = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY status").fetchall())
+            counts = {"created": counts.get("new", 0), "modified": counts.get("changed", 0),
+                      "unchanged": counts.get("same", 0)}
+            if import_record is not None:
+                import_id = import_record.get("import_id") or f"IMP-{pd.Timestamp.now(tz='UTC'):%Y%m%d%H%M%S%f}"
+                con.execute("""INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
+                            [import_id, import_record["kind"], import_record["file_name"],
+                             import_record["file_sha256"], len(frame), counts["created"], counts["modified"],
+                             counts["unchanged"], user])
+            quoted = action.replace("'", "''")
+            _record_history(con, f"""SELECT id, CASE status WHEN 'new' THEN 'création ({quoted})'
+                                     ELSE 'modification ({quoted})' END AS action FROM _status
+                                     WHERE status <> 'same'""", user, import_id)
+            con.unregister("_incoming")
+        return counts
+
+    def delete(self, ids: list[str], user: str | None = None) -> int:
+        """Soft-delete declarations (they stay in the history and can be restored). Returns how many."""
+        return self._set_deleted(ids, True, "suppression", user)
+
+    def restore(self, ids: list[str], user: str | None = None) -> int:
+        return self._set_deleted(ids, False, "restauration", user)
+
+    def _set_deleted(self, ids: list[str], deleted: bool, action: str, user: str | None) -> int:
+        user = user or current_user()
+        with self.transaction() as con:
+            con.execute("CREATE OR REPLACE TEMP TABLE _targets AS SELECT unnest(?::VARCHAR[]) AS id", [list(ids)])
+            touched = con.execute("SELECT count(*) FROM declarations WHERE id IN (SELECT id FROM _targets) "
+                                  "AND deleted <> ?", [deleted]).fetchall()[0][0]
+            con.execute("CREATE OR REPLACE TEMP TABLE _changed AS SELECT id FROM declarations "
+                        "WHERE id IN (SELECT id FROM _targets) AND deleted <> ?", [deleted])
+            con.execute("""UPDATE declarations SET deleted = ?, version = version + 1, updated_at = now(),
+                           updated_by = ? WHERE id IN (SELECT id FROM _changed)""", [deleted, user])
+            _record_history(con, f"SELECT id, '{action.replace(chr(39), chr(39) * 2)}' AS action FROM _changed",
+                            user, None)
+        return int(touched)
+
+
+def _pandas_type(sql_type: str) -> str:
+    return {"VARCHAR": "string", "DOUBLE": "float64", "INTEGER": "Int64", "BOOLEAN": "boolean"}[sql_type]
+
+
+def _assign_ids(con: duckdb.DuckDBPyConnection, ids: pd.Series) -> pd.Series:
+    """Keep the given ids; give the others the next free ``IA-nnnnn`` numbers."""
+    ids = ids.astype("string").str.strip()
+    missing = ids.isna() | (ids == "")
+    if not missing.any():
+        return ids
+    used = con.execute("""SELECT coalesce(max(TRY_CAST(regexp_extract(id, '^IA-([0-9]+)$', 1) AS BIGINT)), 0)
+                          FROM (SELECT id FROM declaration_history UNION ALL SELECT id FROM declarations)"""
+                       ).fetchall()[0][0]
+    in_file = pd.to_numeric(ids.str.extract(r"^IA-(\d+)$")[0], errors="coerce").max()
+    start = int(max(used, 0 if pd.isna(in_file) else in_file)) + 1
+    ids = ids.copy()
+    ids[missing] = [f"IA-{n:05d}" for n in range(start, start + int(missing.sum()))]
+    return ids
+
+
+def _record_history(con: duckdb.DuckDBPyConnection, changes_sql: str, user: str, import_id: str | None) -> None:
+    """Copy the new state of the declarations that ``changes_sql`` lists (id, action) into the history."""
+    columns = ", ".join(f"d.{c}" for c in DECLARATION_COLUMNS)
+    con.execute(f"""INSERT INTO declaration_history ({", ".join(DECLARATION_COLUMNS)}, version, deleted, action,
+                    changed_at, changed_by, import_id)
+        SELECT {columns}, d.version, d.deleted, c.action, d.updated_at, ?, ?
+        FROM declarations d JOIN ({changes_sql}) c ON c.id = d.id""", [user, import_id])
