@@ -247,7 +247,14 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_line(error: InputError) -> str:
+def _message(error: InputError) -> str:
+    """What the user reads: one line for a command line; for a file, every problem on its own
+    line with its file, line and column, and the reassurance that nothing was written."""
+    if any(p.file for p in error.problems):
+        if len(error.problems) == 1:
+            return f"Erreur : {error.problems[0]}. Rien n'a été enregistré."
+        lines = [f"Erreur : {len(error.problems)} problèmes, rien n'a été enregistré :"]
+        return "\n".join(lines + [f"- {p}" for p in error.problems])
     parts = []
     for problem in error.problems:
         flag = FLAGS.get(problem.column or "", problem.column or "")
@@ -269,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
         return 2
     except InputError as error:
-        print(_one_line(error), file=sys.stderr)
+        print(_message(error), file=sys.stderr)
         return 2
     except StoreError as error:
         print(f"Erreur : {error}", file=sys.stderr)

@@ -139,9 +139,12 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
         raise InputError.single("aucune déclaration : le fichier n'a qu'une ligne d'en-tête", file=table.file_name)
     frame = records_frame(records)
     problems += _check_ids(frame, table.file_name, lines)
+    unreadable = {p.line for p in problems}
+    readable = [i for i, line in enumerate(lines) if line not in unreadable]
+    problems += rule_problems(frame.iloc[readable], factors, table.file_name, [lines[i] for i in readable])
     if problems:
-        raise InputError(problems[:MAX_LISTED])
-    check(frame, factors, file_name=table.file_name, lines=lines)
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0))[:MAX_LISTED])
+    _check_names(frame, factors, table.file_name, lines)
     return frame
 
 
@@ -250,6 +253,25 @@ def check(frame: pd.DataFrame, factors: FactorBase, file_name: str | None = None
     then every name against the factor base (by a dry run of the engine). Raises ``InputError``
     listing every problem, each with its line (``lines[i]`` for row i; i + 1 otherwise) and its
     French column."""
+    problems = rule_problems(frame, factors, file_name, lines)
+    if problems:
+        raise InputError(problems[:MAX_LISTED])
+    _check_names(frame, factors, file_name, lines)
+
+
+def _check_names(frame: pd.DataFrame, factors: FactorBase, file_name: str | None, lines: list[int] | None) -> None:
+    """Models, zones, GPUs, tasks and hostings checked by a dry run of the engine."""
+    try:
+        compute_impacts(to_workloads(frame, factors), factors)
+    except InputError as error:
+        lines = lines or list(range(1, len(frame) + 1))
+        raise InputError([_relocate(p, file_name, lines) for p in error.problems]) from None
+
+
+def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | None = None,
+                  lines: list[int] | None = None) -> list[Problem]:
+    """Problems of the declarations' own rules: year, service, plausible numbers, and what each
+    type requires (names are checked against the factor base by ``check``)."""
     frame = frame.reindex(columns=list(DECLARATION_COLUMNS))
     lines = lines or list(range(1, len(frame) + 1))
     problems: list[Problem] = []
@@ -284,12 +306,7 @@ def check(frame: pd.DataFrame, factors: FactorBase, file_name: str | None = None
             bad(position, column, message, values.get(column))
         if len(problems) >= MAX_LISTED:
             break
-    if problems:
-        raise InputError(problems[:MAX_LISTED])
-    try:
-        compute_impacts(to_workloads(frame, factors), factors)
-    except InputError as error:
-        raise InputError([_relocate(p, file_name, lines) for p in error.problems]) from None
+    return problems
 
 
 def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame) -> list[tuple[str, str]]:

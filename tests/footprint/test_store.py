@@ -1,0 +1,147 @@
+"""The inventory store on a real DuckDB file: schema versions, history, soft deletion, one
+transaction per write, two processes at once, and a process killed in the middle of an import."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from footprint.store import SCHEMA_VERSION, Store, StoreError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _gpu(**extra):
+    return dict(year=2025, service="DSI", kind="gpu", gpu="L40S", gpus=2, hours=100, zone="FRA") | extra
+
+
+def test_first_use_creates_the_file_with_its_schema_version(tmp_path):
+    store = Store(tmp_path / "sub" / "inventaire.duckdb")
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.path.exists()
+    assert store.declarations().empty
+
+
+def test_a_file_from_a_newer_version_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "future.duckdb"
+    Store(path).schema_version()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="version plus récente"):
+        Store(path).declarations()
+    assert path.read_bytes() == before
+
+
+def test_an_older_file_is_upgraded(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")  # a schema-0 file
+    con.close()
+    assert Store(path).schema_version() == SCHEMA_VERSION
+
+
+def test_edits_keep_every_version_and_deletion_is_soft(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    assert store.save(pd.DataFrame([_gpu()]), user="alice") == {"created": 1, "modified": 0, "unchanged": 0}
+    [identifier] = store.declarations()["id"]
+    assert identifier == "IA-00001"
+    assert store.save(pd.DataFrame([_gpu(id=identifier)]), user="bob")["unchanged"] == 1
+    assert store.save(pd.DataFrame([_gpu(id=identifier, hours=250)]), user="bob")["modified"] == 1
+    assert store.delete([identifier], user="carole") == 1
+    assert store.declarations().empty
+    history = store.history(identifier)
+    assert history["version"].tolist() == [1, 2, 3]
+    assert history["hours"].tolist() == [100, 250, 250]
+    assert history["changed_by"].tolist() == ["alice", "bob", "carole"]
+    assert history["deleted"].tolist() == [False, False, True]
+    assert store.restore([identifier]) == 1
+    assert store.declarations()["version"].tolist() == [4]
+
+
+def test_an_earlier_state_of_the_inventory_can_be_seen(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    store.save(pd.DataFrame([_gpu(id="A")]))
+    moment = store.history("A")["changed_at"].iloc[-1]
+    time.sleep(0.01)
+    store.save(pd.DataFrame([_gpu(id="A", hours=999), _gpu(id="B")]))
+    then = store.as_of(moment)
+    assert then["id"].tolist() == ["A"] and then["hours"].tolist() == [100]
+
+
+def test_a_failing_write_changes_nothing(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    store.save(pd.DataFrame([_gpu(id="A")]))
+    with pytest.raises((TypeError, ValueError)):
+        store.save(pd.DataFrame([_gpu(id="B"), _gpu(id="C", year="deux mille")]))
+    assert store.declarations()["id"].tolist() == ["A"]
+    assert len(store.history()) == 1
+
+
+def _hold_lock_script(path: Path, seconds: float) -> str:
+    return textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from footprint.store import Store
+        with Store({str(path)!r}).transaction() as con:
+            print("held", flush=True)
+            time.sleep({seconds})
+    """)
+
+
+def test_two_processes_at_once_wait_for_each_other_and_lose_nothing(tmp_path):
+    path = tmp_path / "shared.duckdb"
+    Store(path).schema_version()
+    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 1.5)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        Store(path, lock_timeout_s=20).save(pd.DataFrame([_gpu(id="pendant")]))
+        waited = time.monotonic() - start
+    finally:
+        holder.wait(timeout=30)
+    assert waited > 0.5  # it did wait for the other process
+    assert Store(path).declarations()["id"].tolist() == ["pendant"]
+
+
+def test_a_lock_held_too_long_gives_a_french_message(tmp_path):
+    path = tmp_path / "busy.duckdb"
+    Store(path).schema_version()
+    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 5)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match="occupée par un autre programme"):
+            Store(path, lock_timeout_s=0.5).save(pd.DataFrame([_gpu(id="refusé")]))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert Store(path).declarations().empty
+
+
+def test_a_process_killed_during_an_import_leaves_all_or_nothing(tmp_path):
+    rows = 30_000
+    source = tmp_path / "beaucoup.csv"
+    lines = ["id;annee;service;type;gpu;nb_gpu;heures;zone"]
+    lines += [f"G-{i};2025;Service {i % 40};gpu;T4;1;{1 + i % 50};FRA" for i in range(rows)]
+    source.write_text("\n".join(lines), encoding="utf-8")
+    outcomes = set()
+    for delay in (0.5, 1.5, 2.5, 3.0, 3.3, 3.6, 6.0):
+        db = tmp_path / f"kill-{delay}.duckdb"
+        Store(db).schema_version()
+        process = subprocess.Popen([sys.executable, "-m", "footprint", "declarations", "import", str(source),
+                                    "--db", str(db)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        count = len(Store(db).declarations())
+        assert count in (0, rows), (delay, count)
+        assert len(Store(db).history()) == count
+        outcomes.add(count)
+    assert outcomes  # the file stayed readable every time
