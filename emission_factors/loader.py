@@ -90,13 +90,30 @@ def read_schema(directory: Path = FACTOR_DIR) -> dict[str, TableSpec]:
     return tables
 
 
+@dataclass(frozen=True)
+class InputBound:
+    """Plausible range of a value a user types (``schema.toml``, section ``inputs``)."""
+
+    minimum: float
+    maximum: float
+    integer: bool = False
+
+
+@lru_cache(maxsize=4)
+def read_input_bounds(directory: Path = FACTOR_DIR) -> dict[str, InputBound]:
+    raw = tomllib.loads((directory / SCHEMA_FILE).read_text(encoding="utf-8")).get("inputs", {})
+    return {name: InputBound(float(b["min"]), float(b["max"]), bool(b.get("integer", False)))
+            for name, b in raw.items()}
+
+
 def factor_base_version(directory: Path = FACTOR_DIR) -> str:
     """A short hash of the schema and every CSV file of the factor base (name and bytes)."""
     digest = hashlib.sha256()
     for path in sorted([directory / SCHEMA_FILE, *directory.glob("*.csv")], key=lambda p: p.name):
         digest.update(path.name.encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        # Line endings normalised: a Windows checkout (CRLF) has the same version as a Linux one.
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n"))
     return digest.hexdigest()[:12]
 
 

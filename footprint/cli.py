@@ -68,12 +68,13 @@ class FrenchParser(argparse.ArgumentParser):
 
 def parse_number(text: str | None, flag: str) -> float | None:
     """A number typed by a person: ``1 234,5``, ``1234.5`` and ``1e6`` are all accepted."""
+    from footprint.tabular import number_problem
     from footprint.tabular import parse_number as parse
 
     try:
         return parse(text)
-    except ValueError:
-        raise InputError([Problem("valeur non numérique", column=flag, value=text)]) from None
+    except ValueError as error:
+        raise InputError([Problem(number_problem(error), column=flag, value=text)]) from None
 
 
 def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "") -> None:
@@ -163,8 +164,6 @@ def _workload(args: argparse.Namespace) -> dict:
     if args.kind != "llm" and not row["zone"] and not row["hosting"]:
         row["zone"] = DEFAULT_ZONE
         row["zone_defaulted"] = True
-    if row["year"] is not None:
-        row["year"] = int(row["year"])
     return row
 
 
@@ -223,6 +222,8 @@ def _estimate(args: argparse.Namespace) -> int:
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "zone_defaulted"}])
     result = compute_impacts(frame, factors, include_input_tokens=getattr(args, "with_input_tokens", False))
     summary = totals(result)
+    if row["year"] is not None:
+        row["year"] = int(row["year"])  # a whole number: the engine has checked it
     resolved = _resolve_names(factors, row)
     used = factors_used(factors, resolved, include_input_tokens=getattr(args, "with_input_tokens", False))
     if args.json:

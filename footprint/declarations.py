@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from emission_factors.errors import InputError, Problem
+from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import DECLARATION_COLUMNS
-from footprint.tabular import Table, csv_bytes, parse_number, read_table, write_atomically, xlsx_bytes
+from footprint.tabular import Table, csv_bytes, number_problem, parse_number, read_table, write_atomically, xlsx_bytes
 
 # Store column -> French column of the files, in the order of the exports.
 FRENCH_COLUMNS: dict[str, str] = {
@@ -85,13 +86,8 @@ NO = {"non", "n", "no", "faux", "false", "0"}
 TEXT_FIELDS = ("id", "service", "use_case", "provider", "model", "hosting", "zone", "gpu", "task", "owner",
                "human_oversight", "comment", "origin")
 NUMBER_FIELDS = tuple(c for c, t in DECLARATION_COLUMNS.items() if t == "DOUBLE")
-# Plausible maxima of what people declare (validation of input, not factors): beyond them a
-# value is a typo (1e30 requests) and is refused rather than silently computed.
-MAXIMA = {"agents": 1e6, "requests_per_agent_per_day": 1e5, "days_per_year": 366, "requests": 1e12,
-          "input_tokens_per_request": 1e7, "output_tokens_per_request": 1e6, "input_tokens": 1e15,
-          "output_tokens": 1e15, "gpus": 1e5, "hours": 1e7, "utilization": 1.0, "pue": 5.0, "wue": 50.0,
-          "units": 1e12, "energy_kwh": 1e9, "gateway_kwh_min": 1e12, "gateway_kwh_max": 1e12,
-          "gateway_kgco2e_min": 1e12, "gateway_kgco2e_max": 1e12}
+# Plausible ranges of what people type (schema.toml, [inputs]): beyond them, a typo.
+BOUNDS = read_input_bounds()
 YEARS = (2000, 2100)
 MAX_FILE_BYTES = 20_000_000
 MAX_LISTED = 50
@@ -190,8 +186,8 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
         if column in NUMBER_FIELDS or column == "year":
             try:
                 number = parse_number(value)
-            except ValueError:
-                bad(column, "valeur non numérique", value)
+            except ValueError as error:
+                bad(column, number_problem(error), value)
                 continue
             out[column] = number
         elif column == "personal_data":
@@ -290,14 +286,14 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
             bad(position, "year", f"année invalide (attendu un entier entre {YEARS[0]} et {YEARS[1]})", year)
         if pd.isna(values["service"]):
             bad(position, "service", "service obligatoire (direction ou service qui utilise l'IA)")
-        for column, maximum in MAXIMA.items():
-            number = values[column]
-            if pd.isna(number):
+        for column in NUMBER_FIELDS:
+            number, bound = values[column], BOUNDS.get(column)
+            if pd.isna(number) or bound is None:
                 continue
             if number < 0:
                 bad(position, column, "valeur négative", number)
-            elif number > maximum:
-                bad(position, column, f"valeur invraisemblable (au-delà de {maximum:g})", number)
+            elif number > bound.maximum:
+                bad(position, column, f"valeur invraisemblable (au-delà de {bound.maximum:g})", number)
         kind = values["kind"]
         if kind is None or pd.isna(kind):
             bad(position, "kind", "type obligatoire (llm, gpu, tache, mesure)")

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from emission_factors.errors import InputError, Problem
+from emission_factors.loader import read_input_bounds
 from emission_factors.units import ureg
 from footprint import gpu as gpu_formulas
 from footprint import impacts, llm
@@ -54,8 +55,7 @@ REQUIRED_BY_KIND = {
     "task": ("task", "units"),
     "measured": ("energy_kwh",),
 }
-# Plausible bounds of user inputs (validation of what people type, not factors).
-BOUNDS = {"pue": (1.0, 5.0), "utilization": (0.0, 1.0), "year": (1990, 2100)}
+BOUNDS = read_input_bounds()  # plausible ranges of what users type (schema.toml, [inputs])
 MAX_LISTED_PROBLEMS = 20
 
 
@@ -141,27 +141,19 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
             continue
         raw = workloads[column]
         values = _column(table, column)
+        bound = BOUNDS.get(column)
         with np.errstate(invalid="ignore"):
             suspicious = ~(values >= 0) | np.isinf(values)
-            if column in BOUNDS:
-                suspicious |= (values < BOUNDS[column][0]) | (values > BOUNDS[column][1])
+            if bound is not None:
+                suspicious |= (values < bound.minimum) | (values > bound.maximum)
+                if bound.integer:
+                    suspicious |= values != np.round(values)
         if not suspicious.any():
             continue
         given = raw.notna().to_numpy()
         for i in _rows(suspicious & (given | ~np.isnan(values))):
-            value = values[i]
-            if np.isnan(value):
-                reason = "valeur non numérique"
-            elif np.isinf(value):
-                reason = "valeur infinie"
-            elif value < 0:
-                reason = "valeur négative"
-            elif column == "pue" and value < 1:
-                reason = "le PUE ne peut pas être inférieur à 1"
-            else:
-                low, high = BOUNDS[column]
-                reason = f"valeur hors de l'intervalle attendu [{low:g} ; {high:g}]"
-            problems.append(Problem(reason, line=int(i) + 1, column=column, value=raw.iloc[i]))
+            problems.append(Problem(_number_problem(column, values[i], bound), line=int(i) + 1, column=column,
+                                    value=raw.iloc[i]))
     for kind_name, required in REQUIRED_BY_KIND.items():
         of_kind = pc.fill_null(pc.equal(kind_column, kind_name), False).to_numpy(zero_copy_only=False)
         if not of_kind.any():
@@ -177,6 +169,21 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
                 problems.append(Problem(f"valeur obligatoire pour une charge « {kind_name} »", line=int(i) + 1,
                                         column=column))
     return problems
+
+
+def _number_problem(column: str, value: float, bound) -> str:
+    """Why a typed number is refused, in French."""
+    if np.isnan(value):
+        return "valeur non numérique"
+    if np.isinf(value):
+        return "valeur infinie"
+    if value < 0:
+        return "valeur négative"
+    if column == "pue" and value < 1:
+        return "le PUE ne peut pas être inférieur à 1"
+    if bound is not None and bound.integer and value != round(value):
+        return "un nombre entier est attendu"
+    return f"valeur invraisemblable (attendue entre {bound.minimum:g} et {bound.maximum:g})"
 
 
 def _floats(values: np.ndarray) -> np.ndarray:
@@ -530,7 +537,8 @@ def _hosting_ranges(cols: dict, default_pue: float | None, warnings: list[str], 
         for end in pue:
             pue[end] = np.where(no_pue, fallback, pue[end])
         warnings.append(f"{label} : {int(no_pue.sum())} ligne(s) sans PUE ni hébergement ; "
-                        + ("PUE par défaut des heures GPU appliqué." if default_pue is not None
+                        + (f"PUE par défaut appliqué : {default_pue:g} (Uptime Institute 2024, voir la base de "
+                           "facteurs)." if default_pue is not None
                            else "énergie mesurée prise telle quelle (aucun PUE appliqué)."))
     no_wue = np.isnan(wue["min"])
     if no_wue.any():
@@ -696,8 +704,8 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
         con.close()
     for key in IMPACT_KEYS:
         central = block[position[f"{key}_central"]]
-        np.add(block[position[f"{key}_low"]], block[position[f"{key}_high"]], out=central)
-        central *= 0.5
+        np.multiply(block[position[f"{key}_low"]], 0.5, out=central)
+        central += 0.5 * block[position[f"{key}_high"]]
     result = pd.DataFrame(block.T, columns=columns, index=workloads.index, copy=False)
     result.attrs["factor_base_version"] = factors.version
     result.attrs["warnings"] = warnings

@@ -24,6 +24,21 @@ from emission_factors.errors import InputError, Problem
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+# "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed.
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
+
+
+class AmbiguousNumber(ValueError):
+    """A number that reads differently in French and in English (``1,000``)."""
+
+    def __init__(self, text: str):
+        super().__init__(f"écriture ambiguë « {text} » (mille ou un ?) : écrivez 1000 ou 1 000 pour des milliers, "
+                         "1,0 pour une décimale")
+
+
+def number_problem(error: ValueError) -> str:
+    """The French reason a text is not accepted as a number."""
+    return str(error) if isinstance(error, AmbiguousNumber) else "valeur non numérique"
 
 
 @dataclass
@@ -145,6 +160,8 @@ def parse_number(value: object) -> float | None:
     text = str(value).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("'", "")
     if text == "":
         return None
+    if _AMBIGUOUS.match(text):
+        raise AmbiguousNumber(str(value).strip())
     if "," in text and "." in text:
         # The last separator is the decimal one: 1.234,5 or 1,234.5.
         text = text.replace(".", "") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
