@@ -50,6 +50,7 @@ class TableSpec:
     attributes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_catalogue(self) -> bool:
@@ -86,7 +87,8 @@ def read_schema(directory: Path = FACTOR_DIR) -> dict[str, TableSpec]:
             for pname, p in spec.get("parameters", {}).items()
         }
         tables[name] = TableSpec(name, spec.get("description", ""), list(spec["files"]), list(spec["keys"]),
-                                 list(spec.get("attributes", [])), list(spec.get("columns", [])), parameters)
+                                 list(spec.get("attributes", [])), list(spec.get("columns", [])), parameters,
+                                 dict(spec.get("references", {})))
     return tables
 
 
@@ -274,6 +276,23 @@ def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem
                                             file=low["file"], line=low["line"], column="value", value=low["value"]))
 
 
+def _check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]]) -> list[Problem]:
+    """Every value of a referencing column exists in the table it refers to (empty: no reference)."""
+    problems = []
+    for name, spec in tables.items():
+        for column, target in spec.references.items():
+            table, target_column = target.split(".")
+            known = {str(r[target_column]) for r in checked[table]}
+            reported = set()
+            for record in checked[name]:
+                value = str(record.get(column) or "")
+                if value and value not in known and (record["file"], value) not in reported:
+                    reported.add((record["file"], value))
+                    problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
+                                            file=record["file"], line=record["line"], column=column, value=value))
+    return problems
+
+
 def _write_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, records: list[dict]) -> None:
     if spec.is_catalogue:
         columns = spec.keys + spec.columns + ["file", "line"]
@@ -315,6 +334,7 @@ def load_factor_base(con: duckdb.DuckDBPyConnection, directory: Path = FACTOR_DI
     tables = read_schema(directory)
     problems: list[Problem] = []
     checked = {name: _check_table(spec, directory, problems) for name, spec in tables.items()}
+    problems += _check_references(tables, checked)
     if problems:
         raise InputError(problems)
     version = factor_base_version(directory)

@@ -178,14 +178,14 @@ def _resolve_names(factors, row: dict) -> dict:
     elif row["kind"] == "task":
         resolved["task"] = row["task"].strip().lower()
     if resolved.get("zone"):
-        resolved["zone"] = resolved["zone"].strip().upper()
+        zone = resolved["zone"].strip().upper()
+        resolved["zone"] = factors.zone_aliases().get(zone, zone)
+    if resolved.get("hosting"):
+        hostings = {h.lower(): h for h in factors.hostings()}
+        resolved["hosting"] = hostings.get(resolved["hosting"].strip().lower(), resolved["hosting"])
+    if resolved.get("mix_dataset"):
+        resolved["mix_dataset"] = resolved["mix_dataset"].strip().lower()
     return resolved
-
-
-def _check_choices(factors, row: dict) -> None:
-    if row.get("mix_dataset") and row["mix_dataset"] not in factors.mix_datasets():
-        raise InputError([Problem(f"jeu de facteurs inconnu (connus : {', '.join(factors.mix_datasets())})",
-                                  column="--mix", value=row["mix_dataset"])])
 
 
 def _describe(row: dict) -> str:
@@ -209,6 +209,29 @@ def _describe(row: dict) -> str:
     return f"{what} — {place}" if place else what
 
 
+def _factor_lines(used: list[dict]) -> list[str]:
+    """The electricity factor and the hosting behind the figures, in one or two lines."""
+    from footprint.formatting import format_number
+
+    lines = []
+    gwp = next((f for f in used if f["table"] == "electricity_mix" and f["name"] == "gwp"), None)
+    if gwp:
+        zone, dataset, year = gwp["key"].split(" / ")
+        lines.append(f"  Électricité : zone {zone}, {format_number(gwp['value'])} {gwp['unit']} "
+                     f"({gwp['source']})")
+    by_name = {f["name"]: f for f in used if f["table"] in ("hosting_profiles", "saisie", "constants")}
+    pue = by_name.get("pue") or by_name.get("pue_min") or by_name.get("gpu_default_pue")
+    if pue:
+        high = by_name.get("pue_max")
+        shown = format_number(pue["value"])
+        if high and high["value"] != pue["value"]:
+            shown += f" à {format_number(high['value'])}"
+        origin = {"hosting_profiles": f"hébergement {pue['key']}", "saisie": "valeur saisie",
+                  "constants": "valeur par défaut"}[pue["table"]]
+        lines.append(f"  PUE : {shown} ({origin})")
+    return lines
+
+
 def _estimate(args: argparse.Namespace) -> int:
     row = _workload(args)
     import pandas as pd
@@ -218,7 +241,6 @@ def _estimate(args: argparse.Namespace) -> int:
     from footprint.provenance import factors_used
 
     factors = FactorBase.load()
-    _check_choices(factors, row)
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "zone_defaulted"}])
     result = compute_impacts(frame, factors, include_input_tokens=getattr(args, "with_input_tokens", False))
     summary = totals(result)
@@ -231,11 +253,11 @@ def _estimate(args: argparse.Namespace) -> int:
         payload |= {"factor_base_version": factors.version, "factors": used,
                     "warnings": result.attrs["warnings"],
                     "inputs": {k: v for k, v in resolved.items() if v is not None and k != "zone_defaulted"}}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False))
         return 0
     from footprint.formatting import format_range
 
-    lines = [f"Estimation : {_describe(resolved)}"]
+    lines = [f"Estimation : {_describe(resolved)}", *_factor_lines(used)]
     width = max(len(label) for _, label, _ in IMPACT_LABELS)
     for key, label, unit in IMPACT_LABELS:
         values = summary[key]

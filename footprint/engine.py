@@ -105,6 +105,30 @@ def _to_arrow(workloads: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _normalise(table: pa.Table, factors: FactorBase) -> pa.Table:
+    """Names as the factor base spells them, whatever the case or spacing people used: kinds,
+    zones (with their aliases: FR, EU…), hosting profiles and electricity datasets. Unknown
+    names are kept as typed, to be reported."""
+    aliases = factors.zone_aliases()
+    hostings = {h.lower(): h for h in factors.hostings()}
+    datasets = {d.lower(): d for d in factors.mix_datasets()}
+    rules = {
+        "kind": lambda v: v.strip().lower(),
+        "zone": lambda v: aliases.get(v.strip().upper(), v.strip().upper()),
+        "hosting": lambda v: hostings.get(v.strip().lower(), v.strip()),
+        "mix_dataset": lambda v: datasets.get(v.strip().lower(), v.strip()),
+    }
+    for column, rule in rules.items():
+        if column not in table.column_names:
+            continue
+        encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
+        mapped = pa.array([None if v is None else rule(v) for v in encoded.dictionary.to_pylist()],
+                          type=pa.large_string())
+        values = pc.take(mapped, encoded.indices)
+        table = table.set_column(table.column_names.index(column), column, values)
+    return table
+
+
 def _register(con, table: pa.Table) -> None:
     """Expose the workload table to DuckDB as ``workloads``, with every known column."""
     con.register("_workload_data", table)
@@ -154,6 +178,11 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
         for i in _rows(suspicious & (given | ~np.isnan(values))):
             problems.append(Problem(_number_problem(column, values[i], bound), line=int(i) + 1, column=column,
                                     value=raw.iloc[i]))
+    if "cpu_cores" in table.column_names:
+        cores, power = _column(table, "cpu_cores"), _column(table, "cpu_power_w")
+        for i in _rows((cores > 0) & np.isnan(power)):
+            problems.append(Problem("précisez aussi la puissance par cœur de processeur (en W)", line=int(i) + 1,
+                                    column="cpu_power_w"))
     for kind_name, required in REQUIRED_BY_KIND.items():
         of_kind = pc.fill_null(pc.equal(kind_column, kind_name), False).to_numpy(zero_copy_only=False)
         if not of_kind.any():
@@ -168,6 +197,20 @@ def _validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
             for i in _rows(of_kind & ~given):
                 problems.append(Problem(f"valeur obligatoire pour une charge « {kind_name} »", line=int(i) + 1,
                                         column=column))
+    return problems
+
+
+def _unknown_datasets(table: pa.Table, factors: FactorBase) -> list[Problem]:
+    if "mix_dataset" not in table.column_names:
+        return []
+    known = set(factors.mix_datasets())
+    values = table.column("mix_dataset").to_pylist()
+    problems, seen = [], set()
+    for row, value in enumerate(values):
+        if value and value not in known and value not in seen:
+            seen.add(value)
+            problems.append(Problem(f"jeu de facteurs d'électricité inconnu (connus : {', '.join(sorted(known))})",
+                                    line=row + 1, column="mix_dataset", value=value))
     return problems
 
 
@@ -232,14 +275,58 @@ MIX_JOIN = """LEFT JOIN _mix x ON x.zone = r.zone AND x.mix_dataset = coalesce(r
 def _check_hosting_and_zone(con, kind: str, resolved: str, zone_needed: str = "TRUE") -> list[Problem]:
     problems = _unknown(con, f"SELECT row_id, hosting_in FROM {resolved} WHERE hosting_in IS NOT NULL "
                              "AND hosting_found IS NULL ORDER BY row_id", "hosting",
-                        "profil d'hébergement inconnu (voir le tableau des hébergements)")
+                        "profil d'hébergement inconnu (connus : "
+                        + ", ".join(r[0] for r in con.execute("SELECT hosting FROM hosting_profiles ORDER BY 1")
+                                    .fetchall()) + ")")
     problems += _unknown(con, f"SELECT r.row_id, r.zone FROM {resolved} r {MIX_JOIN} WHERE r.zone IS NOT NULL "
                               "AND x.gwp IS NULL ORDER BY r.row_id", "zone",
                          "zone électrique inconnue (code ISO 3166 alpha-3 attendu, par exemple FRA)")
     problems += _unknown(con, f"SELECT row_id, '' FROM {resolved} WHERE zone IS NULL AND hosting_found IS NULL "
                               f"AND {zone_needed} ORDER BY row_id", "zone",
-                         f"précisez la zone électrique (zone) ou un hébergement (hosting) pour la charge « {kind} »")
+                         f"précisez la zone électrique ou un profil d'hébergement pour cette charge « {kind} »")
     return problems
+
+
+def _mix_warnings(con, resolved: str) -> list[str]:
+    """Say when the electricity factor used is not the one asked for: another dataset (the asked
+    one has no factor for the zone) or another year (no factor for that year in a yearly series)."""
+    rows = con.execute(f"""
+        WITH used AS (SELECT DISTINCT r.zone, coalesce(r.mix_dataset, '') AS wanted_dataset,
+                             CAST(coalesce(r.year, 0) AS INTEGER) AS wanted_year, x.gwp_dataset, x.gwp_year
+                      FROM {resolved} r {MIX_JOIN} WHERE x.gwp IS NOT NULL),
+             series AS (SELECT zone, dataset, count(DISTINCT year) AS years FROM electricity_mix GROUP BY ALL)
+        SELECT u.* FROM used u JOIN series s ON s.zone = u.zone AND s.dataset = u.gwp_dataset
+        WHERE (u.wanted_dataset <> '' AND u.wanted_dataset <> u.gwp_dataset)
+           OR (u.wanted_year <> 0 AND u.wanted_year <> u.gwp_year AND s.years > 1)
+        ORDER BY ALL""").fetchall()
+    warnings = []
+    for zone, wanted_dataset, wanted_year, dataset, year in rows:
+        if wanted_dataset and wanted_dataset != dataset:
+            warnings.append(f"Électricité {zone} : le jeu « {wanted_dataset} » n'a pas de facteur pour cette zone ; "
+                            f"facteur « {dataset} » ({year}) utilisé.")
+        else:
+            warnings.append(f"Électricité {zone} : pas de facteur « {dataset} » pour {wanted_year} ; "
+                            f"facteur {year} utilisé (le plus proche disponible).")
+    return warnings
+
+
+MODEL_WARNINGS = {"model-arch-not-released": "architecture non publiée, paramètres estimés par EcoLogits",
+                  "model-arch-multimodal": "modèle multimodal, estimation moins précise"}
+
+
+def _model_warnings(con) -> list[str]:
+    """EcoLogits' own precision warnings on the models used, in French."""
+    rows = con.execute("""SELECT DISTINCT m.provider || '/' || m.model, m.warnings FROM _llm r
+        JOIN models m ON m.provider = r.provider AND m.model = r.model WHERE m.warnings <> '' ORDER BY 1""").fetchall()
+    by_warning: dict[str, list[str]] = {}
+    for name, codes in rows:
+        for code in codes.split("|"):
+            by_warning.setdefault(code, []).append(name)
+    warnings = []
+    for code, names in by_warning.items():
+        shown = ", ".join(names[:8]) + (f" et {len(names) - 8} autre(s)" if len(names) > 8 else "")
+        warnings.append(f"Précision : {MODEL_WARNINGS.get(code, code)} ({shown}).")
+    return warnings
 
 
 def _mix(x: dict) -> dict:
@@ -371,10 +458,11 @@ def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, 
                          suggest=lambda v: factors.suggest_models(v.split("/", 1)[0], v.split("/", 1)[1]))
     # A row with neither hosting nor PUE/WUE gets the message below, which also asks for the zone.
     problems += _check_hosting_and_zone(con, "llm", "_llm", "pue_min IS NOT NULL AND wue_min IS NOT NULL")
-    problems += _unknown(con, "SELECT row_id, provider FROM _llm WHERE provider IS NOT NULL AND "
-                              "(pue_min IS NULL OR wue_min IS NULL) AND hosting_found IS NULL ORDER BY row_id",
-                         "hosting", "aucun hébergement par défaut pour ce fournisseur : précisez un profil "
-                                    "d'hébergement (hosting), ou le PUE, le WUE et la zone")
+    warnings = _mix_warnings(con, "_llm") + _model_warnings(con)
+    problems += _unknown(con, "SELECT row_id, provider FROM _llm WHERE provider IS NOT NULL AND hosting_in IS NULL "
+                              "AND (pue_min IS NULL OR wue_min IS NULL OR zone IS NULL) ORDER BY row_id",
+                         "hosting", "ce fournisseur n'a pas d'hébergement par défaut : précisez un profil "
+                                    "d'hébergement, ou bien le PUE, le WUE et la zone électrique")
     if problems:
         raise InputError(problems)
     if check_only:
@@ -388,7 +476,7 @@ def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, 
     out = views if isinstance(selector, slice) else None
     low, high = compute_llm({k: _floats(v) for k, v in groups.items()}, gid, rows, factors, include_input_tokens,
                             out)
-    return _Partial(row_id, low, high, written=out is not None)
+    return _Partial(row_id, low, high, warnings, written=out is not None)
 
 
 LINEAR_IMPACTS = tuple(OUTPUT_UNITS)
@@ -558,10 +646,10 @@ def _gpu_hour_embodied(factors: FactorBase, gpu_hours, embodied_per_gpu: dict) -
 
 
 def _resolve_hosted(con, factors: FactorBase, kind: str, select: str = "", joins: str = "",
-                    named: tuple[str, str, list[str]] | None = None) -> dict[str, np.ndarray]:
+                    named: tuple[str, str, list[str]] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
     """Rows of one kind joined with their hosting, zone and mix factors (and, for ``named`` =
     (column, French label, known names), the table that names them), after checking that
-    every name is known."""
+    every name is known; with the warnings about the electricity factors used."""
     _mix_table(con, factors, f"workloads WHERE kind = '{kind}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _{kind} AS {_hosted_sql(select, joins, kind)}")
     problems: list[Problem] = []
@@ -572,7 +660,8 @@ def _resolve_hosted(con, factors: FactorBase, kind: str, select: str = "", joins
     problems += _check_hosting_and_zone(con, kind, f"_{kind}")
     if problems:
         raise InputError(problems)
-    return _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _{kind} r {MIX_JOIN}")
+    cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _{kind} r {MIX_JOIN}")
+    return cols, _mix_warnings(con, f"_{kind}")
 
 
 def _both_ends(cols: dict, it_energy, pue: dict, wue: dict, embodied: dict, warnings: list[str]) -> _Partial:
@@ -583,7 +672,7 @@ def _both_ends(cols: dict, it_energy, pue: dict, wue: dict, embodied: dict, warn
 
 
 def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    cols = _resolve_hosted(
+    cols, warnings = _resolve_hosted(
         con, factors, "gpu",
         """g.gpu AS gpu_found, w.gpu AS gpu_in, g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.gpus,
            w.hours, w.utilization, w.server_overhead_w, w.cpu_cores, w.cpu_power_w, w.memory_gb,
@@ -594,7 +683,6 @@ def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     if check_only:
         return None
     c = factors.constant
-    warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, c("gpu_default_pue").m, warnings, "Heures GPU")
     utilization = _floats(cols["utilization"])
     utilization = ureg.Quantity(np.where(np.isnan(utilization), c("gpu_default_utilization").m, utilization), "")
@@ -615,7 +703,7 @@ def _gpu(con, factors: FactorBase, check_only: bool) -> _Partial | None:
 
 
 def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    cols = _resolve_hosted(
+    cols, warnings = _resolve_hosted(
         con, factors, "task",
         """t.task AS task_found, w.task AS task_in, t.energy_per_unit, t.unit_of_work, g.tdp, g.embodied_gwp,
            g.embodied_adpe, g.embodied_pe, w.units""",
@@ -624,7 +712,6 @@ def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
         ("task", "tâche inconnue", factors.tasks()))
     if check_only:
         return None
-    warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, factors.constant("gpu_default_pue").m, warnings, "Tâches à l'unité")
     # Units of work differ by task (image, page, ...); the energy column is per unit of each row.
     it_energy = ureg.Quantity(_floats(cols["energy_per_unit"]) * _floats(cols["units"]), "kWh")
@@ -639,10 +726,9 @@ def _task(con, factors: FactorBase, check_only: bool) -> _Partial | None:
 
 
 def _measured(con, factors: FactorBase, check_only: bool) -> _Partial | None:
-    cols = _resolve_hosted(con, factors, "measured", "w.energy_kwh")
+    cols, warnings = _resolve_hosted(con, factors, "measured", "w.energy_kwh")
     if check_only:
         return None
-    warnings: list[str] = []
     pue, wue = _hosting_ranges(cols, None, warnings, "Mesures")
     it_energy = ureg.Quantity(_floats(cols["energy_kwh"]), "kWh")
     no_embodied = {name: ureg.Quantity(np.zeros(len(it_energy.m)), unit)
@@ -661,9 +747,9 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     ``attrs`` carry ``factor_base_version`` and ``warnings`` (French sentences). Raises
     ``InputError`` for bad rows, naming the row (``ligne``, 1-based) and the column.
     """
-    table = _to_arrow(workloads)
+    table = _normalise(_to_arrow(workloads), factors)
     # Bad values are listed together with unknown names: the factors are still looked up.
-    problems = _validate(table, workloads)
+    problems = _validate(table, workloads) + _unknown_datasets(table, factors)
     n = table.num_rows
     # One preallocated block holds every output column, so the result frame wraps it without copying.
     columns = [f"{key}_{end}" for key in IMPACT_KEYS for end in ENDS]

@@ -167,6 +167,9 @@ class FactorBase:
     def tasks(self) -> list[str]:
         return self._column("SELECT task FROM tasks ORDER BY task")
 
+    def zone_aliases(self) -> dict[str, str]:
+        return dict(self.con.execute("SELECT upper(alias), zone FROM zone_aliases").fetchall())
+
     def mix_datasets(self) -> list[str]:
         return self._column("SELECT dataset FROM electricity_mix_datasets ORDER BY dataset")
 

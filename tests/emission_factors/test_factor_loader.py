@@ -162,3 +162,23 @@ def test_unknown_parameter_and_wrong_header_are_refused(factor_copy):
 def test_schema_names_every_csv_file_of_the_folder():
     named = {f for spec in read_schema().values() for f in spec.files}
     assert named == {p.name for p in FACTOR_DIR.glob("*.csv")}
+
+
+@pytest.mark.parametrize("file_name, line, column, value", [
+    ("tasks.csv", 2, "reference_gpu", "H100-SMX"),
+    ("providers.csv", 2, "default_hosting", "open_ai"),
+    ("electricity_mixes_france.csv", 2, "dataset", "ademe"),
+    ("hosting_profiles_france.csv", 2, "zone", "FRX"),
+    ("zone_aliases.csv", 2, "zone", "FRX"),
+])
+def test_a_reference_to_a_missing_row_is_refused(factor_copy, file_name, line, column, value):
+    _edit(factor_copy / file_name, line, column, value)
+    error, _ = _load_error(factor_copy)
+    assert any(p.file == file_name and p.column == column and "référence inconnue" in p.message
+               for p in error.problems), str(error)
+
+
+def test_version_ignores_windows_line_endings(factor_copy):
+    path = factor_copy / "equivalences.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert factor_base_version(factor_copy) == factor_base_version(FACTOR_DIR)

@@ -63,7 +63,16 @@ def test_human_summary_is_french_with_units_and_range():
     (["llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "10", "--zone", "XYZ"],
      "zone électrique inconnue"),
     (["gpu", "--gpu", "B900", "--hours", "3"], "GPU inconnu"),
-    (["gpu", "--gpu", "T4", "--hours", "3", "--mix", "charbon"], "jeu de facteurs inconnu"),
+    (["gpu", "--gpu", "T4", "--hours", "3", "--mix", "charbon"], "jeu de facteurs d'électricité inconnu"),
+    (["llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "500", "--requests", "1,000"],
+     "écriture ambiguë"),
+    (["llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "1e308", "--json"], "invraisemblable"),
+    (["llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "10", "--requests", "nan"],
+     "valeur non numérique"),
+    (["gpu", "--gpu", "T4", "--hours", "3", "--year", "2023.5"], "un nombre entier est attendu"),
+    (["gpu", "--gpu", "T4", "--hours", "3", "--cpu-cores", "8"], "puissance par cœur"),
+    (["llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "10", "--hosting", "nope"],
+     "connus : albert_api"),
     (["llm", "--provider", "openai"], "arguments obligatoires manquants"),
 ])
 def test_bad_input_exits_2_with_one_french_line_and_no_traceback(args, fragment):
@@ -88,3 +97,23 @@ def test_help_is_in_french():
     done = run("estimate", "gpu", "--help")
     assert done.returncode == 0
     assert "utilisation :" in done.stdout and "durée en heures" in done.stdout
+
+
+def test_summary_says_which_electricity_and_pue_were_used():
+    done = run("estimate", "llm", "--provider", "openai", "--model", "gpt-4o", "--output-tokens", "100")
+    assert "Électricité : zone USA" in done.stdout and "PUE : 1,20 (hébergement openai)" in done.stdout
+    assert "architecture non publiée" in done.stdout  # EcoLogits' own precision warning, in French
+
+
+def test_zone_aliases_and_case_are_accepted():
+    done = run("estimate", "measured", "--kwh", "10", "--zone", "fr", "--hosting", "Salle_Serveurs", "--json")
+    assert done.returncode == 0, done.stderr
+    gwp = next(f for f in json.loads(done.stdout)["factors"] if f["name"] == "gwp")
+    assert gwp["key"].startswith("FRA / ademe_base_empreinte")
+
+
+def test_a_factor_other_than_the_one_asked_for_is_announced():
+    done = run("estimate", "measured", "--kwh", "10", "--zone", "DEU", "--mix", "rte_direct")
+    assert "le jeu « rte_direct » n'a pas de facteur pour cette zone" in done.stdout
+    done = run("estimate", "measured", "--kwh", "10", "--zone", "FRA", "--year", "2050")
+    assert "pas de facteur « ademe_base_empreinte » pour 2050 ; facteur 2025 utilisé" in done.stdout

@@ -16,10 +16,11 @@ def _one(factors, **row):
 def test_green_algorithms_worked_case(factors):
     # Lannelongue et al. 2021: 24 h, 4 x T4 at 70 W, 8 cores x 10 W, 64 GB, PUE 1.56, 51.28 g/kWh.
     row = dict(kind="gpu", gpu="T4", gpus=4, hours=24, utilization=1.0, server_overhead_w=0, cpu_cores=8,
-               cpu_power_w=10, memory_gb=64, pue=1.56, zone="FRA", embodied=False)
+               cpu_power_w=10, memory_gb=64, pue=1.56, zone="FRA", year=2023, embodied=False)
     result = _one(factors, **row)
     assert result["energy_kwh_central"] == pytest.approx(14.371, abs=5e-4)
-    assert result["energy_kwh_central"] * 0.05128 * 1000 == pytest.approx(736.94, abs=0.05)  # gCO2e
+    # The published 736.94 gCO2e uses 51.28 g/kWh; with ADEME's 2023 French factor (58.0 g/kWh):
+    assert result["gwp_usage_kgco2e_central"] == pytest.approx(0.73694 * 58.0 / 51.28, rel=1e-4)
     assert result["gwp_embodied_kgco2e_central"] == 0
 
 
@@ -107,8 +108,7 @@ def test_prefill_is_off_by_default_and_adds_energy_when_asked(factors):
     no_input = compute_impacts(frame.assign(input_tokens_per_request=0), factors, include_input_tokens=True).iloc[0]
     assert with_prefill["energy_kwh_central"] > without["energy_kwh_central"]
     assert no_input["energy_kwh_central"] == pytest.approx(without["energy_kwh_central"], rel=1e-12)
-    # 10,000 prompt tokens cost less than 300 generated tokens would cost 10,000 times over.
-    assert with_prefill["energy_kwh_central"] - without["energy_kwh_central"] < 10 * without["energy_kwh_central"]
+
 
 
 @pytest.mark.parametrize("row, column, fragment", [
@@ -166,8 +166,7 @@ def test_group_rows_treats_nulls_as_equal_and_numbers_groups_by_first_row():
     assert first.tolist() == [0, 1, 4]
 
 
-def test_a_million_rows_need_no_python_loop(factors):
-    # Not a timing: the result of a large table equals the per-group result times the volume.
+def test_a_large_table_gives_each_row_the_result_it_has_alone(factors):
     n = 200_000
     frame = pd.DataFrame({"kind": "llm", "provider": np.where(np.arange(n) % 2, "openai", "mistralai"),
                           "model": np.where(np.arange(n) % 2, "gpt-4o-mini", "mistral-small-latest"),
@@ -182,3 +181,27 @@ def test_an_empty_table_gives_an_empty_result(factors):
     result = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors)
     assert len(result) == 0
     assert list(result.columns)[:3] == ["energy_kwh_low", "energy_kwh_central", "energy_kwh_high"]
+
+
+def test_prefill_of_1000_tokens_on_an_8b_model_matches_its_documented_formula(factors):
+    # 2 x 8.03e9 x 1000 flop at 50 % of 989 Tflop/s on one GPU: 0.0325 s at 700 W for the GPU, plus the
+    # server's 1.2 kW / 8; at PUE 1. docs/METHODOLOGIE.md gives about 0.006 Wh for the GPU part.
+    frame = pd.DataFrame([dict(kind="llm", provider="self_hosted", model="meta-llama/Llama-3.1-8B-Instruct",
+                               output_tokens_per_request=100, input_tokens_per_request=1000, pue=1.0, wue=0.0,
+                               zone="FRA")])
+    extra = (compute_impacts(frame, factors, include_input_tokens=True)["energy_kwh_central"].iloc[0]
+             - compute_impacts(frame, factors)["energy_kwh_central"].iloc[0])
+    seconds = 2 * 8.03e9 * 1000 / (989e12 * 0.5)
+    assert extra * 1000 == pytest.approx(seconds * (700 + 1200 / 8) / 3600, rel=1e-9)
+    assert 0.005 < seconds * 700 / 3600 < 0.007
+
+
+def test_unknown_electricity_dataset_is_refused_and_case_is_ignored(factors):
+    with pytest.raises(InputError, match="jeu de facteurs d'électricité inconnu"):
+        _one(factors, kind="measured", energy_kwh=1.0, zone="FRA", mix_dataset="charbon")
+    result = _one(factors, kind="measured", energy_kwh=1.0, zone="fr", year=2024, mix_dataset=" RTE_Direct ")
+    assert result["gwp_kgco2e_central"] == pytest.approx(0.0217)
+
+
+def test_kinds_are_read_whatever_their_case_or_spacing(factors):
+    assert _one(factors, kind=" Measured ", energy_kwh=2.0, zone="FRA")["energy_kwh_central"] == 2.0
