@@ -23,6 +23,7 @@ from emission_factors.errors import InputError, Problem
 from footprint.declarations import check, file_sha256, to_workloads
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factor_base import FactorBase
+from footprint.formatting import format_number
 from footprint.store import Store
 
 # Column of the file for each field; a (str) constant where the file has no such column.
@@ -154,18 +155,24 @@ def _resolve_models(aggregated: pd.DataFrame, factors: FactorBase, mapping: dict
     for (provider, model), requests in aggregated.groupby(["provider", "model"], dropna=False)["requests"].sum(
             ).items():
         target = mapping.get(model, mapping.get(f"{provider}/{model}", model))
-        target_provider = provider
-        if "/" in target and target.split("/", 1)[0] in factors.providers():
-            target_provider, target = target.split("/", 1)
-        provider_id = factors.provider_id(target_provider or "")
-        name = factors.model_name(provider_id, target) if provider_id else None
+        # "provider/model" in a mapping names another provider, unless the whole name is a model
+        # of this provider (Hugging Face names contain a slash: mistralai/Mistral-Small-…).
+        candidates = [(provider, target)]
+        if "/" in (target or ""):
+            candidates.append(tuple(target.split("/", 1)))
+        provider_id = name = None
+        for candidate_provider, candidate_model in candidates:
+            provider_id = factors.provider_id(candidate_provider or "")
+            name = factors.model_name(provider_id, candidate_model) if provider_id else None
+            if name is not None:
+                break
         if name is None:
-            close = factors.suggest_models(provider_id, target or "")
+            close = factors.suggest_models(factors.provider_id(provider or ""), target or "")
             hint = f" ; noms proches : {', '.join(close)}" if close else ""
             problems.append(Problem(
-                f"modèle inconnu « {provider}/{model} » ({requests:,.0f} requêtes){hint} ; associez-le à un modèle "
-                f"connu avec --map \"{model}=fournisseur/modèle\"".replace(",", "\u202f"), file=file_name,
-                column="model", value=model))
+                f"modèle inconnu « {provider}/{model} » ({format_number(requests)} requêtes){hint} ; associez-le à "
+                f"un modèle connu avec --map \"{model}=fournisseur/modèle\"", file=file_name, column="model",
+                value=model))
             continue
         resolved_provider[(provider, model)] = provider_id
         resolved_model[(provider, model)] = name
@@ -253,7 +260,7 @@ def _declarations(aggregated: pd.DataFrame, digest: str, file_name: str, hosting
         "requests": aggregated["requests"].astype(float),
         "input_tokens": aggregated["input_tokens"].astype(float),
         "output_tokens": aggregated["output_tokens"].astype(float),
-        "comment": [f"Journal d'usage {file_name}, {m} ({n:,} lignes)".replace(",", "\u202f")
+        "comment": [f"Journal d'usage {file_name}, {m} ({format_number(n)} lignes)"
                     for m, n in zip(aggregated["month"], aggregated["rows"])],
         "origin": f"usage:{file_name}",
         **{f: aggregated[f].astype(float) for f in GATEWAY_FIELDS},

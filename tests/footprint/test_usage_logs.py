@@ -1,0 +1,126 @@
+"""Usage logs of an API gateway, read by DuckDB and aggregated into monthly declarations."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from emission_factors.errors import InputError
+from footprint.cli import main
+from footprint.store import Store
+from footprint.usage_logs import import_usage
+
+GENERIC = """timestamp,provider,model,input_tokens,output_tokens,requests,service
+2025-01-03T09:12:00,openai,gpt-4o,1200,300,1,DRH
+2025-01-03T10:00:00,openai,gpt-4o,800,200,2,DRH
+2025-01-20T11:00:00,mistralai,mistral-small-latest,100,50,1,DSI
+2025-02-01T08:00:00,openai,gpt-4o,1000,250,1,DRH
+"""
+
+
+def _file(tmp_path, text, name="usage.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_generic_log_becomes_monthly_declarations_by_service_and_model(tmp_path, factors):
+    store = Store(tmp_path / "s.duckdb")
+    done = import_usage(_file(tmp_path, GENERIC), store, factors)
+    assert done.rows == 4 and done.counts["created"] == 3
+    frame = store.declarations().set_index(["service", "model", "year"])
+    january = store.declarations()
+    january = january[january["comment"].str.contains("2025-01") & (january["model"] == "gpt-4o")].iloc[0]
+    assert january["requests"] == 3 and january["output_tokens"] == 500 and january["input_tokens"] == 2000
+    assert set(frame.index.get_level_values("service")) == {"DRH", "DSI"}
+    assert done.ours["energy_kwh"]["central"] > 0
+
+
+def test_importing_the_same_log_twice_adds_nothing(tmp_path, factors):
+    store = Store(tmp_path / "s.duckdb")
+    path = _file(tmp_path, GENERIC)
+    import_usage(path, store, factors)
+    again = import_usage(path, store, factors)
+    assert again.counts == {"created": 0, "modified": 0, "unchanged": 3}
+    assert len(store.declarations()) == 3
+
+
+def test_albert_log_keeps_the_gateway_estimate_beside_ours(tmp_path, factors):
+    text = ("datetime,model,prompt_tokens,completion_tokens,kwh_min,kwh_max,kgco2eq_min,kgco2eq_max\n"
+            "2025-03-01 10:00:00,albert-large,500,400,0.0002,0.0004,0.00001,0.00002\n"
+            "2025-03-02 10:00:00,albert-large,700,300,0.0001,0.0003,0.00001,0.00002\n")
+    path = _file(tmp_path, text, "albert.csv")
+    store = Store(tmp_path / "s.duckdb")
+    with pytest.raises(InputError) as caught:
+        import_usage(path, store, factors, preset="albert")
+    assert "modèle inconnu « self_hosted/albert-large » (2 requêtes)" in str(caught.value)
+    assert "--map" in str(caught.value)
+    assert store.declarations().empty
+    done = import_usage(path, store, factors, preset="albert",
+                        mapping={"albert-large": "mistralai/Mistral-Small-3.2-24B-Instruct-2506"})
+    assert done.gateway == pytest.approx({"gateway_kwh_min": 0.0003, "gateway_kwh_max": 0.0007,
+                                          "gateway_kgco2e_min": 0.00002, "gateway_kgco2e_max": 0.00004})
+    [row] = store.declarations().to_dict("records")
+    assert row["hosting"] == "albert_api" and row["model"] == "mistralai/Mistral-Small-3.2-24B-Instruct-2506"
+    assert row["gateway_kwh_max"] == pytest.approx(0.0007)
+
+
+def test_openai_export_with_unix_times_and_request_counts(tmp_path, factors):
+    text = ("start_time,end_time,model,input_tokens,output_tokens,num_model_requests,project_id\n"
+            "1735689600,1735776000,gpt-4o-mini,100000,40000,120,proj_mairie\n"
+            "1738368000,1738454400,gpt-4o-mini,50000,20000,60,proj_mairie\n")
+    store = Store(tmp_path / "s.duckdb")
+    done = import_usage(_file(tmp_path, text, "openai.csv"), store, factors, preset="openai")
+    assert sorted(done.declarations["year"]) == [2025, 2025]
+    assert sorted(done.declarations["requests"]) == [60, 120]
+    assert set(done.declarations["service"]) == {"proj_mairie"}
+
+
+def test_parquet_and_jsonl_logs_are_read(tmp_path, factors):
+    frame = pd.read_csv(pd.io.common.StringIO(GENERIC))
+    parquet = tmp_path / "usage.parquet"
+    frame.to_parquet(parquet)
+    jsonl = tmp_path / "usage.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in frame.to_dict("records")), encoding="utf-8")
+    for path in (parquet, jsonl):
+        done = import_usage(path, Store(tmp_path / f"{path.suffix}.duckdb"), factors)
+        assert len(done.declarations) == 3, path
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "fichier vide"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n", "aucune ligne d'usage"),
+    ("timestamp,provider,model,input_tokens\n2025-01-01,openai,gpt-4o,3\n", "colonne(s) manquante(s)"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-4o,3,-8\n",
+     "tokens de sortie manquants, non numériques ou négatifs"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-4o,3,beaucoup\n",
+     "tokens de sortie manquants, non numériques ou négatifs"),
+    ("timestamp,provider,model,input_tokens,output_tokens\nhier,openai,gpt-4o,3,8\n", "horodatage illisible"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-5-turbo-max,3,8\n",
+     "noms proches"),
+])
+def test_broken_logs_exit_2_and_write_nothing(capsys, tmp_path, text, fragment):
+    db = tmp_path / "s.duckdb"
+    path = _file(tmp_path, text)
+    code = main(["usage", "import", str(path), "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Traceback" not in err
+    assert Store(db).declarations().empty
+
+
+def test_binary_garbage_is_refused(capsys, tmp_path):
+    path = tmp_path / "usage.parquet"
+    path.write_bytes(bytes(range(256)) * 50)
+    code = main(["usage", "import", str(path), "--db", str(tmp_path / "s.duckdb")])
+    assert code == 2 and "journal illisible" in capsys.readouterr().err
+
+
+def test_usage_import_command_prints_both_estimates(capsys, tmp_path):
+    text = ("datetime,model,prompt_tokens,completion_tokens,kwh_min,kwh_max,kgco2eq_min,kgco2eq_max\n"
+            "2025-03-01 10:00:00,Qwen/Qwen3-8B,500,400,0.0002,0.0004,0.00001,0.00002\n")
+    code = main(["usage", "import", str(_file(tmp_path, text)), "--preset", "albert", "--service", "Relation usagers",
+                 "--db", str(tmp_path / "s.duckdb")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Empreinte IA :" in out and "Estimation de la passerelle" in out
+    assert Store(tmp_path / "s.duckdb").declarations()["service"].tolist() == ["Relation usagers"]
