@@ -1,5 +1,5 @@
 # Two commands for everyone: `make run` (the dashboard) and `make test` (the whole suite).
-# Both create .venv and install requirements.txt when needed.
+# Both create .venv and install requirements.txt (versions fixed by constraints.txt) when needed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,11 +9,13 @@ PORT ?= 8501
 
 .PHONY: run test bench lint factors clean
 
-$(STAMP): requirements.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
-	  echo "Impossible de créer l'environnement virtuel : sous Debian/Ubuntu, installez le paquet python3-venv (sudo apt install python3-venv)."; exit 1; }
+$(STAMP): requirements.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "Python 3.11 ou plus récent est nécessaire ($(PYTHON) est en version $$($(PYTHON) -V 2>&1)). Indiquez-en un autre : make PYTHON=python3.12 …"; exit 1; }
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Impossible de créer l'environnement virtuel : sous Debian ou Ubuntu, installez le paquet python3-venv (sudo apt install python3-venv), puis relancez."; exit 1; }; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -24,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/usage_import.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -152,8 +152,9 @@ def main() -> None:
     print(f"EcoLogits compute_llm_impacts, ligne par ligne : {fr(args.sample)} lignes en {fr(ecologits_seconds)} s "
           f"({fr(args.sample / ecologits_seconds)} lignes/s)")
     print(f"  accélération par ligne (meilleure passe du moteur) : × {fr(per_row_ecologits / per_row_ours)}")
-    print(f"  écart relatif maximal aux deux bornes (énergie, GES, eau, ADPe, EP) : {worst:.1e} "
-          f"({'conforme' if worst <= 0.005 else 'NON CONFORME'} au seuil de 0,5 %)")
+    verdict = "conforme" if worst <= 0.005 else "NON CONFORME"
+    print(f"  écart relatif maximal aux deux bornes (énergie, GES, eau, ADPe, EP) : "
+          f"{f'{worst:.1e}'.replace('.', ',')} ({verdict} au seuil de 0,5 %)")
     if not math.isfinite(worst):
         print("  attention : valeurs non finies dans la comparaison")
 
