@@ -1,10 +1,12 @@
 """Empreinte IA: the library that turns AI workloads into environmental impacts.
 
-Layout: ``llm``, ``gpu``, ``tasks`` and ``impacts`` hold the formulas (one function per quantity,
-arrays in, arrays out, units through Pint); ``factor_base`` reads the sourced factors from
-DuckDB; ``engine`` joins a table of workloads with the factors and applies the formulas in
-one vectorised pass; ``cli`` is ``python -m footprint``. Nothing here imports streamlit,
-plotly or codecarbon at import time.
+Layout: ``llm``, ``gpu`` and ``impacts`` hold the formulas (one function per quantity, arrays
+in, arrays out, units through Pint); ``factor_base`` reads the sourced factors from DuckDB;
+``engine`` joins a table of workloads with the factors and applies the formulas in one
+vectorised pass; ``store``, ``declarations``, ``usage_logs`` and ``inventory`` keep and read the
+collectivité's inventory; ``tabular`` reads and writes CSV/XLSX; ``cli`` (with
+``inventory_commands``) is ``python -m footprint``. Nothing here imports streamlit, plotly or
+codecarbon at import time.
 """
 
 __version__ = "0.1.0"

@@ -17,7 +17,7 @@ Workload columns (any missing one is taken as empty):
   gpu:      gpu, gpus, hours, utilization, server_overhead_w (per GPU), cpu_cores,
             cpu_power_w (per core), memory_gb, embodied (bool, default true)
   task:     task, units
-  measured: energy_kwh (measured at the plug of the IT equipment)
+  measured: energy_kwh (IT energy estimated by CodeCarbon or read on a power meter)
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ st.info(f"Base de facteurs chargée, version **{base.version}**. "
         "Le tableau de bord arrive avec les prochaines versions.")
 st.subheader("Estimer dès maintenant en ligne de commande")
 st.code(
-    "python -m footprint estimate llm --provider mistralai --model mistral-large-latest --output-tokens 600 "
-    "--requests 3000 --zone FRA\n"
-    "python -m footprint estimate gpu --gpu H100-SXM --gpus 8 --hours 10 --zone FRA",
+    ".venv/bin/python -m footprint estimate llm --provider mistralai --model mistral-large-latest "
+    "--output-tokens 600 --requests 3000 --zone FRA\n"
+    ".venv/bin/python -m footprint declarations import examples/declarations.csv\n"
+    ".venv/bin/python -m footprint inventory --year 2025 --by service",
     language="bash",
 )
