@@ -262,7 +262,11 @@ def _estimate(args: argparse.Namespace) -> int:
     for key, label, unit in IMPACT_LABELS:
         values = summary[key]
         lines.append(f"  {label.ljust(width)}  {format_range(values['low'], values['central'], values['high'], unit)}")
-    lines += [f"  ! {warning}" for warning in result.attrs["warnings"]]
+    warnings = list(result.attrs["warnings"])
+    if row.get("input_tokens_per_request") and not getattr(args, "with_input_tokens", False):
+        warnings.append("Tokens d'entrée non comptés (méthode EcoLogits) : ajoutez --with-input-tokens pour les "
+                        "compter.")
+    lines += [f"  ! {warning}" for warning in warnings]
     lines.append(f"Base de facteurs : version {factors.version} "
                  f"({len(used)} facteurs utilisés ; --json pour le détail)")
     lines.append("Valeur centrale = milieu de la fourchette basse–haute.")

@@ -73,7 +73,11 @@ def factors_used(factors: FactorBase, workload: dict, include_input_tokens: bool
     elif kind == "gpu":
         entries += _rows(factors, "gpus", workload["gpu"], "gpu = ?", [workload["gpu"]])
         entries += _hosting(factors, hosting, workload.get("pue"), workload.get("wue"), "gpu_default_pue")
-        names = list(GPU_HOUR_CONSTANTS) + ["memory_power"]
+        for name, unit in (("utilization", "dimensionless"), ("server_overhead_w", "W / gpu"),
+                           ("cpu_cores", "cpu_core"), ("cpu_power_w", "W / cpu_core"), ("memory_gb", "GB")):
+            if workload.get(name) is not None:
+                entries.append(_user_entry(name, workload[name], unit))
+        names = (list(GPU_HOUR_CONSTANTS) if workload.get("embodied", True) else []) + ["memory_power"]
         if workload.get("utilization") is None:
             names.append("gpu_default_utilization")
         if workload.get("server_overhead_w") is None:
@@ -81,6 +85,9 @@ def factors_used(factors: FactorBase, workload: dict, include_input_tokens: bool
         entries += [_entry("constants", "", row) for row in factors.constant_sources(names)]
     elif kind == "task":
         entries += _rows(factors, "tasks", workload["task"], "task = ?", [workload["task"]])
+        reference = factors.con.execute("SELECT reference_gpu FROM tasks WHERE task = ?", [workload["task"]]).fetchall()
+        if reference and reference[0][0]:
+            entries += _rows(factors, "gpus", reference[0][0], "gpu = ? AND parameter <> 'memory'", [reference[0][0]])
         entries += _hosting(factors, hosting, workload.get("pue"), workload.get("wue"), "gpu_default_pue")
         entries += [_entry("constants", "", row) for row in factors.constant_sources(GPU_HOUR_CONSTANTS)]
     else:

@@ -130,6 +130,10 @@ def _check_values(con: duckdb.DuckDBPyConnection, path: Path) -> list[Problem]:
               ("requests", "nombre de requêtes non numérique ou négatif",
                "requests_text IS NOT NULL AND (requests IS NULL OR requests < 0 OR isinf(requests) OR isnan(requests))",
                "requests_text"),
+              ("output_tokens", "tokens de sortie invraisemblables (plus de 10 millions par requête)",
+               "output_tokens > 1e7 * coalesce(requests, 1)", "output_tokens_text"),
+              ("input_tokens", "tokens d'entrée invraisemblables (plus de 100 millions par requête)",
+               "input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text"),
               ("model", "modèle manquant", "model IS NULL OR model = ''", "model")]
     available = {row[0] for row in con.execute("DESCRIBE _usage").fetchall()}
     clauses = [(c, label, condition, example) for c, label, condition, example in checks

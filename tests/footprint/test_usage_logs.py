@@ -98,6 +98,10 @@ def test_parquet_and_jsonl_logs_are_read(tmp_path, factors):
     ("timestamp,provider,model,input_tokens,output_tokens\nhier,openai,gpt-4o,3,8\n", "horodatage illisible"),
     ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-5-turbo-max,3,8\n",
      "noms proches"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-4o,3,1e30\n",
+     "tokens de sortie invraisemblables"),
+    ("timestamp,provider,model,input_tokens,output_tokens\n2025-01-01,openai,gpt-4o,3,NaN\n",
+     "tokens de sortie manquants, non numériques ou négatifs"),
 ])
 def test_broken_logs_exit_2_and_write_nothing(capsys, tmp_path, text, fragment):
     db = tmp_path / "s.duckdb"
