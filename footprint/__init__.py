@@ -10,3 +10,18 @@ codecarbon at import time.
 """
 
 __version__ = "0.1.0"
+
+
+def measure(name: str, **options):
+    """Measure a block of Python code with CodeCarbon and record it in the inventory::
+
+        with footprint.measure("transcription-conseil", service="Assemblées"):
+            transcribe(...)
+
+    Also a decorator (``@footprint.measure("ocr")``). Options: ``service``, ``year``,
+    ``country`` (FRA by default), ``declaration``, ``db``, ``tokens`` and ``model``, or
+    ``units`` and ``task`` (calibration). See ``footprint.measurement``.
+    """
+    from footprint.measurement import Measurement  # CodeCarbon only when measuring
+
+    return Measurement(name, **options)

@@ -105,6 +105,28 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                               help="associer un nom de modèle du journal à un modèle connu (répétable)")
     usage_import.add_argument("--hosting", help="profil d'hébergement des modèles du journal")
 
+    measure = with_db(commands.add_parser(
+        "measure", help="mesurer un traitement avec CodeCarbon (ou importer un emissions.csv)",
+        description="Mesurer un traitement : python -m footprint measure --name NOM -- COMMANDE [ARGUMENTS…] ; "
+                    "importer des mesures : python -m footprint measure import emissions.csv"))
+    _measure_options(measure)
+    measure.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMANDE",
+                         help="la commande à mesurer, après --")
+
+
+def _measure_options(parser: argparse.ArgumentParser, importing: bool = False) -> None:
+    parser.add_argument("--name", required=not importing, help="nom du traitement (transcription-conseil…)")
+    parser.add_argument("--service", help="service qui exécute le traitement")
+    parser.add_argument("--year", help="année d'inventaire (par défaut celle de la mesure)")
+    parser.add_argument("--country", default=None if importing else "FRA",
+                        help="pays où tourne le traitement, code ISO à trois lettres (FRA par défaut)")
+    parser.add_argument("--declaration", help="déclaration « mesure » à laquelle rattacher la mesure")
+    if not importing:
+        parser.add_argument("--tokens", help="tokens générés pendant la mesure (pour comparer à l'estimation)")
+        parser.add_argument("--model", help="modèle mesuré, fournisseur/modèle (avec --tokens)")
+        parser.add_argument("--units", help="unités traitées (images, minutes d'audio, pages…)")
+        parser.add_argument("--task", help="tâche de la base de facteurs correspondante (avec --units)")
+
 
 def _store(args: argparse.Namespace):
     from footprint.store import Store
@@ -133,6 +155,8 @@ def _print_counts(counts: dict[str, int], what: str = "déclaration(s)") -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "measure":
+        return _measure(args)
     if args.command == "inventory":
         return _inventory(args)
     if args.command == "usage":
@@ -301,4 +325,57 @@ def _usage_import(args: argparse.Namespace) -> int:
         print(f"  Estimation de la passerelle : de {format_number(g['gateway_kwh_min'])} à "
               f"{format_number(g['gateway_kwh_max'])} kWh ; de {format_number(g['gateway_kgco2e_min'])} à "
               f"{format_number(g['gateway_kgco2e_max'])} kgCO2e")
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from footprint.cli import FrenchParser, parse_number
+
+    command = list(args.command_line or [])
+    if command and command[0] == "--":
+        command = command[1:]
+    if args.name is None and command[:1] == ["import"]:
+        parser = FrenchParser(prog="python -m footprint measure import")
+        parser.add_argument("file", metavar="FICHIER")
+        parser.add_argument("--db")
+        _measure_options(parser, importing=True)
+        options = parser.parse_args(command[1:])
+        return _measure_import(options, args.db)
+    if not command:
+        raise InputError([Problem("commande à mesurer manquante : python -m footprint measure --name NOM -- "
+                                  "COMMANDE [ARGUMENTS…]")])
+    from footprint.measurement import Measurement, run_command
+
+    measurement = Measurement(args.name, service=args.service, year=_year(args.year), country=args.country,
+                              declaration=args.declaration, db=args.db,
+                              tokens=parse_number(args.tokens, "--tokens"), model=args.model,
+                              units=parse_number(args.units, "--units"), task=args.task)
+    code = run_command(command, measurement)
+    run = measurement.run
+    row = run.row
+    from footprint.formatting import format_quantity
+
+    state = "complète" if not run.partial else f"partielle ({row['status_detail']})"
+    print(f"Mesure {state} de « {row['name']} » : {format_number(row['duration_s'])} s, "
+          f"{format_quantity(row['energy_kwh'], 'kWh')}, {format_quantity(row['gwp_kgco2e'], 'kgCO2e')} "
+          f"(facteur {row['gwp_factor_source']} : {format_number(row['gwp_factor_kgco2e_per_kwh'])} kgCO2e/kWh ; "
+          f"CodeCarbon : {format_quantity(row['codecarbon_kgco2e'], 'kgCO2e')}) ; "
+          f"enregistrée dans la déclaration {row['declaration_id']}.", file=sys.stderr)
+    for line in run.calibration:
+        print(line, file=sys.stderr)
+    return code
+
+
+def _measure_import(options: argparse.Namespace, db: str | None) -> int:
+    from pathlib import Path
+
+    from footprint.measurement import import_emissions
+    from footprint.store import Store
+
+    counts = import_emissions(options.file, Store(options.db or db), _factors(), service=options.service,
+                              year=_year(options.year), country=options.country, name=options.name,
+                              declaration=options.declaration)
+    print(f"Import de {Path(options.file).name} : {counts['runs']} mesure(s) ajoutée(s) "
+          f"(les mesures déjà présentes sont ignorées) ; {counts['created']} déclaration(s) créée(s), "
+          f"{counts['modified']} mise(s) à jour.")
     return 0

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("FOOTPRINT_LOCK_TIMEOUT", "15"))
 
@@ -66,6 +66,45 @@ DECLARATION_COLUMNS: dict[str, str] = {
     "gateway_kgco2e_max": "DOUBLE",
 }
 CONTENT_COLUMNS = [c for c in DECLARATION_COLUMNS if c != "id"]
+
+# One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
+MEASUREMENT_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR",
+    "name": "VARCHAR",
+    "service": "VARCHAR",
+    "year": "INTEGER",
+    "declaration_id": "VARCHAR",
+    "command": "VARCHAR",
+    "country_iso_code": "VARCHAR",
+    "started_at": "TIMESTAMPTZ",
+    "ended_at": "TIMESTAMPTZ",
+    "duration_s": "DOUBLE",
+    "energy_kwh": "DOUBLE",
+    "cpu_energy_kwh": "DOUBLE",
+    "gpu_energy_kwh": "DOUBLE",
+    "ram_energy_kwh": "DOUBLE",
+    "codecarbon_kgco2e": "DOUBLE",
+    "gwp_kgco2e": "DOUBLE",
+    "gwp_factor_kgco2e_per_kwh": "DOUBLE",
+    "gwp_factor_source": "VARCHAR",
+    "cpu_model": "VARCHAR",
+    "cpu_count": "DOUBLE",
+    "gpu_model": "VARCHAR",
+    "gpu_count": "DOUBLE",
+    "tracking_mode": "VARCHAR",
+    "codecarbon_version": "VARCHAR",
+    "exit_code": "INTEGER",
+    "status": "VARCHAR",
+    "status_detail": "VARCHAR",
+    "tokens": "DOUBLE",
+    "units": "DOUBLE",
+    "task": "VARCHAR",
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "origin": "VARCHAR",
+    "recorded_at": "TIMESTAMPTZ",
+    "recorded_by": "VARCHAR",
+}
 
 
 class StoreError(Exception):
@@ -122,6 +161,8 @@ CREATE TABLE imports (
   imported_by VARCHAR NOT NULL
 );
 """,
+    2: "CREATE TABLE measurements (\n  " + ",\n  ".join(f"{n} {t}" for n, t in MEASUREMENT_COLUMNS.items())
+       + ",\n  PRIMARY KEY (run_id)\n);",
 }
 
 
@@ -235,6 +276,11 @@ class Store:
                   FROM declaration_history WHERE changed_at <= ?)
                 WHERE rank = 1 AND NOT deleted ORDER BY id""", [moment]).df()
 
+    def measurements(self, declaration_id: str | None = None) -> pd.DataFrame:
+        where, params = ("WHERE declaration_id = ?", [declaration_id]) if declaration_id else ("", [])
+        with self.connect() as con:
+            return con.execute(f"SELECT * FROM measurements {where} ORDER BY started_at", params).df()
+
     def imports(self) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute("SELECT * FROM imports ORDER BY imported_at").df()
@@ -251,39 +297,34 @@ class Store:
         history. ``import_record`` (file name, hash, kind) is written with the same transaction.
         """
         user = user or current_user()
-        frame = declarations.reindex(columns=list(DECLARATION_COLUMNS)).copy()
         with self.transaction() as con:
-            frame["id"] = _assign_ids(con, frame["id"])
-            con.register("_incoming", frame.astype({c: _pandas_type(t) for c, t in DECLARATION_COLUMNS.items()}))
-            same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in CONTENT_COLUMNS)
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _status AS
-                SELECT i.*, CASE WHEN d.id IS NULL THEN 'new' WHEN d.deleted OR NOT ({same}) THEN 'changed'
-                                 ELSE 'same' END AS status
-                FROM _incoming i LEFT JOIN declarations d USING (id)""")
-            columns = ", ".join(DECLARATION_COLUMNS)
-            con.execute(f"""INSERT INTO declarations ({columns}, version, deleted, created_at, created_by, updated_at,
-                            updated_by)
-                SELECT {columns}, 1, false, now(), ?, now(), ? FROM _status WHERE status = 'new'""", [user, user])
-            assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
-            con.execute(f"""UPDATE declarations SET {assignments}, version = declarations.version + 1,
-                deleted = false, updated_at = now(), updated_by = ?
-                FROM _status s WHERE declarations.id = s.id AND s.status = 'changed'""", [user])
-            import_id = None
-            counts = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY status").fetchall())
-            counts = {"created": counts.get("new", 0), "modified": counts.get("changed", 0),
-                      "unchanged": counts.get("same", 0)}
-            if import_record is not None:
-                import_id = import_record.get("import_id") or f"IMP-{pd.Timestamp.now(tz='UTC'):%Y%m%d%H%M%S%f}"
-                con.execute("""INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
-                            [import_id, import_record["kind"], import_record["file_name"],
-                             import_record["file_sha256"], len(frame), counts["created"], counts["modified"],
-                             counts["unchanged"], user])
-            quoted = action.replace("'", "''")
-            _record_history(con, f"""SELECT id, CASE status WHEN 'new' THEN 'création ({quoted})'
-                                     ELSE 'modification ({quoted})' END AS action FROM _status
-                                     WHERE status <> 'same'""", user, import_id)
-            con.unregister("_incoming")
-        return counts
+            return _save(con, declarations, action, import_record, user)
+
+    def save_measurements(self, runs: pd.DataFrame, declarations: pd.DataFrame, user: str | None = None
+                          ) -> dict[str, int]:
+        """Record measured runs and update their ``measured`` declarations, in one transaction.
+
+        Only new ``run_id`` are added (importing a file twice adds nothing). Each declaration's
+        ``energy_kwh`` becomes the sum of the energy of all its runs.
+        """
+        user = user or current_user()
+        frame = runs.reindex(columns=list(MEASUREMENT_COLUMNS)).copy()
+        frame["recorded_by"] = user
+        frame["recorded_at"] = pd.Timestamp.now(tz="UTC")
+        with self.transaction() as con:
+            con.register("_runs", frame)
+            columns = ", ".join(MEASUREMENT_COLUMNS)
+            added = con.execute(f"""INSERT INTO measurements ({columns}) SELECT {columns} FROM _runs
+                WHERE run_id NOT IN (SELECT run_id FROM measurements)""").fetchall()[0][0]
+            con.unregister("_runs")
+            if not added:
+                return {"runs": 0, "created": 0, "modified": 0, "unchanged": len(declarations)}
+            totals = dict(con.execute("SELECT declaration_id, sum(energy_kwh) FROM measurements "
+                                      "GROUP BY declaration_id").fetchall())
+            declarations = declarations.copy()
+            declarations["energy_kwh"] = declarations["id"].map(totals)
+            counts = _save(con, declarations, "mesure", None, user)
+        return {"runs": int(added), **counts}
 
     def delete(self, ids: list[str], user: str | None = None) -> int:
         """Soft-delete declarations (they stay in the history and can be restored). Returns how many."""
@@ -305,6 +346,44 @@ class Store:
             _record_history(con, f"SELECT id, '{action.replace(chr(39), chr(39) * 2)}' AS action FROM _changed",
                             user, None)
         return int(touched)
+
+
+def _save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str, import_record: dict | None,
+          user: str) -> dict[str, int]:
+    """``Store.save`` inside an open transaction."""
+    frame = declarations.reindex(columns=list(DECLARATION_COLUMNS)).copy()
+    frame["id"] = _assign_ids(con, frame["id"])
+    con.register("_incoming", frame.astype({c: _pandas_type(t) for c, t in DECLARATION_COLUMNS.items()}))
+    same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in CONTENT_COLUMNS)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _status AS
+        SELECT i.*, CASE WHEN d.id IS NULL THEN 'new' WHEN d.deleted OR NOT ({same}) THEN 'changed'
+                         ELSE 'same' END AS status
+        FROM _incoming i LEFT JOIN declarations d USING (id)""")
+    columns = ", ".join(DECLARATION_COLUMNS)
+    con.execute(f"""INSERT INTO declarations ({columns}, version, deleted, created_at, created_by, updated_at,
+                    updated_by)
+        SELECT {columns}, 1, false, now(), ?, now(), ? FROM _status WHERE status = 'new'""", [user, user])
+    assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
+    con.execute(f"""UPDATE declarations SET {assignments}, version = declarations.version + 1,
+        deleted = false, updated_at = now(), updated_by = ?
+        FROM _status s WHERE declarations.id = s.id AND s.status = 'changed'""", [user])
+    import_id = None
+    counts = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY status").fetchall())
+    counts = {"created": counts.get("new", 0), "modified": counts.get("changed", 0),
+              "unchanged": counts.get("same", 0)}
+    if import_record is not None:
+        import_id = import_record.get("import_id") or f"IMP-{pd.Timestamp.now(tz='UTC'):%Y%m%d%H%M%S%f}"
+        con.execute("""INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
+                    [import_id, import_record["kind"], import_record["file_name"],
+                     import_record["file_sha256"], len(frame), counts["created"], counts["modified"],
+                     counts["unchanged"], user])
+    quoted = action.replace("'", "''")
+    _record_history(con, f"""SELECT id, CASE status WHEN 'new' THEN 'création ({quoted})'
+                             ELSE 'modification ({quoted})' END AS action FROM _status
+                             WHERE status <> 'same'""", user, import_id)
+    con.unregister("_incoming")
+
+    return counts
 
 
 def _pandas_type(sql_type: str) -> str:

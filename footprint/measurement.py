@@ -1,0 +1,357 @@
+"""Measuring in-house AI jobs with CodeCarbon, and bringing the measurements into the inventory.
+
+Owns: running a command (or a block of Python code) under CodeCarbon's *offline* tracker with
+every setting passed explicitly (CodeCarbon's config files and environment cannot change the
+result), checking the country before the tracker starts (never its silent world average),
+recording each run in the store with our own CO2e (the factor base's factor for the zone:
+ADEME Base Empreinte for France) beside CodeCarbon's, linking the runs to a ``measured``
+declaration, importing existing ``emissions.csv`` files (2.x and 3.x, flush rows, idempotent
+by run_id), and the calibration of estimates against measurements.
+
+Must not: reach the network, or record a run as zero when the tracker failed (it says so).
+CodeCarbon is imported only here, and only when a measurement starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emission_factors.errors import InputError, Problem
+from footprint.engine import compute_impacts
+from footprint.factor_base import FactorBase
+from footprint.store import Store
+
+NO_SERVICE = "(service non précisé)"
+MEASURE_POWER_SECS = 5.0  # CodeCarbon's sampling interval; the last interval is measured at stop
+
+
+class MeasurementError(Exception):
+    """The tracker could not produce a measurement (French message)."""
+
+
+def _codecarbon_countries() -> set[str]:
+    os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
+    from codecarbon.input import DataSource
+
+    return set(DataSource().get_global_energy_mix_data())
+
+
+def check_country(country: str, factors: FactorBase) -> str:
+    """The ISO 3166 alpha-3 code of a country both CodeCarbon and the factor base know."""
+    code = factors.zone_aliases().get(country.strip().upper(), country.strip().upper())
+    if code not in set(factors.zones()) or code not in _codecarbon_countries():
+        raise InputError([Problem("pays inconnu de CodeCarbon ou de la base de facteurs : code ISO 3166 à trois "
+                                  "lettres attendu (FRA, DEU, BEL…) ; aucune mesure n'a été lancée",
+                                  column="--country", value=country)])
+    return code
+
+
+def declaration_id(name: str, year: int) -> str:
+    """Stable id of the ``measured`` declaration that gathers the runs of one job and year."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "mesure"
+    return f"M-{year}-{slug}"
+
+
+@dataclass
+class Run:
+    """A measured run, as recorded."""
+
+    row: dict
+    exit_code: int | None = None
+    partial: bool = False
+    calibration: list[str] = field(default_factory=list)
+
+
+class Measurement(contextlib.ContextDecorator):
+    """Measure a block of Python code: ``with footprint.measure("transcription-conseil"):`` or
+    as a decorator ``@footprint.measure("ocr")``. The run is recorded in the store at the end,
+    also when the block raises (then marked partial)."""
+
+    def __init__(self, name: str, *, service: str | None = None, year: int | None = None, country: str = "FRA",
+                 declaration: str | None = None, db: str | Path | None = None, command: str | None = None,
+                 tokens: float | None = None, units: float | None = None, task: str | None = None,
+                 model: str | None = None, factors: FactorBase | None = None, quiet: bool = True):
+        if not name or not name.strip():
+            raise InputError([Problem("nom de la mesure obligatoire", column="--name")])
+        self.name = name.strip()
+        self.service = service or NO_SERVICE
+        self.year = int(year or pd.Timestamp.now().year)
+        self.factors = factors or FactorBase.load()
+        self.country = check_country(country, self.factors)
+        self.declaration = declaration or declaration_id(self.name, self.year)
+        self.store = Store(db)
+        self.command = command
+        self.tokens, self.units, self.task, self.model = tokens, units, task, model
+        self.quiet = quiet
+        self.status_detail = ""
+        self.exit_code: int | None = None
+        self.run: Run | None = None
+        self._check_calibration()
+
+    def _check_calibration(self) -> None:
+        if self.tokens is not None and not self.model:
+            raise InputError([Problem("précisez le modèle mesuré (fournisseur/modèle) pour comparer par token",
+                                      column="--model")])
+        if self.units is not None and not self.task:
+            raise InputError([Problem("précisez la tâche mesurée pour comparer par unité", column="--task")])
+        for value, flag in ((self.tokens, "--tokens"), (self.units, "--units")):
+            if value is not None and not (0 < value < 1e15):
+                raise InputError([Problem("nombre positif attendu", column=flag, value=value)])
+
+    # -- tracker ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Measurement:
+        os.environ["CODECARBON_LOG_LEVEL"] = "error"
+        from codecarbon import OfflineEmissionsTracker
+
+        self._folder = tempfile.TemporaryDirectory(prefix="empreinte-ia-mesure-")
+        self._started_at = pd.Timestamp.now(tz="UTC")
+        # Every setting explicit: ~/.codecarbon.config, ./.codecarbon.config and CODECARBON_*
+        # variables must not change a measurement behind the user's back.
+        self._tracker = OfflineEmissionsTracker(
+            project_name=self.name, experiment_id=str(uuid.uuid4()), experiment_name=self.name,
+            country_iso_code=self.country, region=None, cloud_provider=None, cloud_region=None,
+            country_2letter_iso_code=None, measure_power_secs=MEASURE_POWER_SECS, output_dir=self._folder.name,
+            output_file="emissions.csv", save_to_file=True, save_to_api=False, save_to_logger=False,
+            save_to_prometheus=False, save_to_logfire=False, output_handlers=[], output_methods=None,
+            tracking_mode="machine", log_level="error", on_csv_write="append", pue=1.0, wue=0.0,
+            allow_multiple_runs=True, force_cpu_power=None, force_ram_power=None,
+            force_carbon_intensity_g_co2e_kwh=None, force_mode_cpu_load=False, rapl_include_dram=False,
+            rapl_prefer_psys=False, gpu_ids=None, electricitymaps_api_token=None, api_endpoint=None,
+            api_key=None, emissions_endpoint=None, metadata=None)
+        self._tracker.start()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> bool:
+        try:
+            self._tracker.stop()
+            data = getattr(self._tracker, "final_emissions_data", None)
+            if data is None or not (data.energy_consumed >= 0):
+                raise MeasurementError(
+                    "CodeCarbon n'a produit aucune mesure pour ce traitement : rien n'a été enregistré. Vérifiez les "
+                    "droits de lecture des compteurs d'énergie (RAPL, NVML) ou relancez.")
+            ended_at = pd.Timestamp.now(tz="UTC")
+            if exc_type is not None and not self.status_detail:
+                self.status_detail = ("interrompu (Ctrl-C)" if exc_type is KeyboardInterrupt
+                                      else f"erreur dans le traitement ({exc_type.__name__})")
+            self.run = self._record(data, ended_at)
+        finally:
+            self._folder.cleanup()
+        return False
+
+    def _record(self, data, ended_at: pd.Timestamp) -> Run:
+        factor = self.factors.mix(self.country, None, self.year)["gwp"]
+        row = {
+            "run_id": data.run_id, "name": self.name, "service": self.service, "year": self.year,
+            "declaration_id": self.declaration, "command": self.command, "country_iso_code": self.country,
+            "started_at": self._started_at, "ended_at": ended_at, "duration_s": float(data.duration),
+            "energy_kwh": float(data.energy_consumed), "cpu_energy_kwh": float(data.cpu_energy),
+            "gpu_energy_kwh": float(data.gpu_energy), "ram_energy_kwh": float(data.ram_energy),
+            "codecarbon_kgco2e": float(data.emissions),
+            "gwp_kgco2e": float(data.energy_consumed) * factor.value,
+            "gwp_factor_kgco2e_per_kwh": factor.value, "gwp_factor_source": f"{factor.dataset} {factor.year}",
+            "cpu_model": data.cpu_model, "cpu_count": _number(data.cpu_count), "gpu_model": data.gpu_model or None,
+            "gpu_count": _number(data.gpu_count), "tracking_mode": data.tracking_mode,
+            "codecarbon_version": data.codecarbon_version, "exit_code": self.exit_code,
+            "status": "partiel" if self.status_detail else "complet", "status_detail": self.status_detail or None,
+            "tokens": self.tokens, "units": self.units, "task": self.task,
+            "provider": self.model.split("/", 1)[0] if self.model else None,
+            "model": self.model.split("/", 1)[1] if self.model and "/" in self.model else self.model,
+            "origin": "mesure",
+        }
+        runs = pd.DataFrame([row])
+        self.store.save_measurements(runs, _declarations(runs, self.store))
+        run = Run(row, self.exit_code, bool(self.status_detail))
+        run.calibration = calibration(row, self.factors)
+        return run
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _declarations(runs: pd.DataFrame, store: Store) -> pd.DataFrame:
+    """The ``measured`` declaration of each run's declaration id (kept as the user left it, if it
+    exists: only its energy will change)."""
+    existing = store.declarations(include_deleted=True).set_index("id")
+    rows = []
+    for declaration, group in runs.groupby("declaration_id", sort=True):
+        first = group.iloc[0]
+        if declaration in existing.index:
+            row = existing.loc[declaration].to_dict()
+            if row.get("kind") != "measured":
+                raise InputError([Problem("la déclaration liée doit être de type « mesure »", column="--declaration",
+                                          value=declaration)])
+            row["id"] = declaration
+        else:
+            row = {"id": declaration, "year": int(first["year"]), "service": first["service"],
+                   "use_case": first["name"], "kind": "measured", "zone": first["country_iso_code"],
+                   "comment": f"Mesures CodeCarbon de « {first['name']} »", "origin": "mesure"}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -- running a command ---------------------------------------------------------------------------
+
+
+def run_command(command: Sequence[str], measurement: Measurement) -> int:
+    """Run ``command`` under the tracker, output untouched; return its exit code (128 + signal
+    number when killed). A command that cannot start, is killed, or is interrupted still gets
+    its partial measurement recorded."""
+    measurement.command = " ".join(command)
+    with measurement:
+        try:
+            process = subprocess.Popen(list(command))
+        except FileNotFoundError:
+            measurement.exit_code = 127
+            measurement.status_detail = "commande introuvable"
+            return 127
+        except PermissionError:
+            measurement.exit_code = 126
+            measurement.status_detail = "commande non exécutable"
+            return 126
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the command too (same terminal): let it finish, then record.
+            with contextlib.suppress(Exception):
+                process.wait(timeout=10)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            measurement.exit_code = 130
+            measurement.status_detail = "interrompu (Ctrl-C)"
+            return 130
+        if code < 0:
+            signal_name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            measurement.status_detail = f"arrêté par le signal {signal_name}"
+            code = 128 - code
+        measurement.exit_code = code
+        return code
+
+
+# -- importing emissions.csv ---------------------------------------------------------------------
+
+REQUIRED_COLUMNS = ("timestamp", "project_name", "run_id", "duration", "emissions", "energy_consumed",
+                    "country_iso_code")
+
+
+def import_emissions(path: Path | str, store: Store, factors: FactorBase, *, service: str | None = None,
+                     year: int | None = None, country: str | None = None, name: str | None = None,
+                     declaration: str | None = None) -> dict[str, int]:
+    """Import a CodeCarbon ``emissions.csv`` (2.x or 3.x): the last row of each run_id (flush()
+    writes several), refused whole if a row has no valid country or one that differs from
+    ``country``. Runs already in the store are skipped."""
+    from footprint.tabular import read_table
+
+    path = Path(path)
+    table = read_table(path)
+    header = [h.strip() for h in table.header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError.single(f"ce n'est pas un fichier emissions.csv de CodeCarbon : colonne(s) manquante(s) "
+                                f"{', '.join(missing)}", file=path.name, line=1)
+    frame = pd.DataFrame([dict(zip(header, cells)) | {"_line": line} for line, cells in table.rows])
+    if frame.empty:
+        raise InputError.single("aucune mesure : le fichier n'a qu'une ligne d'en-tête", file=path.name)
+    expected = check_country(country, factors) if country else None
+    known = set(factors.zones())
+    problems = []
+    for _, row in frame.iterrows():
+        code = str(row["country_iso_code"] or "").strip().upper()
+        if code not in known:
+            problems.append(Problem("pays absent ou inconnu : une mesure sans pays aurait la moyenne mondiale de "
+                                    "CodeCarbon (475 g/kWh)", file=path.name, line=row["_line"],
+                                    column="country_iso_code", value=row["country_iso_code"]))
+        elif expected and code != expected:
+            problems.append(Problem(f"pays différent de celui déclaré ({expected})", file=path.name, line=row["_line"],
+                                    column="country_iso_code", value=code))
+        for column in ("duration", "energy_consumed", "emissions"):
+            value = _number(row[column])
+            if value is None or value < 0:
+                problems.append(Problem("valeur absente, négative ou non numérique", file=path.name,
+                                        line=row["_line"], column=column, value=row[column]))
+    if problems:
+        raise InputError(problems[:50])
+    frame["duration_value"] = frame["duration"].map(_number)
+    frame = frame.sort_values(["run_id", "duration_value", "_line"]).groupby("run_id", sort=False).tail(1)
+    runs = []
+    for _, row in frame.iterrows():
+        run_year = int(year or pd.Timestamp(row["timestamp"]).year)
+        run_name = name or str(row["project_name"] or "codecarbon")
+        code = str(row["country_iso_code"]).strip().upper()
+        factor = factors.mix(code, None, run_year)["gwp"]
+        energy = _number(row["energy_consumed"])
+        ended = pd.Timestamp(row["timestamp"])
+        ended = ended.tz_localize("UTC") if ended.tzinfo is None else ended.tz_convert("UTC")
+        runs.append({
+            "run_id": row["run_id"], "name": run_name, "service": service or NO_SERVICE, "year": run_year,
+            "declaration_id": declaration or declaration_id(run_name, run_year), "country_iso_code": code,
+            "started_at": ended - pd.Timedelta(seconds=_number(row["duration"])), "ended_at": ended,
+            "duration_s": _number(row["duration"]), "energy_kwh": energy,
+            "cpu_energy_kwh": _number(row.get("cpu_energy")), "gpu_energy_kwh": _number(row.get("gpu_energy")),
+            "ram_energy_kwh": _number(row.get("ram_energy")), "codecarbon_kgco2e": _number(row["emissions"]),
+            "gwp_kgco2e": energy * factor.value, "gwp_factor_kgco2e_per_kwh": factor.value,
+            "gwp_factor_source": f"{factor.dataset} {factor.year}", "cpu_model": row.get("cpu_model") or None,
+            "cpu_count": _number(row.get("cpu_count")), "gpu_model": row.get("gpu_model") or None,
+            "gpu_count": _number(row.get("gpu_count")), "tracking_mode": row.get("tracking_mode") or None,
+            "codecarbon_version": row.get("codecarbon_version") or None, "status": "complet",
+            "origin": f"import:{path.name}"})
+    runs_frame = pd.DataFrame(runs)
+    return store.save_measurements(runs_frame, _declarations(runs_frame, store))
+
+
+# -- calibration ---------------------------------------------------------------------------------
+
+
+def calibration(row: dict, factors: FactorBase) -> list[str]:
+    """Measured energy per token (or per unit) beside the engine's estimate, and their ratio."""
+    from footprint.formatting import format_number
+
+    lines = []
+    energy_wh = row["energy_kwh"] * 1000
+    if row.get("tokens"):
+        model = f"{row['provider']}/{row['model']}" if row.get("provider") else row["model"]
+        provider, name = (model.split("/", 1) + [""])[:2]
+        workload = pd.DataFrame([{"kind": "llm", "provider": provider, "model": name, "requests": 1.0,
+                                  "output_tokens_per_request": row["tokens"], "pue": 1.0, "wue": 0.0,
+                                  "zone": row["country_iso_code"]}])
+        estimate = compute_impacts(workload, factors)["energy_kwh_central"].iloc[0] * 1000
+        measured = energy_wh / row["tokens"]
+        estimated = estimate / row["tokens"]
+        lines.append(f"Mesuré : {format_number(measured)} Wh par token ; estimé (méthode EcoLogits, {model}, "
+                     f"GPU H100 et PUE 1) : {format_number(estimated)} Wh par token ; rapport mesure / estimation : "
+                     f"{format_number(measured / estimated)}")
+    if row.get("units"):
+        per_unit = factors.con.execute("SELECT energy_per_unit, unit_of_work FROM tasks WHERE lower(task) = lower(?)",
+                                       [row["task"]]).fetchall()
+        if not per_unit:
+            raise InputError([Problem(f"tâche inconnue (connues : {', '.join(factors.tasks())})", column="--task",
+                                      value=row["task"])])
+        estimated, unit = per_unit[0][0] * 1000, per_unit[0][1]
+        measured = energy_wh / row["units"]
+        lines.append(f"Mesuré : {format_number(measured)} Wh par {unit} ; base de facteurs : "
+                     f"{format_number(estimated)} Wh par {unit} ; rapport mesure / estimation : "
+                     f"{format_number(measured / estimated)}")
+    return lines
+
+
+def measure(name: str, **options) -> Measurement:
+    """A context manager and decorator that measures a block of code (see ``Measurement``)."""
+    return Measurement(name, **options)
