@@ -115,7 +115,7 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
 
 
 def _measure_options(parser: argparse.ArgumentParser, importing: bool = False) -> None:
-    parser.add_argument("--name", required=not importing, help="nom du traitement (transcription-conseil…)")
+    parser.add_argument("--name", help="nom du traitement (transcription-conseil…), obligatoire pour mesurer")
     parser.add_argument("--service", help="service qui exécute le traitement")
     parser.add_argument("--year", help="année d'inventaire (par défaut celle de la mesure)")
     parser.add_argument("--country", default=None if importing else "FRA",
@@ -341,8 +341,8 @@ def _measure(args: argparse.Namespace) -> int:
         _measure_options(parser, importing=True)
         options = parser.parse_args(command[1:])
         return _measure_import(options, args.db)
-    if not command:
-        raise InputError([Problem("commande à mesurer manquante : python -m footprint measure --name NOM -- "
+    if not command or not args.name:
+        raise InputError([Problem("nom ou commande manquants : python -m footprint measure --name NOM -- "
                                   "COMMANDE [ARGUMENTS…]")])
     from footprint.measurement import Measurement, run_command
 

@@ -115,6 +115,7 @@ class Measurement(contextlib.ContextDecorator):
     def __enter__(self) -> Measurement:
         os.environ["CODECARBON_LOG_LEVEL"] = "error"
         from codecarbon import OfflineEmissionsTracker
+        from codecarbon.output_methods.base_output import OutputMethod
 
         self._folder = tempfile.TemporaryDirectory(prefix="empreinte-ia-mesure-")
         self._started_at = pd.Timestamp.now(tz="UTC")
@@ -124,8 +125,7 @@ class Measurement(contextlib.ContextDecorator):
             project_name=self.name, experiment_id=str(uuid.uuid4()), experiment_name=self.name,
             country_iso_code=self.country, region=None, cloud_provider=None, cloud_region=None,
             country_2letter_iso_code=None, measure_power_secs=MEASURE_POWER_SECS, output_dir=self._folder.name,
-            output_file="emissions.csv", save_to_file=True, save_to_api=False, save_to_logger=False,
-            save_to_prometheus=False, save_to_logfire=False, output_handlers=[], output_methods=None,
+            output_file="emissions.csv", output_methods=[OutputMethod.CSV], output_handlers=[],
             tracking_mode="machine", log_level="error", on_csv_write="append", pue=1.0, wue=0.0,
             allow_multiple_runs=True, force_cpu_power=None, force_ram_power=None,
             force_carbon_intensity_g_co2e_kwh=None, force_mode_cpu_load=False, rapl_include_dram=False,

@@ -1,0 +1,232 @@
+"""Measurement with the real CodeCarbon offline tracker: real runs of short CPU-bound commands,
+their exit codes and signals, partial runs, the network blocked, config files ignored, the
+Python API, emissions.csv imports and the calibration against estimates."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import footprint
+from footprint.cli import main
+from footprint.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+BUSY = "s = sum(i * i for i in range(3_000_000))"
+
+
+def _measure(tmp_path, *command, extra=(), env=None, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "footprint", "measure", "--name", "essai", "--year", "2025",
+                           "--service", "DSI", "--db", str(tmp_path / "s.duckdb"), *extra, "--", *command],
+                          cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_a_measured_command_is_recorded_with_the_french_factor(tmp_path):
+    done = _measure(tmp_path, sys.executable, "-c", f"print('sortie du traitement'); {BUSY}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "sortie du traitement\n"  # the command's output goes through untouched
+    [run] = Store(tmp_path / "s.duckdb").measurements().to_dict("records")
+    assert run["energy_kwh"] > 0 and run["status"] == "complet" and run["exit_code"] == 0
+    assert run["country_iso_code"] == "FRA" and run["gwp_factor_source"] == "ademe_base_empreinte 2025"
+    assert run["gwp_kgco2e"] == pytest.approx(run["energy_kwh"] * 0.0461, rel=1e-12)
+    assert run["energy_kwh"] == pytest.approx(run["cpu_energy_kwh"] + run["gpu_energy_kwh"] + run["ram_energy_kwh"])
+    assert run["started_at"].tzinfo is not None and run["ended_at"] > run["started_at"]
+    assert run["codecarbon_version"] and run["tracking_mode"] == "machine" and run["cpu_count"] > 0
+    [declaration] = Store(tmp_path / "s.duckdb").declarations().to_dict("records")
+    assert declaration["kind"] == "measured" and declaration["energy_kwh"] == pytest.approx(run["energy_kwh"])
+    assert "Mesure complète" in done.stderr
+
+
+def test_exit_codes_are_passed_on_and_a_signal_marks_the_run_partial(tmp_path):
+    assert _measure(tmp_path, sys.executable, "-c", "import sys; sys.exit(3)").returncode == 3
+    killed = _measure(tmp_path, sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)")
+    assert killed.returncode == 128 + signal.SIGTERM
+    runs = Store(tmp_path / "s.duckdb").measurements()
+    assert runs["exit_code"].tolist() == [3, 128 + signal.SIGTERM]
+    assert runs["status"].tolist() == ["complet", "partiel"]
+    assert "SIGTERM" in runs["status_detail"].iloc[1]
+    # Both runs add up in the same measured declaration.
+    declaration = Store(tmp_path / "s.duckdb").declarations().iloc[0]
+    assert declaration["energy_kwh"] == pytest.approx(runs["energy_kwh"].sum())
+
+
+def test_a_command_that_does_not_exist_is_recorded_as_partial(tmp_path):
+    done = _measure(tmp_path, "commande-qui-n-existe-pas")
+    assert done.returncode == 127
+    [run] = Store(tmp_path / "s.duckdb").measurements().to_dict("records")
+    assert run["status"] == "partiel" and run["status_detail"] == "commande introuvable"
+
+
+def test_ctrl_c_records_the_partial_measurement(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "footprint", "measure", "--name", "long", "--db",
+                                str(tmp_path / "s.duckdb"), "--", sys.executable, "-c", "import time; time.sleep(60)"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(6)
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole process group
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    [run] = Store(tmp_path / "s.duckdb").measurements().to_dict("records")
+    assert run["status"] == "partiel" and "Ctrl-C" in run["status_detail"]
+
+
+def test_measurement_works_with_the_network_blocked_and_never_tries_it(tmp_path):
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    attempts = tmp_path / "attempts.txt"
+    (guard / "sitecustomize.py").write_text(textwrap.dedent(f"""
+        import socket
+        def _blocked(*args, **kwargs):
+            with open({str(attempts)!r}, "a") as log:
+                log.write(repr(args) + "\\n")
+            raise OSError("réseau bloqué pour le test")
+        socket.socket.connect = _blocked
+        socket.socket.connect_ex = _blocked
+        socket.create_connection = _blocked
+        socket.getaddrinfo = _blocked
+    """))
+    env = dict(os.environ, PYTHONPATH=str(guard))
+    done = _measure(tmp_path, sys.executable, "-c", BUSY, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not attempts.exists(), attempts.read_text()
+    assert len(Store(tmp_path / "s.duckdb").measurements()) == 1
+
+
+def test_codecarbon_config_files_do_not_change_the_result(tmp_path):
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    config = "[codecarbon]\ncountry_iso_code = USA\npue = 3.0\nsave_to_api = True\nlog_level = debug\n"
+    (home / ".codecarbon.config").write_text(config)
+    (work / ".codecarbon.config").write_text(config)
+    env = dict(os.environ, HOME=str(home), CODECARBON_PUE="2.5", CODECARBON_COUNTRY_ISO_CODE="USA",
+               PYTHONPATH=str(ROOT))
+    done = _measure(tmp_path, sys.executable, "-c", BUSY, env=env, cwd=work)
+    assert done.returncode == 0, done.stderr
+    [run] = Store(tmp_path / "s.duckdb").measurements().to_dict("records")
+    assert run["country_iso_code"] == "FRA"
+    # PUE 1: CodeCarbon's total is exactly the sum of its parts.
+    assert run["energy_kwh"] == pytest.approx(run["cpu_energy_kwh"] + run["gpu_energy_kwh"] + run["ram_energy_kwh"])
+
+
+def test_an_unknown_country_is_refused_before_the_tracker_starts(capsys, tmp_path):
+    code = main(["measure", "--name", "x", "--country", "ATLANTIDE", "--db", str(tmp_path / "s.duckdb"), "--",
+                 "true"])
+    assert code == 2 and "pays inconnu" in capsys.readouterr().err
+    assert Store(tmp_path / "s.duckdb").measurements().empty
+
+
+def test_python_api_as_context_manager_and_decorator(tmp_path, factors):
+    db = tmp_path / "s.duckdb"
+    with footprint.measure("transcription-conseil", service="Assemblées", year=2025, db=db, factors=factors):
+        sum(i * i for i in range(2_000_000))
+
+    @footprint.measure("ocr-courrier", year=2025, db=db, factors=factors)
+    def read_mail() -> int:
+        return sum(range(1_000_000))
+
+    assert read_mail() == sum(range(1_000_000))
+    with pytest.raises(ZeroDivisionError):
+        with footprint.measure("transcription-conseil", year=2025, db=db, factors=factors):
+            1 / 0
+    runs = Store(db).measurements()
+    assert runs["name"].tolist() == ["transcription-conseil", "ocr-courrier", "transcription-conseil"]
+    assert runs["status"].tolist() == ["complet", "complet", "partiel"]
+    assert set(Store(db).declarations()["id"]) == {"M-2025-transcription-conseil", "M-2025-ocr-courrier"}
+
+
+def test_calibration_compares_measured_and_estimated_energy_per_token(tmp_path):
+    done = _measure(tmp_path, sys.executable, "-c", BUSY,
+                    extra=("--tokens", "5000", "--model", "self_hosted/meta-llama/Llama-3.1-8B-Instruct"))
+    assert done.returncode == 0, done.stderr
+    assert "Wh par token" in done.stderr and "rapport mesure / estimation" in done.stderr
+    done = _measure(tmp_path, sys.executable, "-c", BUSY, extra=("--units", "12", "--task", "ocr_modele_vision"))
+    assert "Wh par page" in done.stderr
+
+
+# -- importing emissions.csv ------------------------------------------------------------------
+
+V3 = ["timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate", "cpu_power",
+      "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "water_consumed",
+      "country_name", "country_iso_code", "region", "cloud_provider", "cloud_region", "os", "python_version",
+      "codecarbon_version", "cpu_count", "cpu_model", "gpu_count", "gpu_model", "longitude", "latitude",
+      "ram_total_size", "tracking_mode", "cpu_utilization_percent", "gpu_utilization_percent",
+      "ram_utilization_percent", "ram_used_gb", "on_cloud", "pue", "wue"]
+V2 = [c for c in V3 if c not in ("water_consumed", "wue", "cpu_utilization_percent", "gpu_utilization_percent",
+                                 "ram_utilization_percent", "ram_used_gb")]
+
+
+def _emissions(path: Path, columns: list[str], rows: list[dict]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+    return path
+
+
+def _row(run_id: str, duration: float, energy: float, country: str = "FRA", **extra) -> dict:
+    return {"timestamp": "2025-06-03T10:00:00", "project_name": "whisper-conseil", "run_id": run_id,
+            "duration": duration, "emissions": energy * 0.056, "energy_consumed": energy, "cpu_energy": energy / 2,
+            "gpu_energy": energy / 2, "ram_energy": 0, "country_iso_code": country, "cpu_model": "Xeon",
+            "gpu_model": "1 x NVIDIA L40S", "gpu_count": 1, "codecarbon_version": "3.3.2", **extra}
+
+
+def test_import_keeps_the_last_flush_row_of_each_run_and_is_idempotent(tmp_path, factors, capsys):
+    path = _emissions(tmp_path / "emissions.csv", V3, [_row("a", 60, 0.1), _row("a", 120, 0.25), _row("b", 30, 0.05)])
+    db = str(tmp_path / "s.duckdb")
+    assert main(["measure", "import", str(path), "--db", db, "--service", "Assemblées"]) == 0
+    runs = Store(db).measurements().set_index("run_id")
+    assert runs.loc["a", "energy_kwh"] == 0.25 and runs.loc["b", "energy_kwh"] == 0.05
+    assert runs.loc["a", "gwp_kgco2e"] == pytest.approx(0.25 * 0.0461)
+    assert main(["measure", "import", str(path), "--db", db]) == 0
+    assert "0 mesure(s) ajoutée(s)" in capsys.readouterr().out
+    assert len(Store(db).measurements()) == 2
+    [declaration] = Store(db).declarations().to_dict("records")
+    assert declaration["energy_kwh"] == pytest.approx(0.30) and declaration["service"] == "Assemblées"
+
+
+def test_import_reads_codecarbon_2_files(tmp_path, factors):
+    path = _emissions(tmp_path / "emissions-2x.csv", V2, [_row("old", 10, 0.01)])
+    assert main(["measure", "import", str(path), "--db", str(tmp_path / "s.duckdb")]) == 0
+    assert Store(tmp_path / "s.duckdb").measurements()["energy_kwh"].tolist() == [0.01]
+
+
+@pytest.mark.parametrize("rows, extra, fragment", [
+    ([_row("a", 1, 0.1, country="")], [], "pays absent ou inconnu"),
+    ([_row("a", 1, 0.1, country="USA")], ["--country", "FRA"], "pays différent de celui déclaré"),
+    ([_row("a", 1, -0.1)], [], "valeur absente, négative ou non numérique"),
+])
+def test_import_refuses_bad_rows_whole(capsys, tmp_path, rows, extra, fragment):
+    path = _emissions(tmp_path / "emissions.csv", V3, [_row("ok", 1, 0.1), *rows])
+    code = main(["measure", "import", str(path), "--db", str(tmp_path / "s.duckdb"), *extra])
+    assert code == 2 and fragment in capsys.readouterr().err
+    assert Store(tmp_path / "s.duckdb").measurements().empty
+
+
+def test_import_refuses_a_file_that_is_not_from_codecarbon(capsys, tmp_path):
+    path = tmp_path / "emissions.csv"
+    path.write_text("a,b\n1,2\n")
+    assert main(["measure", "import", str(path), "--db", str(tmp_path / "s.duckdb")]) == 2
+    assert "pas un fichier emissions.csv de CodeCarbon" in capsys.readouterr().err
+
+
+def test_measured_runs_appear_in_the_inventory(tmp_path, capsys):
+    path = _emissions(tmp_path / "emissions.csv", V3, [_row("a", 60, 2.0)])
+    db = str(tmp_path / "s.duckdb")
+    assert main(["measure", "import", str(path), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["inventory", "--year", "2025", "--json", "--db", db]) == 0
+    import json
+
+    total = json.loads(capsys.readouterr().out)["total"]
+    assert total["energy_kwh"]["central"] == pytest.approx(2.0)
+    assert total["gwp_kgco2e"]["central"] == pytest.approx(2.0 * 0.0461)
+    assert isinstance(pd.Timestamp.now(), pd.Timestamp)
