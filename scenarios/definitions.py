@@ -1,0 +1,185 @@
+"""Scenario definitions: the built-in ``sobre``, ``tendanciel`` and ``intensif`` files of this
+folder and the custom ones, read and checked.
+
+A scenario is a set of levers. Each lever has either a ``value`` (the same every year) or a
+``path`` (values by year, linearly interpolated, held flat before the first and after the last
+year), a ``unit`` that Pint converts to the lever's unit, and a ``source``. A broken file gets a
+French message naming the file and the lever; nothing of it is used.
+
+Must not: project anything (that is the projection module) or hold a number of its own: every
+value is in a scenario file, with its source.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emission_factors.errors import InputError, Problem
+from emission_factors.units import ureg
+
+SCENARIO_DIR = Path(__file__).parent
+BUILT_IN = ("sobre", "tendanciel", "intensif")
+HORIZON = (2015, 2050)
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """What a lever means and the values it may take (structure of the files, not a factor)."""
+
+    label: str
+    unit: str
+    minimum: float
+    maximum: float
+    target: str | None = None  # "model" or "hosting": the lever moves volume towards it
+
+
+LEVERS: dict[str, LeverSpec] = {
+    "volume_growth": LeverSpec("Croissance annuelle des volumes d'usage", "1 / year", -0.5, 2.0),
+    "adoption": LeverSpec("Part des agents qui utilisent l'IA", "dimensionless", 0.0, 1.0),
+    "small_model_share": LeverSpec("Part des tokens déplacée vers un petit modèle", "dimensionless", 0.0, 1.0,
+                                   "model"),
+    "frontier_model_share": LeverSpec("Part des tokens déplacée vers un modèle de pointe ou de raisonnement",
+                                      "dimensionless", 0.0, 1.0, "model"),
+    "french_hosting_share": LeverSpec("Part déplacée vers un hébergement en France ou dans l'UE", "dimensionless",
+                                      0.0, 1.0, "hosting"),
+    "us_hosting_share": LeverSpec("Part déplacée vers un hyperscaler américain", "dimensionless", 0.0, 1.0,
+                                  "hosting"),
+    "efficiency_gain": LeverSpec("Gain d'efficacité annuel par token et par heure GPU", "1 / year", 0.0, 0.9),
+    "pue_change": LeverSpec("Évolution annuelle du PUE", "1 / year", -0.3, 0.3),
+    "grid_trend": LeverSpec("Application des trajectoires d'intensité carbone de l'électricité (1 : oui, 0 : non)",
+                            "dimensionless", 0.0, 1.0),
+}
+SHARE_GROUPS = (("small_model_share", "frontier_model_share"), ("french_hosting_share", "us_hosting_share"))
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    years: tuple[int, ...]
+    values: tuple[float, ...]  # in the lever's unit
+    source: str
+    target: str | None = None
+
+    def at(self, years: np.ndarray) -> np.ndarray:
+        """The lever's value for each year (linear between the given years, flat outside)."""
+        return np.interp(years, self.years, self.values)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    label: str
+    description: str
+    levers: dict[str, Lever] = field(default_factory=dict)
+    origin: str = ""
+
+    def lever(self, name: str) -> Lever:
+        """The lever, or its neutral value (no growth, no shift, no gain) when the file omits it."""
+        if name in self.levers:
+            return self.levers[name]
+        neutral = 1.0 if name in ("adoption", "grid_trend") else 0.0
+        return Lever(name, (HORIZON[0],), (neutral,), "valeur neutre (levier absent du scénario)")
+
+
+def _lever(name: str, raw: object, file_name: str, problems: list[Problem]) -> Lever | None:
+    def bad(message: str, value: object = None) -> None:
+        problems.append(Problem(message, file=file_name, column=name, value=value))
+
+    spec = LEVERS.get(name)
+    if spec is None:
+        bad(f"levier inconnu (leviers possibles : {', '.join(LEVERS)})")
+        return None
+    if not isinstance(raw, dict):
+        bad("un levier est une table avec value ou path, unit et source")
+        return None
+    if not str(raw.get("source", "")).strip():
+        bad("source manquante : chaque levier doit citer sa source ou son hypothèse")
+    unit = str(raw.get("unit", ""))
+    try:
+        factor = float(ureg.Quantity(ureg.parse_expression(unit or "1")).to(spec.unit).magnitude)
+    except Exception:  # Pint raises several types for a wrong or unreadable unit
+        bad(f"unité absente, illisible ou de mauvaise dimension (attendu : convertible en « {spec.unit} »)", unit)
+        return None
+    if ("value" in raw) == ("path" in raw):
+        bad("donnez soit value (une valeur pour toutes les années), soit path (des valeurs par année)")
+        return None
+    points = {HORIZON[0]: raw["value"]} if "value" in raw else raw["path"]
+    if not isinstance(points, dict) or not points:
+        bad("path doit associer des années à des valeurs, par exemple { 2025 = 0.5, 2030 = 0.8 }")
+        return None
+    years, values = [], []
+    for year_text, value in sorted(points.items(), key=lambda item: str(item[0])):
+        try:
+            year = int(str(year_text))
+        except ValueError:
+            bad("année illisible", year_text)
+            continue
+        if not HORIZON[0] <= year <= HORIZON[1]:
+            bad(f"année hors de l'horizon {HORIZON[0]}–{HORIZON[1]}", year)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            bad(f"valeur non numérique pour {year}", value)
+            continue
+        converted = float(value) * factor
+        if not spec.minimum <= converted <= spec.maximum:
+            reason = ("part supérieure à 100 %" if spec.unit == "dimensionless" and converted > 1
+                      else f"valeur hors de l'intervalle [{spec.minimum:g} ; {spec.maximum:g}] {spec.unit}")
+            bad(f"{reason} pour {year}", value)
+            continue
+        years.append(year)
+        values.append(converted)
+    target = raw.get("target")
+    if spec.target and not target:
+        what = "modèle (fournisseur/modèle)" if spec.target == "model" else "profil d'hébergement"
+        bad(f"précisez target : le {what} vers lequel ce levier déplace les usages")
+    if not years:
+        return None
+    order = np.argsort(years)
+    return Lever(name, tuple(np.asarray(years)[order].tolist()), tuple(np.asarray(values)[order].tolist()),
+                 str(raw.get("source", "")), target)
+
+
+def parse_scenario(text: str, file_name: str, scenario_id: str | None = None) -> Scenario:
+    """A scenario from the text of a TOML file; ``InputError`` naming the file and each bad lever."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError.single(f"fichier TOML illisible ({error})", file=file_name) from None
+    problems: list[Problem] = []
+    unknown = sorted(set(raw) - {"id", "label", "description", "levers"})
+    if unknown:
+        problems.append(Problem(f"clé(s) inconnue(s) : {', '.join(unknown)} (attendues : id, label, description, "
+                                "levers)", file=file_name))
+    identifier = str(raw.get("id") or scenario_id or Path(file_name).stem).strip()
+    levers = {}
+    for name, lever_raw in (raw.get("levers") or {}).items():
+        lever = _lever(name, lever_raw, file_name, problems)
+        if lever is not None:
+            levers[name] = lever
+    for group in SHARE_GROUPS:
+        present = [levers[n] for n in group if n in levers]
+        if len(present) == 2:
+            years = np.array(sorted(set(present[0].years) | set(present[1].years)))
+            total = present[0].at(years) + present[1].at(years)
+            if (total > 1 + 1e-9).any():
+                problems.append(Problem(f"parts cumulées supérieures à 100 % ({' + '.join(group)})", file=file_name,
+                                        column=group[0]))
+    if problems:
+        raise InputError(problems)
+    return Scenario(identifier, str(raw.get("label") or identifier), str(raw.get("description") or ""), levers,
+                    file_name)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.single("fichier de scénario introuvable", file=path.name)
+    return parse_scenario(path.read_text(encoding="utf-8"), path.name)
+
+
+def built_in_scenarios() -> list[Scenario]:
+    return [load_scenario(SCENARIO_DIR / f"{identifier}.toml") for identifier in BUILT_IN]
