@@ -39,7 +39,7 @@ from footprint.factor_base import FactorBase
 
 KINDS = ("llm", "gpu", "task", "measured")
 IMPACT_KEYS = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",
-               "pe_mj")
+               "pe_mj", "adpe_usage_kgsbeq", "pe_usage_mj")  # the last two: usage parts, for projections
 ENDS = ("low", "central", "high")
 EMBODIED = ("gwp", "adpe", "pe")
 
@@ -352,11 +352,14 @@ def _impacts_of(it_energy, pue, wue, mix: dict, embodied: dict) -> dict:
         "water_l": impacts.usage_water(it_energy, wue, pue, mix["wue"]),
         "adpe_kgsbeq": impacts.usage_adpe(energy, mix["adpe"]) + embodied["adpe"],
         "pe_mj": impacts.usage_pe(energy, mix["pe"]) + embodied["pe"],
+        "adpe_usage_kgsbeq": impacts.usage_adpe(energy, mix["adpe"]),
+        "pe_usage_mj": impacts.usage_pe(energy, mix["pe"]),
     }
 
 
 OUTPUT_UNITS = {"energy_kwh": "kWh", "gwp_usage_kgco2e": "kgCO2e", "gwp_embodied_kgco2e": "kgCO2e",
-                "water_l": "L", "adpe_kgsbeq": "kgSbeq", "pe_mj": "MJ"}
+                "water_l": "L", "adpe_kgsbeq": "kgSbeq", "pe_mj": "MJ", "adpe_usage_kgsbeq": "kgSbeq",
+                "pe_usage_mj": "MJ"}
 
 
 def _magnitudes(quantities: dict, per: str = "") -> dict[str, np.ndarray]:
