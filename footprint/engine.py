@@ -258,18 +258,9 @@ def _unknown(con, sql: str, column: str, message: str, suggest=None) -> list[Pro
     return problems
 
 
-def _mix_table(con, factors: FactorBase, relation: str) -> None:
-    """Resolve, into ``_mix``, the electricity factors of every zone for each (dataset, year)
-    wanted by the rows of ``relation``."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _wanted_mix AS
-        SELECT z.zone, k.mix_dataset, k.year FROM (SELECT DISTINCT zone FROM electricity_mix) z,
-        (SELECT DISTINCT coalesce(mix_dataset, '') AS mix_dataset, CAST(coalesce(year, 0) AS INTEGER) AS year
-         FROM {relation}) k""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _mix AS {factors.mix_sql('_wanted_mix')}")
-
-
-MIX_JOIN = """LEFT JOIN _mix x ON x.zone = r.zone AND x.mix_dataset = coalesce(r.mix_dataset, '')
-              AND x.year = CAST(coalesce(r.year, 0) AS INTEGER)"""
+MIX_JOIN = """LEFT JOIN mix_resolved x ON x.zone = r.zone AND x.mix_dataset = coalesce(r.mix_dataset, '')
+              AND x.year = CASE WHEN coalesce(r.year, 0) = 0 THEN 0 ELSE least(greatest(CAST(r.year AS INTEGER),
+                  (SELECT min(year) FROM mix_resolved WHERE year > 0)), (SELECT max(year) FROM mix_resolved)) END"""
 
 
 def _check_hosting_and_zone(con, kind: str, resolved: str, zone_needed: str = "TRUE") -> list[Problem]:
@@ -293,9 +284,8 @@ def _mix_warnings(con, resolved: str) -> list[str]:
     rows = con.execute(f"""
         WITH used AS (SELECT DISTINCT r.zone, coalesce(r.mix_dataset, '') AS wanted_dataset,
                              CAST(coalesce(r.year, 0) AS INTEGER) AS wanted_year, x.gwp_dataset, x.gwp_year
-                      FROM {resolved} r {MIX_JOIN} WHERE x.gwp IS NOT NULL),
-             series AS (SELECT zone, dataset, count(DISTINCT year) AS years FROM electricity_mix GROUP BY ALL)
-        SELECT u.* FROM used u JOIN series s ON s.zone = u.zone AND s.dataset = u.gwp_dataset
+                      FROM {resolved} r {MIX_JOIN} WHERE x.gwp IS NOT NULL)
+        SELECT u.* FROM used u JOIN mix_series s ON s.zone = u.zone AND s.dataset = u.gwp_dataset
         WHERE (u.wanted_dataset <> '' AND u.wanted_dataset <> u.gwp_dataset)
            OR (u.wanted_year <> 0 AND u.wanted_year <> u.gwp_year AND s.years > 1)
         ORDER BY ALL""").fetchall()
@@ -452,7 +442,6 @@ def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, 
               for k in LLM_GROUP_KEYS if k not in present]
     con.execute("CREATE OR REPLACE TEMP VIEW _llm_groups AS SELECT *" + "".join(", " + a for a in absent)
                 + " FROM _llm_group_data")
-    _mix_table(con, factors, "_llm_groups")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _llm AS {LLM_SQL}")
     problems = _unknown(con, "SELECT row_id, provider_in FROM _llm WHERE provider IS NULL ORDER BY row_id",
                         "provider", f"fournisseur inconnu (connus : {', '.join(factors.providers())})")
@@ -653,7 +642,6 @@ def _resolve_hosted(con, factors: FactorBase, kind: str, select: str = "", joins
     """Rows of one kind joined with their hosting, zone and mix factors (and, for ``named`` =
     (column, French label, known names), the table that names them), after checking that
     every name is known; with the warnings about the electricity factors used."""
-    _mix_table(con, factors, f"workloads WHERE kind = '{kind}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _{kind} AS {_hosted_sql(select, joins, kind)}")
     problems: list[Problem] = []
     if named:

@@ -141,6 +141,24 @@ class FactorBase:
         self.con = con
         self.info = info
         con.execute(_KEY_TABLES_SQL)
+        self._resolve_all_mixes()
+
+    def _resolve_all_mixes(self) -> None:
+        """``mix_resolved``: the factors of every zone for each preferred dataset ('' for the
+        default order) and each year from just before the first data year to just after the last
+        (other years give the same choice as the nearest of these; 0 stands for "the latest")."""
+        first, last = self.con.execute("SELECT min(year), max(year) FROM electricity_mix").fetchall()[0]
+        self.mix_years = (int(first) - 1, int(last) + 1)
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _wanted_all AS
+            SELECT z.zone, d.mix_dataset, y.year
+            FROM (SELECT DISTINCT zone FROM electricity_mix) z,
+                 (SELECT '' AS mix_dataset UNION ALL SELECT dataset FROM electricity_mix_datasets) d,
+                 (SELECT 0 AS year UNION ALL SELECT range AS year FROM range({self.mix_years[0]},
+                  {self.mix_years[1] + 1})) y""")
+        self.con.execute(f"CREATE OR REPLACE TABLE mix_resolved AS {self.mix_sql('_wanted_all')}")
+        self.con.execute("DROP TABLE _wanted_all")
+        self.con.execute("""CREATE OR REPLACE TABLE mix_series AS
+            SELECT zone, dataset, count(DISTINCT year) AS years FROM electricity_mix GROUP BY ALL""")
 
     @classmethod
     def load(cls, directory: Path = FACTOR_DIR) -> FactorBase:
