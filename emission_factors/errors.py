@@ -20,6 +20,16 @@ class Problem:
     column: str | None = None
     value: object = None
 
+    def __post_init__(self) -> None:
+        # Missing values (None, NaN, pandas' NA) are shown as nothing, never compared.
+        value = self.value
+        try:
+            missing = value is None or bool(value != value)
+        except (TypeError, ValueError):
+            missing = True
+        if missing:
+            object.__setattr__(self, "value", None)
+
     def __str__(self) -> str:
         where = []
         if self.file:
@@ -51,3 +61,7 @@ class InputError(Exception):
         lines = [f"{len(self.problems)} problèmes :"]
         lines.extend(f"- {problem}" for problem in self.problems)
         return "\n".join(lines)
+
+
+class MeasurementError(Exception):
+    """A measurement could not be produced or recorded (French message saying what to do)."""

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from emission_factors.errors import InputError, Problem
+from emission_factors.errors import InputError, MeasurementError, Problem
 from footprint import inventory_commands
 
 # argparse's own words, in French (it looks them up through gettext at run time).
@@ -285,7 +285,7 @@ def _message(error: InputError) -> str:
     parts = []
     for problem in error.problems:
         flag = FLAGS.get(problem.column or "", problem.column or "")
-        shown = f" (valeur : « {problem.value} »)" if problem.value not in (None, "") else ""
+        shown = f" (valeur : « {problem.value} »)" if problem.value is not None and problem.value != "" else ""
         parts.append(f"{flag} : {problem.message}{shown}" if flag else f"{problem.message}{shown}")
     return "Erreur : " + " ; ".join(parts)
 
@@ -303,7 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
         return 2
     except InputError as error:
-        print(_message(error), file=sys.stderr)
+        try:
+            message = _message(error)
+        except Exception:  # printing a message must never end in a traceback
+            message = "Erreur : " + "; ".join(p.message for p in error.problems)
+        print(message, file=sys.stderr)
         return 2
     except StoreError as error:
         print(f"Erreur : {error}", file=sys.stderr)
@@ -311,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head or cut: not an error for the user
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
+    except MeasurementError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130

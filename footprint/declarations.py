@@ -27,7 +27,16 @@ from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import DECLARATION_COLUMNS
-from footprint.tabular import Table, csv_bytes, number_problem, parse_number, read_table, write_atomically, xlsx_bytes
+from footprint.tabular import (
+    Table,
+    csv_bytes,
+    has_control_characters,
+    number_problem,
+    parse_number,
+    read_table,
+    write_atomically,
+    xlsx_bytes,
+)
 
 # Store column -> French column of the files, in the order of the exports.
 FRENCH_COLUMNS: dict[str, str] = {
@@ -126,6 +135,10 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
         for index, english in columns.items():
             value = cells[index] if index < len(cells) else None
             record[english] = value
+        extra = [c for c in cells[len(table.header):] if c not in (None, "")]
+        if extra:
+            problems.append(Problem(f"{len(extra)} cellule(s) de plus que de colonnes dans l'en-tête (un séparateur "
+                                    "en trop ?)", file=table.file_name, line=line, value=extra[0]))
         parsed = parse_record(record, table.file_name, line, problems)
         records.append(parsed)
         lines.append(line)
@@ -141,6 +154,7 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0))[:MAX_LISTED])
     _check_names(frame, factors, table.file_name, lines)
+    frame.attrs["columns"] = ["id", *columns.values()]  # what the file gave, for updates of existing ids
     return frame
 
 
@@ -212,6 +226,9 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
             text = None if value is None else str(value).strip()
             if isinstance(value, float) and value.is_integer():
                 text = str(int(value))
+            if text and has_control_characters(text):
+                bad(column, "caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le", text)
+                continue
             out[column] = text or None
     return out
 
@@ -320,6 +337,14 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame) -> list[tupl
         elif not any(ways):
             problems.append(("volume manquant : agents × requêtes par agent et par jour, ou requêtes par an, ou "
                              "tokens de sortie par an", "requests"))
+        elif ways[0] and (ways[1] or ways[2]):
+            problems.append(("volume donné de plusieurs façons : agents × requêtes par jour, ou requêtes par an, ou "
+                             "tokens de sortie par an, une seule", "agents"))
+        elif ways[1] and ways[2] and "output_tokens_per_request" in given:
+            implied = values["output_tokens"] / values["requests"] if values["requests"] else None
+            if implied is None or abs(implied - values["output_tokens_per_request"]) > 0.01 * implied:
+                problems.append(("tokens de sortie par an, requêtes et tokens par requête incohérents : donnez-en "
+                                 "deux sur trois", "output_tokens_per_request"))
         has_profile = _profile_of(values.get("use_case"), profiles) is not None
         per_request = "output_tokens_per_request" in given or {"output_tokens", "requests"} <= given
         if not has_profile and not per_request:

@@ -174,7 +174,7 @@ def _import(args: argparse.Namespace) -> int:
     store = _store(args)
     from pathlib import Path
 
-    counts = store.save(frame, action="import", import_record={
+    counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), import_record={
         "kind": "declarations", "file_name": Path(args.file).name, "file_sha256": file_sha256(args.file)})
     print(f"Import de {Path(args.file).name} : {len(frame)} ligne(s) lue(s).")
     _print_counts(counts)
@@ -210,38 +210,64 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from footprint.declarations import check, parse_record, records_frame
+    from footprint.declarations import FRENCH_COLUMNS, check, parse_record, records_frame
 
-    record = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items()}
-    if record["year"] is None:
-        record["year"] = str(pd.Timestamp.now().year)
+    given = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items() if getattr(args, dest) is not None}
+    store = _store(args)
+    if args.id:
+        stored = store.declarations(include_deleted=True).set_index("id")
+        if args.id not in stored.index:
+            raise InputError([Problem("déclaration inconnue", column="--id", value=args.id)])
+        # A modification changes only what the user typed; the rest stays as stored.
+        record = {c: v for c, v in stored.loc[args.id].to_dict().items() if c in FRENCH_COLUMNS}
+        record = {c: (None if _missing(v) else v) for c, v in record.items()} | {"id": args.id}
+        record["kind"] = {"task": "tache", "measured": "mesure"}.get(record.get("kind"), record.get("kind"))
+        record["personal_data"] = {True: "oui", False: "non"}.get(record.get("personal_data"))
+        record |= given
+    else:
+        record = {"year": str(pd.Timestamp.now().year)} | given
     problems: list[Problem] = []
     parsed = parse_record(record, None, 1, problems)  # type: ignore[arg-type]
+    flags = {column: "--" + dest.replace("_", "-") for dest, column in ADD_FIELDS.items()}
+    flag_of = {french: flags.get(english, french) for english, french in FRENCH_COLUMNS.items()}
     if problems:
-        raise InputError([Problem(p.message, column=p.column, value=p.value) for p in problems])
+        raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
+                          for p in problems])
     frame = records_frame([parsed])
-    factors = _factors()
-    store = _store(args)
-    if record["id"]:
-        existing = store.declarations(include_deleted=True)
-        if record["id"] not in set(existing["id"]):
-            raise InputError([Problem("déclaration inconnue", column="--id", value=record["id"])])
-    check(frame, factors)
+    try:
+        check(frame, _factors())
+    except InputError as error:
+        raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
+                          for p in error.problems]) from None
     counts = store.save(frame, action="saisie")
-    saved = store.declarations(include_deleted=True)
-    identifier = record["id"] or saved.sort_values("created_at")["id"].iloc[-1]
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
-    print(f"Déclaration {identifier} {state}.")
+    print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0
 
 
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):
+        return True
+
+
+def _check_ids(store, ids: list[str]) -> None:
+    known = set(store.declarations(include_deleted=True)["id"])
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise InputError([Problem("déclaration inconnue", column="ID", value=i) for i in unknown])
+
+
 def _delete(args: argparse.Namespace) -> int:
+    _check_ids(_store(args), args.ids)
     count = _store(args).delete(args.ids)
     print(f"{count} déclaration(s) supprimée(s) (elles restent dans l'historique et peuvent être restaurées).")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
+    _check_ids(_store(args), args.ids)
     count = _store(args).restore(args.ids)
     print(f"{count} déclaration(s) restaurée(s).")
     return 0

@@ -28,17 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
+from emission_factors.errors import InputError, MeasurementError, Problem
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import Store
 
 NO_SERVICE = "(service non précisé)"
 MEASURE_POWER_SECS = 5.0  # CodeCarbon's sampling interval; the last interval is measured at stop
-
-
-class MeasurementError(Exception):
-    """The tracker could not produce a measurement (French message)."""
 
 
 def _codecarbon_countries() -> set[str]:

@@ -22,9 +22,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
-LOCK_TIMEOUT_S = float(os.environ.get("FOOTPRINT_LOCK_TIMEOUT", "15"))
+def _lock_timeout() -> float:
+    """Seconds to wait for a store another process holds (FOOTPRINT_LOCK_TIMEOUT, 15 by default)."""
+    try:
+        return max(float(os.environ.get("FOOTPRINT_LOCK_TIMEOUT", "15")), 0.0)
+    except ValueError:
+        return 15.0
 
 # Columns of a declaration, in the store (English names; French ones are in ``declarations``).
 DECLARATION_COLUMNS: dict[str, str] = {
@@ -163,6 +168,16 @@ CREATE TABLE imports (
 """,
     2: "CREATE TABLE measurements (\n  " + ",\n  ".join(f"{n} {t}" for n, t in MEASUREMENT_COLUMNS.items())
        + ",\n  PRIMARY KEY (run_id)\n);",
+    3: """
+CREATE TABLE scenarios (
+  id VARCHAR PRIMARY KEY,
+  label VARCHAR NOT NULL,
+  definition VARCHAR NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT false,
+  saved_at TIMESTAMPTZ NOT NULL,
+  saved_by VARCHAR NOT NULL
+);
+""",
 }
 
 
@@ -174,13 +189,14 @@ def _is_lock_error(error: Exception) -> bool:
 class Store:
     """The inventory file. Each ``connect()`` opens it briefly, so that other processes can too."""
 
-    def __init__(self, path: Path | str | None = None, lock_timeout_s: float = LOCK_TIMEOUT_S):
+    def __init__(self, path: Path | str | None = None, lock_timeout_s: float | None = None):
         self.path = Path(path) if path else default_path()
-        self.lock_timeout_s = lock_timeout_s
+        self.lock_timeout_s = _lock_timeout() if lock_timeout_s is None else lock_timeout_s
         self._ready = False
+        self.last_ids: list[str] = []
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the store, created and migrated on first use. Retries while another
         process holds the file, for at most ``lock_timeout_s`` seconds."""
         con = self._open()
@@ -205,6 +221,14 @@ class Store:
             con.execute("COMMIT")
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} est un dossier : indiquez le fichier de la base (….duckdb).")
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with self.path.open("rb") as handle:
+                head = handle.read(16)
+            if b"DUCK" not in head:  # DuckDB files carry this magic at offset 8
+                raise StoreError(f"{self.path} n'est pas une base DuckDB d'Empreinte IA (un CSV ou un classeur ?) : "
+                                 "il n'a pas été modifié. Indiquez un fichier .duckdb.")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.02
@@ -281,6 +305,26 @@ class Store:
         with self.connect() as con:
             return con.execute(f"SELECT * FROM measurements {where} ORDER BY started_at", params).df()
 
+    def scenarios(self, include_deleted: bool = False) -> pd.DataFrame:
+        """Custom scenarios: id, label and their TOML definition."""
+        where = "" if include_deleted else "WHERE NOT deleted"
+        with self.connect() as con:
+            return con.execute(f"SELECT * FROM scenarios {where} ORDER BY id").df()
+
+    def save_scenario(self, identifier: str, label: str, definition: str, user: str | None = None) -> None:
+        """Save (or replace) a custom scenario's TOML definition."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM scenarios WHERE id = ?", [identifier])
+            con.execute("INSERT INTO scenarios VALUES (?, ?, ?, false, now(), ?)",
+                        [identifier, label, definition, user or current_user()])
+
+    def delete_scenario(self, identifier: str) -> bool:
+        with self.transaction() as con:
+            found = con.execute("SELECT count(*) FROM scenarios WHERE id = ? AND NOT deleted",
+                                [identifier]).fetchall()[0][0]
+            con.execute("UPDATE scenarios SET deleted = true WHERE id = ?", [identifier])
+        return bool(found)
+
     def imports(self) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute("SELECT * FROM imports ORDER BY imported_at").df()
@@ -288,17 +332,21 @@ class Store:
     # -- writing -----------------------------------------------------------------------------
 
     def save(self, declarations: pd.DataFrame, *, action: str = "saisie", import_record: dict | None = None,
-             user: str | None = None) -> dict[str, int]:
+             user: str | None = None, columns: list[str] | None = None) -> dict[str, int]:
         """Create or update declarations in one transaction; returns the counts by outcome.
 
         ``declarations``: validated rows with the store's columns (``id`` empty for new ones,
         which get the next ``IA-nnnnn`` number). A row equal to the stored one changes nothing;
         a different one (or a deleted one) gets a new version, the previous one stays in the
         history. ``import_record`` (file name, hash, kind) is written with the same transaction.
+        ``columns``: the columns the source really had (a file without ``commentaire``, say):
+        for declarations that exist, the other columns keep their stored values. The ids saved
+        are in ``last_ids`` afterwards.
         """
         user = user or current_user()
         with self.transaction() as con:
-            return _save(con, declarations, action, import_record, user)
+            counts, self.last_ids = _save(con, declarations, action, import_record, user, columns)
+        return counts
 
     def save_measurements(self, runs: pd.DataFrame, declarations: pd.DataFrame, user: str | None = None
                           ) -> dict[str, int]:
@@ -323,7 +371,7 @@ class Store:
                                       "GROUP BY declaration_id").fetchall())
             declarations = declarations.copy()
             declarations["energy_kwh"] = declarations["id"].map(totals)
-            counts = _save(con, declarations, "mesure", None, user)
+            counts, _ = _save(con, declarations, "mesure", None, user)
         return {"runs": int(added), **counts}
 
     def delete(self, ids: list[str], user: str | None = None) -> int:
@@ -349,9 +397,18 @@ class Store:
 
 
 def _save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str, import_record: dict | None,
-          user: str) -> dict[str, int]:
-    """``Store.save`` inside an open transaction."""
+          user: str, columns: list[str] | None = None) -> tuple[dict[str, int], list[str]]:
+    """``Store.save`` inside an open transaction; returns the counts and the ids saved."""
     frame = declarations.reindex(columns=list(DECLARATION_COLUMNS)).copy()
+    if columns is not None:
+        absent = [c for c in CONTENT_COLUMNS if c not in columns]
+        ids = frame["id"].dropna().astype(str).tolist()
+        if absent and ids:
+            stored = con.execute("SELECT * FROM declarations WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                                 [ids]).df().set_index("id")
+            known = frame["id"].isin(stored.index)
+            for column in absent if known.any() else []:
+                frame.loc[known, column] = frame.loc[known, "id"].map(stored[column]).to_numpy()
     frame["id"] = _assign_ids(con, frame["id"])
     con.register("_incoming", frame.astype({c: _pandas_type(t) for c, t in DECLARATION_COLUMNS.items()}))
     same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in CONTENT_COLUMNS)
@@ -383,7 +440,7 @@ def _save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: st
                              WHERE status <> 'same'""", user, import_id)
     con.unregister("_incoming")
 
-    return counts
+    return counts, frame["id"].astype(str).tolist()
 
 
 def _pandas_type(sql_type: str) -> str:

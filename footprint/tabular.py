@@ -23,6 +23,7 @@ from pathlib import Path
 from emission_factors.errors import InputError, Problem
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISED = (*FORMULA_STARTS, "'")  # a leading quote is doubled too, so that it survives a round trip
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 # "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed.
 _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
@@ -133,14 +134,14 @@ def _read_xlsx(path: Path) -> Table:
 
 def _restore_text(value: str) -> str:
     """Undo the neutralisation of a formula-like cell (``'=SOMME`` -> ``=SOMME``)."""
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+    if len(value) > 1 and value[0] == "'" and value[1] in NEUTRALISED:
         return value[1:]
     return value
 
 
 def neutralise(value: str) -> str:
     """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    return "'" + value if value and value[0] in FORMULA_STARTS else value
+    return "'" + value if value and value[0] in NEUTRALISED else value
 
 
 def parse_number(value: object) -> float | None:
@@ -176,12 +177,16 @@ def format_number(value: float, decimal: str = ",") -> str:
     if float(value).is_integer() and abs(value) < 1e16:
         return str(int(value))
     text = repr(float(value))
+    if _AMBIGUOUS.match(text):
+        text += "0"  # 2.345 -> 2.3450: reads back as a decimal in either convention
     return text.replace(".", decimal) if decimal != "." else text
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write a file under a temporary name, then rename it: never a half-written file."""
-    path = Path(path)
+    path = Path(path).resolve()
+    if path.is_dir():
+        raise InputError.single("c'est un dossier : indiquez un nom de fichier", file=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -196,6 +201,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 def csv_bytes(header: list[str], rows: list[list[object]], separator: str = ";", decimal: str = ",",
               bom: bool = True) -> bytes:
     """CSV text of a table: numbers written exactly, text neutralised against formula injection."""
+    if len(separator) != 1 or len(decimal) != 1 or separator == decimal:
+        raise InputError.single("séparateur de colonnes et séparateur décimal : un caractère chacun, différents",
+                                column="--separator", value=f"{separator} {decimal}")
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerow(header)
@@ -238,6 +246,14 @@ def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]]) -> bytes
     return buffer.getvalue()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """Characters a spreadsheet cannot hold (refused on import, so that exports never fail)."""
+    return bool(_CONTROL.search(text))
+
+
 def _xlsx_value(value: object) -> object:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -245,7 +261,7 @@ def _xlsx_value(value: object) -> object:
         return "oui" if value else "non"
     if isinstance(value, (int, float)):
         return value
-    return neutralise(str(value))
+    return _CONTROL.sub("", neutralise(str(value)))
 
 
 def problem(table: Table, line: int, column: str, message: str, value: object = None) -> Problem:
