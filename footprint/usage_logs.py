@@ -130,8 +130,10 @@ def _check_values(con: duckdb.DuckDBPyConnection, path: Path) -> list[Problem]:
               ("requests", "nombre de requêtes non numérique ou négatif",
                "requests_text IS NOT NULL AND (requests IS NULL OR requests < 0 OR isinf(requests) OR isnan(requests))",
                "requests_text"),
+              ("requests", "nombre de requêtes nul alors que des tokens sont générés",
+               "requests = 0 AND output_tokens > 0", "requests_text"),
               ("output_tokens", "tokens de sortie invraisemblables (plus de 10 millions par requête)",
-               "output_tokens > 1e7 * coalesce(requests, 1)", "output_tokens_text"),
+               "output_tokens > 1e7 * coalesce(nullif(requests, 0), 1)", "output_tokens_text"),
               ("input_tokens", "tokens d'entrée invraisemblables (plus de 100 millions par requête)",
                "input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text"),
               ("model", "modèle manquant", "model IS NULL OR model = ''", "model")]
@@ -235,10 +237,19 @@ def import_usage(path: Path | str, store: Store, factors: FactorBase, preset: st
         raise InputError.single("aucune ligne d'usage : le fichier n'a qu'une ligne d'en-tête", file=path.name)
     aggregated = aggregated[aggregated["requests"] > 0]
     aggregated = _resolve_models(aggregated, factors, mapping or {}, path.name)
+    # Two spellings of one model (gpt-4o, GPT-4o, or a --map) become one declaration.
+    sums = ["rows", "requests", "input_tokens", "output_tokens", *GATEWAY_FIELDS]
+    aggregated = aggregated.groupby(["month", "service", "provider", "model"], as_index=False, sort=True).agg(
+        {c: (lambda values: values.sum(min_count=1)) for c in sums})
     digest = file_sha256(path)
-    declarations = _declarations(aggregated, digest, path.name, hosting or PRESET_HOSTING.get(preset))
-    check(declarations, factors, file_name=path.name)
-    counts = store.save(declarations, action="journal d'usage",
+    declarations = _declarations(aggregated, preset, path.name, hosting or PRESET_HOSTING.get(preset))
+    try:
+        check(declarations, factors, file_name=path.name)
+    except InputError as error:
+        where = {"hebergement": "--hosting", "annee": "timestamp"}
+        raise InputError([Problem(p.message, file=path.name, column=where.get(p.column, p.column), value=p.value)
+                          for p in error.problems]) from None
+    counts = store.save(declarations, action=f"journal d'usage {path.name}",
                         import_record={"kind": f"usage:{preset}", "file_name": path.name, "file_sha256": digest})
     impacts = compute_impacts(to_workloads(declarations, factors), factors)
     ours = {key: {end: float(impacts[f"{key}_{end}"].sum()) for end in ENDS} for key in IMPACT_KEYS}
@@ -248,9 +259,11 @@ def import_usage(path: Path | str, store: Store, factors: FactorBase, preset: st
     return UsageImport(path.name, rows, declarations, counts, ours, gateway)
 
 
-def _declarations(aggregated: pd.DataFrame, digest: str, file_name: str, hosting: str | None) -> pd.DataFrame:
+def _declarations(aggregated: pd.DataFrame, preset: str, file_name: str, hosting: str | None) -> pd.DataFrame:
+    # One declaration per gateway format, month, service and model: a later log that covers the
+    # same month replaces it (a new version; the old one stays in the history), never adds to it.
     def identifier(row) -> str:
-        key = f"{digest}|{row.month}|{row.service}|{row.provider}|{row.model}".encode()
+        key = f"{preset}|{row.month}|{row.service}|{row.provider}|{row.model}".encode()
         return f"U-{row.month}-{hashlib.sha256(key).hexdigest()[:8]}"
 
     frame = pd.DataFrame({

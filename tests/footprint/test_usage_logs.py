@@ -128,3 +128,30 @@ def test_usage_import_command_prints_both_estimates(capsys, tmp_path):
     assert code == 0
     assert "Empreinte IA :" in out and "Estimation de la passerelle" in out
     assert Store(tmp_path / "s.duckdb").declarations()["service"].tolist() == ["Relation usagers"]
+
+
+def test_two_spellings_of_one_model_make_one_declaration(tmp_path, factors):
+    text = ("timestamp,provider,model,input_tokens,output_tokens\n"
+            "2025-01-03,openai,gpt-4o,10,100\n2025-01-04,OpenAI,GPT-4o,10,100\n2025-01-05,openai,gpt4o,10,100\n")
+    store = Store(tmp_path / "s.duckdb")
+    done = import_usage(_file(tmp_path, text), store, factors, mapping={"gpt4o": "openai/gpt-4o"})
+    [row] = store.declarations().to_dict("records")
+    assert row["requests"] == 3 and row["output_tokens"] == 300 and done.rows == 3
+
+
+def test_an_overlapping_log_replaces_the_month_instead_of_adding_to_it(tmp_path, factors):
+    january = "timestamp,provider,model,input_tokens,output_tokens\n2025-01-03,openai,gpt-4o,10,100\n"
+    both = january + "2025-02-03,openai,gpt-4o,10,200\n"
+    store = Store(tmp_path / "s.duckdb")
+    import_usage(_file(tmp_path, january, "janvier.csv"), store, factors)
+    import_usage(_file(tmp_path, both, "janvier-fevrier.csv"), store, factors)
+    import_usage(_file(tmp_path, january.replace("\n", "\r\n"), "janvier-windows.csv"), store, factors)
+    frame = store.declarations()
+    assert len(frame) == 2 and frame["output_tokens"].sum() == 300
+
+
+def test_zero_requests_with_tokens_is_named_as_such(capsys, tmp_path):
+    path = _file(tmp_path, "timestamp,provider,model,input_tokens,output_tokens,requests\n"
+                           "2025-01-01,openai,gpt-4o,3,300,0\n")
+    assert main(["usage", "import", str(path), "--db", str(tmp_path / "s.duckdb")]) == 2
+    assert "nombre de requêtes nul" in capsys.readouterr().err
