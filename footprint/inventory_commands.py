@@ -360,6 +360,10 @@ def _measure(args: argparse.Namespace) -> int:
     command = list(args.command_line or [])
     if command and command[0] == "--":
         command = command[1:]
+    if command[:1] == ["import"] and args.name is not None:
+        raise InputError([Problem("pour importer des mesures, écrivez « measure import FICHIER » (options après le "
+                                  "fichier) ; pour mesurer une commande nommée import, écrivez « -- ./import »",
+                                  column="--name", value=args.name)])
     if args.name is None and command[:1] == ["import"]:
         parser = FrenchParser(prog="python -m footprint measure import")
         parser.add_argument("file", metavar="FICHIER")
@@ -401,7 +405,7 @@ def _measure_import(options: argparse.Namespace, db: str | None) -> int:
     counts = import_emissions(options.file, Store(options.db or db), _factors(), service=options.service,
                               year=_year(options.year), country=options.country, name=options.name,
                               declaration=options.declaration)
-    print(f"Import de {Path(options.file).name} : {counts['runs']} mesure(s) ajoutée(s) "
-          f"(les mesures déjà présentes sont ignorées) ; {counts['created']} déclaration(s) créée(s), "
-          f"{counts['modified']} mise(s) à jour.")
+    print(f"Import de {Path(options.file).name} : {counts['runs']} mesure(s) ajoutée(s), "
+          f"{counts['updated_runs']} complétée(s) (les mesures déjà présentes et complètes sont ignorées) ; "
+          f"{counts['created']} déclaration(s) créée(s), {counts['modified']} mise(s) à jour.")
     return 0

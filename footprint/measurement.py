@@ -15,11 +15,13 @@ CodeCarbon is imported only here, and only when a measurement starts.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import signal
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,9 +31,11 @@ import numpy as np
 import pandas as pd
 
 from emission_factors.errors import InputError, MeasurementError, Problem
+from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import Store
+from footprint.tabular import parse_number
 
 NO_SERVICE = "(service non précisé)"
 MEASURE_POWER_SECS = 5.0  # CodeCarbon's sampling interval; the last interval is measured at stop
@@ -54,10 +58,11 @@ def check_country(country: str, factors: FactorBase) -> str:
     return code
 
 
-def declaration_id(name: str, year: int) -> str:
-    """Stable id of the ``measured`` declaration that gathers the runs of one job and year."""
+def declaration_id(name: str, year: int, country: str) -> str:
+    """Stable id of the ``measured`` declaration that gathers the runs of one job, year and country
+    (runs in two countries must not share one electricity factor)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "mesure"
-    return f"M-{year}-{slug}"
+    return f"M-{year}-{country}-{slug}"
 
 
 @dataclass
@@ -86,15 +91,48 @@ class Measurement(contextlib.ContextDecorator):
         self.year = int(year or pd.Timestamp.now().year)
         self.factors = factors or FactorBase.load()
         self.country = check_country(country, self.factors)
-        self.declaration = declaration or declaration_id(self.name, self.year)
         self.store = Store(db)
         self.command = command
         self.tokens, self.units, self.task, self.model = tokens, units, task, model
         self.quiet = quiet
+        # Everything that could refuse the run is checked now, before the job starts.
+        self._check_year()
+        self._check_calibration()
+        self.declaration = declaration or declaration_id(self.name, self.year, self.country)
+        self._check_declaration(bool(declaration))
+        self._reset()
+
+    def _reset(self) -> None:
         self.status_detail = ""
         self.exit_code: int | None = None
         self.run: Run | None = None
-        self._check_calibration()
+
+    def _recreate_cm(self) -> Measurement:
+        """A fresh measurement for each call of a decorated function (no state carried over)."""
+        fresh = copy.copy(self)
+        fresh._reset()
+        return fresh
+
+    def _check_year(self) -> None:
+        bound = read_input_bounds()["year"]
+        if not bound.minimum <= self.year <= bound.maximum:
+            raise InputError([Problem(f"année invalide (attendue entre {bound.minimum:g} et {bound.maximum:g})",
+                                      column="--year", value=self.year)])
+
+    def _check_declaration(self, chosen: bool) -> None:
+        stored = self.store.declarations(include_deleted=True).set_index("id")
+        if self.declaration not in stored.index:
+            if chosen:
+                raise InputError([Problem("déclaration inconnue", column="--declaration", value=self.declaration)])
+            return
+        row = stored.loc[self.declaration]
+        if row["kind"] != "measured" or row["origin"] != "mesure":
+            raise InputError([Problem("la déclaration liée doit être une déclaration « mesure » créée par des mesures "
+                                      "(son énergie deviendra la somme des mesures)", column="--declaration",
+                                      value=self.declaration)])
+        if int(row["year"]) != self.year or (isinstance(row["zone"], str) and row["zone"] != self.country):
+            raise InputError([Problem(f"la déclaration liée porte sur {int(row['year'])} en {row['zone']} : même année "
+                                      "et même pays attendus", column="--declaration", value=self.declaration)])
 
     def _check_calibration(self) -> None:
         if self.tokens is not None and not self.model:
@@ -102,6 +140,18 @@ class Measurement(contextlib.ContextDecorator):
                                       column="--model")])
         if self.units is not None and not self.task:
             raise InputError([Problem("précisez la tâche mesurée pour comparer par unité", column="--task")])
+        if self.model:
+            provider, _, model = self.model.partition("/")
+            provider_id = self.factors.provider_id(provider)
+            name = self.factors.model_name(provider_id, model) if provider_id else None
+            if name is None:
+                close = self.factors.suggest_models(provider_id, model or provider)
+                raise InputError([Problem("modèle inconnu" + (f" ; noms proches : {', '.join(close)}" if close else ""),
+                                          column="--model", value=self.model)])
+            self.model = f"{provider_id}/{name}"
+        if self.task and self.task.strip().lower() not in self.factors.tasks():
+            raise InputError([Problem(f"tâche inconnue (connues : {', '.join(self.factors.tasks())})",
+                                      column="--task", value=self.task)])
         for value, flag in ((self.tokens, "--tokens"), (self.units, "--units")):
             if value is not None and not (0 < value < 1e15):
                 raise InputError([Problem("nombre positif attendu", column=flag, value=value)])
@@ -109,6 +159,7 @@ class Measurement(contextlib.ContextDecorator):
     # -- tracker ------------------------------------------------------------------------------
 
     def __enter__(self) -> Measurement:
+        self._reset()
         os.environ["CODECARBON_LOG_LEVEL"] = "error"
         from codecarbon import OfflineEmissionsTracker
         from codecarbon.output_methods.base_output import OutputMethod
@@ -134,7 +185,7 @@ class Measurement(contextlib.ContextDecorator):
         try:
             self._tracker.stop()
             data = getattr(self._tracker, "final_emissions_data", None)
-            if data is None or not (data.energy_consumed >= 0):
+            if data is None or not (data.energy_consumed > 0):
                 raise MeasurementError(
                     "CodeCarbon n'a produit aucune mesure pour ce traitement : rien n'a été enregistré. Vérifiez les "
                     "droits de lecture des compteurs d'énergie (RAPL, NVML) ou relancez.")
@@ -142,10 +193,26 @@ class Measurement(contextlib.ContextDecorator):
             if exc_type is not None and not self.status_detail:
                 self.status_detail = ("interrompu (Ctrl-C)" if exc_type is KeyboardInterrupt
                                       else f"erreur dans le traitement ({exc_type.__name__})")
-            self.run = self._record(data, ended_at)
+            try:
+                self.run = self._record(data, ended_at)
+            except Exception as error:
+                kept = self._keep_file()
+                raise MeasurementError(
+                    f"la mesure n'a pas pu être enregistrée ({error}) ; elle est conservée dans {kept} : importez-la "
+                    f"plus tard avec « python -m footprint measure import {kept} --name {self.name} »") from None
         finally:
             self._folder.cleanup()
         return False
+
+    def _keep_file(self) -> Path:
+        """Copy CodeCarbon's emissions.csv next to the store, so that a failed recording loses nothing."""
+        import shutil
+
+        target = self.store.path.parent / "mesures-a-importer"
+        target.mkdir(parents=True, exist_ok=True)
+        kept = target / f"emissions-{self.name}-{pd.Timestamp.now():%Y%m%d-%H%M%S}.csv"
+        shutil.copy(Path(self._folder.name) / "emissions.csv", kept)
+        return kept
 
     def _record(self, data, ended_at: pd.Timestamp) -> Run:
         factor = self.factors.mix(self.country, None, self.year)["gwp"]
@@ -172,6 +239,12 @@ class Measurement(contextlib.ContextDecorator):
         run = Run(row, self.exit_code, bool(self.status_detail))
         run.calibration = calibration(row, self.factors)
         return run
+
+
+def _local_to_utc(moment: pd.Timestamp) -> pd.Timestamp:
+    """A naive local time of this machine (daylight saving included) as UTC."""
+    seconds = time.mktime(moment.to_pydatetime().timetuple())
+    return pd.Timestamp(seconds, unit="s", tz="UTC") + pd.Timedelta(microseconds=moment.microsecond)
 
 
 def _number(value) -> float | None:
@@ -268,45 +341,72 @@ def import_emissions(path: Path | str, store: Store, factors: FactorBase, *, ser
         raise InputError.single("aucune mesure : le fichier n'a qu'une ligne d'en-tête", file=path.name)
     expected = check_country(country, factors) if country else None
     known = set(factors.zones())
+    energy_bound = read_input_bounds()["energy_kwh"]
+    year_bound = read_input_bounds()["year"]
     problems = []
-    for _, row in frame.iterrows():
+
+    def bad(row, column: str, message: str) -> None:
+        problems.append(Problem(message, file=path.name, line=row["_line"], column=column, value=row.get(column)))
+
+    numbers, moments = {}, {}
+    for index, row in frame.iterrows():
         code = str(row["country_iso_code"] or "").strip().upper()
         if code not in known:
-            problems.append(Problem("pays absent ou inconnu : une mesure sans pays aurait la moyenne mondiale de "
-                                    "CodeCarbon (475 g/kWh)", file=path.name, line=row["_line"],
-                                    column="country_iso_code", value=row["country_iso_code"]))
+            bad(row, "country_iso_code", "pays absent ou inconnu : une mesure sans pays aurait la moyenne mondiale de "
+                                         "CodeCarbon (475 g/kWh)")
         elif expected and code != expected:
-            problems.append(Problem(f"pays différent de celui déclaré ({expected})", file=path.name, line=row["_line"],
-                                    column="country_iso_code", value=code))
+            bad(row, "country_iso_code", f"pays différent de celui déclaré ({expected})")
+        if not str(row["run_id"] or "").strip():
+            bad(row, "run_id", "identifiant d'exécution (run_id) manquant")
+        for column in ("duration", "energy_consumed", "emissions", "cpu_energy", "gpu_energy", "ram_energy",
+                       "cpu_count", "gpu_count"):
+            try:
+                numbers[(index, column)] = parse_number(row.get(column)) if column in row else None
+            except ValueError:
+                bad(row, column, "valeur non numérique")
         for column in ("duration", "energy_consumed", "emissions"):
-            value = _number(row[column])
-            if value is None or value < 0:
-                problems.append(Problem("valeur absente, négative ou non numérique", file=path.name,
-                                        line=row["_line"], column=column, value=row[column]))
+            value = numbers.get((index, column))
+            if (index, column) in numbers and (value is None or value < 0):
+                bad(row, column, "valeur absente ou négative")
+        energy = numbers.get((index, "energy_consumed"))
+        if energy is not None and not 0 < energy <= energy_bound.maximum:
+            bad(row, "energy_consumed", f"énergie nulle ou invraisemblable (attendue entre 0 et "
+                                        f"{energy_bound.maximum:g} kWh)")
+        try:
+            moment = pd.Timestamp(str(row["timestamp"]).strip())
+            if pd.isna(moment):
+                raise ValueError
+            # CodeCarbon writes local time without a time zone: read it as this machine's local time.
+            moments[index] = _local_to_utc(moment) if moment.tzinfo is None else moment.tz_convert("UTC")
+            run_year = int(year or moments[index].year)
+            if not year_bound.minimum <= run_year <= year_bound.maximum:
+                bad(row, "timestamp", "année de la mesure invraisemblable")
+        except (ValueError, TypeError):
+            bad(row, "timestamp", "horodatage illisible")
     if problems:
         raise InputError(problems[:50])
-    frame["duration_value"] = frame["duration"].map(_number)
+    frame["duration_value"] = [numbers[(i, "duration")] for i in frame.index]
     frame = frame.sort_values(["run_id", "duration_value", "_line"]).groupby("run_id", sort=False).tail(1)
     runs = []
-    for _, row in frame.iterrows():
-        run_year = int(year or pd.Timestamp(row["timestamp"]).year)
+    for index, row in frame.iterrows():
+        ended = moments[index]
+        run_year = int(year or ended.year)
         run_name = name or str(row["project_name"] or "codecarbon")
         code = str(row["country_iso_code"]).strip().upper()
         factor = factors.mix(code, None, run_year)["gwp"]
-        energy = _number(row["energy_consumed"])
-        ended = pd.Timestamp(row["timestamp"])
-        ended = ended.tz_localize("UTC") if ended.tzinfo is None else ended.tz_convert("UTC")
+        energy = numbers[(index, "energy_consumed")]
+        duration = numbers[(index, "duration")]
         runs.append({
-            "run_id": row["run_id"], "name": run_name, "service": service or NO_SERVICE, "year": run_year,
-            "declaration_id": declaration or declaration_id(run_name, run_year), "country_iso_code": code,
-            "started_at": ended - pd.Timedelta(seconds=_number(row["duration"])), "ended_at": ended,
-            "duration_s": _number(row["duration"]), "energy_kwh": energy,
-            "cpu_energy_kwh": _number(row.get("cpu_energy")), "gpu_energy_kwh": _number(row.get("gpu_energy")),
-            "ram_energy_kwh": _number(row.get("ram_energy")), "codecarbon_kgco2e": _number(row["emissions"]),
-            "gwp_kgco2e": energy * factor.value, "gwp_factor_kgco2e_per_kwh": factor.value,
-            "gwp_factor_source": f"{factor.dataset} {factor.year}", "cpu_model": row.get("cpu_model") or None,
-            "cpu_count": _number(row.get("cpu_count")), "gpu_model": row.get("gpu_model") or None,
-            "gpu_count": _number(row.get("gpu_count")), "tracking_mode": row.get("tracking_mode") or None,
+            "run_id": str(row["run_id"]).strip(), "name": run_name, "service": service or NO_SERVICE,
+            "year": run_year, "declaration_id": declaration or declaration_id(run_name, run_year, code),
+            "country_iso_code": code, "started_at": ended - pd.Timedelta(seconds=duration), "ended_at": ended,
+            "duration_s": duration, "energy_kwh": energy, "cpu_energy_kwh": numbers.get((index, "cpu_energy")),
+            "gpu_energy_kwh": numbers.get((index, "gpu_energy")), "ram_energy_kwh": numbers.get((index, "ram_energy")),
+            "codecarbon_kgco2e": numbers[(index, "emissions")], "gwp_kgco2e": energy * factor.value,
+            "gwp_factor_kgco2e_per_kwh": factor.value, "gwp_factor_source": f"{factor.dataset} {factor.year}",
+            "cpu_model": row.get("cpu_model") or None, "cpu_count": numbers.get((index, "cpu_count")),
+            "gpu_model": row.get("gpu_model") or None, "gpu_count": numbers.get((index, "gpu_count")),
+            "tracking_mode": row.get("tracking_mode") or None,
             "codecarbon_version": row.get("codecarbon_version") or None, "status": "complet",
             "origin": f"import:{path.name}"})
     runs_frame = pd.DataFrame(runs)

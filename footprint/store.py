@@ -362,17 +362,24 @@ class Store:
         with self.transaction() as con:
             con.register("_runs", frame)
             columns = ", ".join(MEASUREMENT_COLUMNS)
+            # A run already recorded is replaced only by a longer record of it (CodeCarbon's flush()
+            # writes partial rows; the final one has the whole duration).
+            longer = con.execute("""SELECT count(*) FROM _runs r JOIN measurements m USING (run_id)
+                WHERE r.duration_s > m.duration_s""").fetchall()[0][0]
+            con.execute("""DELETE FROM measurements WHERE run_id IN
+                (SELECT r.run_id FROM _runs r JOIN measurements m USING (run_id) WHERE r.duration_s > m.duration_s)""")
             added = con.execute(f"""INSERT INTO measurements ({columns}) SELECT {columns} FROM _runs
                 WHERE run_id NOT IN (SELECT run_id FROM measurements)""").fetchall()[0][0]
+            added -= longer
             con.unregister("_runs")
-            if not added:
-                return {"runs": 0, "created": 0, "modified": 0, "unchanged": len(declarations)}
+            if not added and not longer:
+                return {"runs": 0, "updated_runs": 0, "created": 0, "modified": 0, "unchanged": len(declarations)}
             totals = dict(con.execute("SELECT declaration_id, sum(energy_kwh) FROM measurements "
                                       "GROUP BY declaration_id").fetchall())
             declarations = declarations.copy()
             declarations["energy_kwh"] = declarations["id"].map(totals)
             counts, _ = _save(con, declarations, "mesure", None, user)
-        return {"runs": int(added), **counts}
+        return {"runs": int(added), "updated_runs": int(longer), **counts}
 
     def delete(self, ids: list[str], user: str | None = None) -> int:
         """Soft-delete declarations (they stay in the history and can be restored). Returns how many."""

@@ -11,7 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import footprint
@@ -139,7 +138,7 @@ def test_python_api_as_context_manager_and_decorator(tmp_path, factors):
     runs = Store(db).measurements()
     assert runs["name"].tolist() == ["transcription-conseil", "ocr-courrier", "transcription-conseil"]
     assert runs["status"].tolist() == ["complet", "complet", "partiel"]
-    assert set(Store(db).declarations()["id"]) == {"M-2025-transcription-conseil", "M-2025-ocr-courrier"}
+    assert set(Store(db).declarations()["id"]) == {"M-2025-FRA-transcription-conseil", "M-2025-FRA-ocr-courrier"}
 
 
 def test_calibration_compares_measured_and_estimated_energy_per_token(tmp_path):
@@ -202,7 +201,12 @@ def test_import_reads_codecarbon_2_files(tmp_path, factors):
 @pytest.mark.parametrize("rows, extra, fragment", [
     ([_row("a", 1, 0.1, country="")], [], "pays absent ou inconnu"),
     ([_row("a", 1, 0.1, country="USA")], ["--country", "FRA"], "pays différent de celui déclaré"),
-    ([_row("a", 1, -0.1)], [], "valeur absente, négative ou non numérique"),
+    ([_row("a", 1, -0.1)], [], "valeur absente ou négative"),
+    ([_row("a", 1, 1e30)], [], "énergie nulle ou invraisemblable"),
+    ([_row("a", 1, 0.0)], [], "énergie nulle ou invraisemblable"),
+    ([_row("", 1, 0.1)], [], "run_id) manquant"),
+    ([_row("a", 1, 0.1, timestamp="hier")], [], "horodatage illisible"),
+    ([_row("a", 1, 0.1, timestamp="")], [], "horodatage illisible"),
 ])
 def test_import_refuses_bad_rows_whole(capsys, tmp_path, rows, extra, fragment):
     path = _emissions(tmp_path / "emissions.csv", V3, [_row("ok", 1, 0.1), *rows])
@@ -229,4 +233,72 @@ def test_measured_runs_appear_in_the_inventory(tmp_path, capsys):
     total = json.loads(capsys.readouterr().out)["total"]
     assert total["energy_kwh"]["central"] == pytest.approx(2.0)
     assert total["gwp_kgco2e"]["central"] == pytest.approx(2.0 * 0.0461)
-    assert isinstance(pd.Timestamp.now(), pd.Timestamp)
+
+
+def test_runs_in_two_countries_keep_their_own_factor(tmp_path, capsys):
+    db = str(tmp_path / "s.duckdb")
+    path = _emissions(tmp_path / "e.csv", V3, [_row("fr", 60, 10.0), _row("de", 60, 10.0, country="DEU")])
+    assert main(["measure", "import", str(path), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["inventory", "--year", "2025", "--json", "--db", db]) == 0
+    import json
+
+    total = json.loads(capsys.readouterr().out)["total"]["gwp_kgco2e"]["central"]
+    runs = Store(db).measurements()
+    assert total == pytest.approx(runs["gwp_kgco2e"].sum())
+    assert sorted(Store(db).declarations()["zone"]) == ["DEU", "FRA"]
+
+
+def test_a_longer_record_of_a_run_completes_it(tmp_path, capsys):
+    db = str(tmp_path / "s.duckdb")
+    assert main(["measure", "import", str(_emissions(tmp_path / "a.csv", V3, [_row("a", 60, 0.1)])), "--db", db]) == 0
+    assert main(["measure", "import", str(_emissions(tmp_path / "b.csv", V3, [_row("a", 600, 5.0)])), "--db", db]) == 0
+    assert Store(db).measurements()["energy_kwh"].tolist() == [5.0]
+    assert Store(db).declarations()["energy_kwh"].tolist() == [5.0]
+
+
+def test_a_french_saved_emissions_file_is_read(tmp_path):
+    path = tmp_path / "e.csv"
+    rows = [_row("a", 60, 0.25)]
+    _emissions(path, V3, rows)
+    french = path.read_text().replace(",", ";").replace("0.25", "0,25")
+    path.write_text(french)
+    assert main(["measure", "import", str(path), "--db", str(tmp_path / "s.duckdb")]) == 0
+    assert Store(tmp_path / "s.duckdb").measurements()["energy_kwh"].tolist() == [0.25]
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--declaration", "IA-00001"], "déclaration « mesure » créée par des mesures"),
+    (["--declaration", "NOPE"], "déclaration inconnue"),
+    (["--tokens", "100", "--model", "openai/gpt-99"], "modèle inconnu"),
+    (["--units", "10", "--task", "inconnue"], "tâche inconnue"),
+    (["--year", "1800"], "année invalide"),
+])
+def test_bad_options_are_refused_before_the_job_runs(capsys, tmp_path, extra, fragment):
+    db = str(tmp_path / "s.duckdb")
+    assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
+    marker = tmp_path / "ran.txt"
+    code = main(["measure", "--name", "x", "--db", db, *extra, "--", sys.executable, "-c",
+                 f"open({str(marker)!r}, 'w').write('oui')"])
+    assert code == 2 and fragment in capsys.readouterr().err
+    assert not marker.exists()  # the job never started
+    assert Store(db).measurements().empty
+
+
+def test_a_decorated_function_that_failed_once_records_later_calls_as_complete(tmp_path, factors):
+    db = tmp_path / "s.duckdb"
+
+    @footprint.measure("job", year=2025, db=db, factors=factors)
+    def job(fail: bool) -> None:
+        if fail:
+            raise ValueError("échec")
+
+    with pytest.raises(ValueError):
+        job(True)
+    job(False)
+    assert Store(db).measurements()["status"].tolist() == ["partiel", "complet"]
+
+
+def test_measure_import_with_a_name_before_it_is_refused(capsys, tmp_path):
+    code = main(["measure", "--name", "whisper", "--db", str(tmp_path / "s.duckdb"), "import", "e.csv"])
+    assert code == 2 and "measure import FICHIER" in capsys.readouterr().err
