@@ -154,6 +154,7 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0))[:MAX_LISTED])
     _check_names(frame, factors, table.file_name, lines)
+    frame = normalise_names(frame, factors)
     frame.attrs["columns"] = ["id", *columns.values()]  # what the file gave, for updates of existing ids
     return frame
 
@@ -371,6 +372,33 @@ def _relocate(problem: Problem, file_name: str | None, lines: list[int]) -> Prob
     french = FRENCH_COLUMNS.get(column, column)
     line = lines[problem.line - 1] if problem.line else None
     return Problem(problem.message, file=file_name, line=line, column=french, value=problem.value)
+
+
+def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
+    """Names as the factor base spells them (provider ``Mistral`` -> ``mistralai``, GPU ``a100`` ->
+    ``A100-SXM4``, zone ``FR`` -> ``FRA``…), so that the inventory groups one model under one name.
+    Call after ``check``: every name is known by then."""
+    frame = frame.copy()
+    hostings = {h.lower(): h for h in factors.hostings()}
+    aliases = factors.zone_aliases()
+    providers = {}
+    for index, row in frame.iterrows():
+        if isinstance(row.get("provider"), str):
+            provider = providers.setdefault(row["provider"], factors.provider_id(row["provider"]))
+            if provider:
+                frame.at[index, "provider"] = provider
+                if isinstance(row.get("model"), str):
+                    frame.at[index, "model"] = factors.model_name(provider, row["model"]) or row["model"]
+        if isinstance(row.get("gpu"), str):
+            frame.at[index, "gpu"] = factors.gpu_id(row["gpu"]) or row["gpu"]
+        if isinstance(row.get("zone"), str):
+            zone = row["zone"].strip().upper()
+            frame.at[index, "zone"] = aliases.get(zone, zone)
+        if isinstance(row.get("hosting"), str):
+            frame.at[index, "hosting"] = hostings.get(row["hosting"].strip().lower(), row["hosting"])
+        if isinstance(row.get("task"), str):
+            frame.at[index, "task"] = row["task"].strip().lower()
+    return frame
 
 
 # -- volumes -------------------------------------------------------------------------------------

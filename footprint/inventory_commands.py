@@ -57,12 +57,13 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     listed.add_argument("--year", help="seulement cette année")
     listed.add_argument("--all", action="store_true", help="inclure les déclarations supprimées")
     listed.add_argument("--json", action="store_true", help="en JSON")
+    listed.add_argument("--as-of", help="l'inventaire tel qu'il était à cette date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)")
     added = with_db(actions.add_parser("add", help="ajouter (ou modifier, avec --id) une déclaration"))
     added.add_argument("--id", help="identifiant d'une déclaration à modifier (sinon une nouvelle est créée)")
     added.add_argument("--year", help="année d'inventaire (par défaut l'année en cours)")
-    added.add_argument("--service", required=True, help="direction ou service")
+    added.add_argument("--service", help="direction ou service (obligatoire pour une nouvelle déclaration)")
     added.add_argument("--use-case", help="cas d'usage (redaction_courrier, synthese_document… ou texte libre)")
-    added.add_argument("--type", required=True, help="llm, gpu, tache ou mesure")
+    added.add_argument("--type", help="llm, gpu, tache ou mesure (obligatoire pour une nouvelle déclaration)")
     for flag, text in (("--provider", "fournisseur"), ("--model", "modèle"), ("--hosting", "hébergement"),
                        ("--zone", "zone électrique"), ("--agents", "nombre d'agents"),
                        ("--requests-per-agent-per-day", "requêtes par agent et par jour"),
@@ -191,7 +192,20 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    frame = _store(args).declarations(year=_year(args.year), include_deleted=args.all)
+    if args.as_of:
+        try:
+            moment = pd.Timestamp(args.as_of)
+            moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
+            if moment.hour == moment.minute == 0 and "T" not in args.as_of and ":" not in args.as_of:
+                moment += pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)  # a date: its end
+        except ValueError:
+            raise InputError([Problem("date illisible (AAAA-MM-JJ)", column="--as-of", value=args.as_of)]) from None
+        frame = _store(args).as_of(moment)
+        frame = frame.assign(deleted=False)
+        if args.year:
+            frame = frame[frame["year"] == _year(args.year)]
+    else:
+        frame = _store(args).declarations(year=_year(args.year), include_deleted=args.all)
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
         return 0
@@ -225,6 +239,9 @@ def _add(args: argparse.Namespace) -> int:
         record["personal_data"] = {True: "oui", False: "non"}.get(record.get("personal_data"))
         record |= given
     else:
+        missing = [flag for flag, column in (("--service", "service"), ("--type", "kind")) if column not in given]
+        if missing:
+            raise InputError([Problem("obligatoire pour une nouvelle déclaration", column=flag) for flag in missing])
         record = {"year": str(pd.Timestamp.now().year)} | given
     problems: list[Problem] = []
     parsed = parse_record(record, None, 1, problems)  # type: ignore[arg-type]
@@ -239,7 +256,9 @@ def _add(args: argparse.Namespace) -> int:
     except InputError as error:
         raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
                           for p in error.problems]) from None
-    counts = store.save(frame, action="saisie")
+    from footprint.declarations import normalise_names
+
+    counts = store.save(normalise_names(frame, _factors()), action="saisie")
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
     print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0
@@ -275,10 +294,24 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     history = _store(args).history(args.id)
+    if args.id and history.empty:
+        raise InputError([Problem("déclaration inconnue", column="ID", value=args.id)])
     if history.empty:
         print("Aucun historique.")
         return 0
+    from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
     from footprint.store import CONTENT_COLUMNS
+
+    def shown(column: str, value: object) -> str:
+        if _missing(value):
+            return "(vide)"
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        if column == "kind":
+            return KINDS_FR.get(value, value)
+        if isinstance(value, float):
+            return format_number(value, significant=12)
+        return str(value)
 
     previous: dict[str, dict] = {}
     for row in history.to_dict("records"):
@@ -287,8 +320,8 @@ def _history(args: argparse.Namespace) -> int:
         if before is not None:
             for column in CONTENT_COLUMNS:
                 old, new = before[column], row[column]
-                if not (pd.isna(old) and pd.isna(new)) and old != new:
-                    changes.append(f"{column} : {old} → {new}")
+                if shown(column, old) != shown(column, new):
+                    changes.append(f"{FRENCH_COLUMNS[column]} : {shown(column, old)} → {shown(column, new)}")
         detail = f" — {'; '.join(changes)}" if changes else ""
         print(f"{row['id']} v{row['version']}  {row['changed_at']:%Y-%m-%d %H:%M}  {row['changed_by']}  "
               f"{row['action']}{detail}")
@@ -324,7 +357,8 @@ def _inventory(args: argparse.Namespace) -> int:
         values = result["total"][key]
         print(f"  {label:<22} {format_range(values['low'], values['central'], values['high'], unit)}")
     if args.by:
-        print(f"Par {args.by} (GES, valeur centrale) :")
+        label = {"service": "service", "cas_usage": "cas d'usage", "type": "type", "modele": "modèle"}[args.by]
+        print(f"Par {label} (GES, valeur centrale) :")
         for group in result["groups"]:
             gwp = group["gwp_kgco2e"]["central"]
             energy = group["energy_kwh"]["central"]

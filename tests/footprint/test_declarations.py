@@ -187,7 +187,7 @@ def test_add_list_history_delete_restore_from_the_command_line(capsys, tmp_path,
                         "--requests-per-agent-per-day", "3")
     assert code == 0 and "modifiée" in out
     code, out, _ = _run(capsys, "declarations", "history", "IA-00001", "--db", db)
-    assert "v1" in out and "v2" in out and "agents : 4.0 → 5.0" in out
+    assert "v1" in out and "v2" in out and "agents : 4 → 5" in out and "fournisseur" not in out
     assert _run(capsys, "declarations", "delete", "IA-00001", "--db", db)[0] == 0
     assert "Aucune déclaration" in _run(capsys, "declarations", "list", "--db", db)[1]
     assert "[supprimée]" in _run(capsys, "declarations", "list", "--all", "--db", db)[1]
@@ -221,3 +221,52 @@ def test_inventory_totals_and_groups_agree(capsys, tmp_path):
     assert set(table["groupe"]) == {"llm", "gpu", "tache", "mesure", "TOTAL"}
     total_row = table[table["groupe"] == "TOTAL"].iloc[0]
     assert math.isclose(total_row["ges_kgco2e_central"], payload["total"]["gwp_kgco2e"]["central"], rel_tol=1e-9)
+
+
+def test_add_with_an_id_changes_only_what_is_typed(capsys, tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
+    assert main(["declarations", "add", "--id", "IA-00001", "--agents", "16", "--db", db]) == 0
+    row = Store(db).declarations().set_index("id").loc["IA-00001"]
+    assert row["agents"] == 16 and row["year"] == 2025 and row["owner"] == "DRH" and row["personal_data"]
+    capsys.readouterr()
+    assert main(["declarations", "history", "IA-00001", "--db", db]) == 0
+    assert "agents : 15 → 16" in capsys.readouterr().out
+
+
+def test_a_file_without_some_columns_keeps_their_stored_values(tmp_path, capsys):
+    db = str(tmp_path / "s.duckdb")
+    assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
+    partial = tmp_path / "partiel.csv"
+    partial.write_text("id;annee;service;type;fournisseur;modele;agents;requetes_par_agent_par_jour;cas_usage\n"
+                       "IA-00001;2025;Direction des ressources humaines;llm;mistralai;mistral-large-latest;20;20;"
+                       "redaction_courrier\n", encoding="utf-8")
+    assert main(["declarations", "import", str(partial), "--db", db]) == 0
+    row = Store(db).declarations().set_index("id").loc["IA-00001"]
+    assert row["agents"] == 20 and row["owner"] == "DRH" and row["comment"].startswith("Assistant de rédaction")
+
+
+def test_the_inventory_as_it_stood_at_a_date(capsys, tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["declarations", "list", "--as-of", "2020-01-01", "--db", db]) == 0
+    assert "Aucune déclaration" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("row, fragment", [
+    ("IA-1;2025;DRH;redaction_courrier;llm;openai;gpt-4o;15;20;1000;", "volume donné de plusieurs façons"),
+    ("IA-1;2025;DRH;redaction_courrier;llm;openai;gpt-4o;;;10;;en trop", r"cellule\(s\) de plus"),
+    ("IA-1;2025;DRH;redaction_courrier;llm;openai;gpt-4o;;;10;\x01", "caractère de contrôle"),
+])
+def test_contradictory_or_malformed_rows_are_refused(factors, tmp_path, row, fragment):
+    with pytest.raises(InputError, match=fragment):
+        read_declarations(_write(tmp_path, f"{HEADER}\n{row}\n"), factors)
+
+
+def test_a_csv_given_as_the_database_is_refused_and_left_untouched(capsys, tmp_path):
+    victim = tmp_path / "victime.csv"
+    victim.write_text("a;b\n1;2\n")
+    code = main(["declarations", "import", "examples/declarations.csv", "--db", str(victim)])
+    assert code == 3 and "n'est pas une base DuckDB" in capsys.readouterr().err
+    assert victim.read_text() == "a;b\n1;2\n"
