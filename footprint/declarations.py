@@ -377,27 +377,28 @@ def _relocate(problem: Problem, file_name: str | None, lines: list[int]) -> Prob
 def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """Names as the factor base spells them (provider ``Mistral`` -> ``mistralai``, GPU ``a100`` ->
     ``A100-SXM4``, zone ``FR`` -> ``FRA``…), so that the inventory groups one model under one name.
-    Call after ``check``: every name is known by then."""
+    Call after ``check``: every name is known by then. Each distinct name is looked up once."""
     frame = frame.copy()
     hostings = {h.lower(): h for h in factors.hostings()}
     aliases = factors.zone_aliases()
-    providers = {}
-    for index, row in frame.iterrows():
-        if isinstance(row.get("provider"), str):
-            provider = providers.setdefault(row["provider"], factors.provider_id(row["provider"]))
-            if provider:
-                frame.at[index, "provider"] = provider
-                if isinstance(row.get("model"), str):
-                    frame.at[index, "model"] = factors.model_name(provider, row["model"]) or row["model"]
-        if isinstance(row.get("gpu"), str):
-            frame.at[index, "gpu"] = factors.gpu_id(row["gpu"]) or row["gpu"]
-        if isinstance(row.get("zone"), str):
-            zone = row["zone"].strip().upper()
-            frame.at[index, "zone"] = aliases.get(zone, zone)
-        if isinstance(row.get("hosting"), str):
-            frame.at[index, "hosting"] = hostings.get(row["hosting"].strip().lower(), row["hosting"])
-        if isinstance(row.get("task"), str):
-            frame.at[index, "task"] = row["task"].strip().lower()
+
+    def mapped(column: str, rule) -> None:
+        values = frame[column]
+        known = {value: rule(value) for value in values.dropna().unique()}
+        frame[column] = values.map(lambda v: known.get(v, v) if isinstance(v, str) else v).astype(values.dtype)
+
+    providers = {p: factors.provider_id(p) for p in frame["provider"].dropna().unique()}
+    pairs = frame[["provider", "model"]].dropna().drop_duplicates()
+    models = {(p, m): (factors.model_name(providers[p], m) if providers.get(p) else None) or m
+              for p, m in pairs.itertuples(index=False)}
+    frame["model"] = [models.get((p, m), m) if isinstance(p, str) and isinstance(m, str) else m
+                      for p, m in zip(frame["provider"], frame["model"])]
+    frame["model"] = frame["model"].astype("string")
+    mapped("provider", lambda v: providers.get(v) or v)
+    mapped("gpu", lambda v: factors.gpu_id(v) or v)
+    mapped("zone", lambda v: aliases.get(v.strip().upper(), v.strip().upper()))
+    mapped("hosting", lambda v: hostings.get(v.strip().lower(), v))
+    mapped("task", lambda v: v.strip().lower())
     return frame
 
 
