@@ -135,6 +135,10 @@ def build_parser() -> FrenchParser:
     measured.add_argument("--kwh", required=True, help="énergie mesurée, en kWh")
     _add_common(measured, f" ; {DEFAULT_ZONE} par défaut")
     inventory_commands.add_parsers(commands, FrenchParser)
+    # The scenarios room sits above footprint: the CLI, entry point of every room, reaches it here.
+    from scenarios import commands as scenario_commands
+
+    scenario_commands.add_parsers(commands, FrenchParser)
     return parser
 
 
@@ -298,6 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "estimate":
             return _estimate(args)
+        if args.command in ("scenarios", "recommend"):
+            from scenarios import commands as scenario_commands
+
+            return scenario_commands.run(args)
         return inventory_commands.run(args)
     except UsageError as error:
         print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)

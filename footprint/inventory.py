@@ -7,7 +7,7 @@ version. Must not: read files or print anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class Inventory:
     declarations: pd.DataFrame  # store columns
     impacts: pd.DataFrame  # engine columns, same index
     warnings: list[str]
+    alternatives: dict = field(default_factory=dict)  # engine figures of other models/hostings, by projections
 
     def total(self) -> dict[str, dict[str, float]]:
         return {key: {end: float(self.impacts[f"{key}_{end}"].sum()) for end in ENDS} for key in IMPACT_KEYS}

@@ -80,16 +80,22 @@ def _alternative(workloads: pd.DataFrame, lever: str, target: str, factors: Fact
 
 def _zones(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
     """Electricity zone of each declaration (declared, else its hosting's, else its provider's)."""
+    con = factors.con
+    provider_hosting = dict(con.execute("SELECT key, default_hosting FROM provider_keys JOIN providers "
+                                        "USING (provider)").fetchall())
+    hosting_zone = {h.lower(): z for h, z in con.execute("SELECT hosting, zone FROM hosting_profiles").fetchall()}
+    aliases = factors.zone_aliases()
     zones = []
-    for row in declarations.itertuples(index=False):
-        zone = row.zone if isinstance(row.zone, str) and row.zone else None
-        hosting = row.hosting if isinstance(row.hosting, str) and row.hosting else None
-        if zone is None and hosting is None and row.kind == "llm" and isinstance(row.provider, str):
-            provider = factors.provider_id(row.provider)
-            hosting = factors.default_hosting(provider) if provider else None
+    for zone, hosting, kind, provider in zip(declarations["zone"], declarations["hosting"], declarations["kind"],
+                                             declarations["provider"]):
+        zone = zone if isinstance(zone, str) and zone else None
+        hosting = hosting if isinstance(hosting, str) and hosting else None
+        if zone is None and hosting is None and kind == "llm" and isinstance(provider, str):
+            hosting = provider_hosting.get(provider.strip().lower())
         if zone is None and hosting is not None:
-            zone = factors.hosting_zone(hosting)
-        zones.append(factors.zone_aliases().get((zone or "").upper(), (zone or "").upper()))
+            zone = hosting_zone.get(hosting.lower())
+        zone = (zone or "").upper()
+        zones.append(aliases.get(zone, zone))
     return np.array(zones, dtype=object)
 
 
@@ -180,7 +186,9 @@ def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase
     warnings = sorted({f"Électricité {z} : pas de trajectoire sourcée d'intensité carbone ; intensité maintenue."
                        for z in set(zones) - set(trends) if z})
     zone_rate = np.array([trends.get(z, 0.0) for z in zones])
-    ratios_cache: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    # The engine's figures for the targets depend only on the declarations: kept with the inventory,
+    # so that another projection of it (a slider moved in the dashboard) does not recompute them.
+    ratios_cache = inventory.alternatives
 
     def ratios(lever: str, target: str) -> dict[str, np.ndarray]:
         if (lever, target) not in ratios_cache:
@@ -219,6 +227,9 @@ def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase
             scale = scale * np.where(grid_mask[None, None, :], grid[:, :, None], 1.0)
             projected = base[end][None] * scale  # (T, N, K)
             values[s, :, :, :, e] = _outputs(projected)
+    # The two ends move with different ratios (a shift to a model or a hosting whose range differs):
+    # the range is what lies between them, whichever is lower.
+    values = np.stack([values.min(axis=-1), values.max(axis=-1)], axis=-1)
     return Projection(list(scenarios), years, declarations, values, factors.version,
                       factors.constant("snbc_annual_change").m_as("1/year"), warnings)
 

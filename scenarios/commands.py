@@ -1,0 +1,257 @@
+"""Command-line handlers for ``python -m footprint scenarios …`` and ``recommend``.
+
+``footprint.cli`` is the single entry point of the command line; it reaches this module lazily,
+only for these commands (the one place where the CLI calls a room above ``footprint``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+
+from emission_factors.errors import InputError, Problem
+
+IMPACT_COLUMNS_FR = {"energy_kwh": "energie_kwh", "gwp_kgco2e": "ges_kgco2e", "gwp_usage_kgco2e": "ges_usage_kgco2e",
+                     "gwp_embodied_kgco2e": "ges_fabrication_kgco2e", "water_l": "eau_l", "adpe_kgsbeq": "adpe_kgsbeq",
+                     "pe_mj": "energie_primaire_mj"}
+ENDS_FR = {"low": "bas", "central": "central", "high": "haut"}
+
+
+def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
+    scenarios = commands.add_parser("scenarios", help="trajectoires à 2030 : sobre, tendanciel, intensif",
+                                    description="Scénarios de déploiement de l'IA jusqu'en 2030 (ou 2050).")
+    actions = scenarios.add_subparsers(dest="action", metavar="action", parser_class=parser_class)
+    actions.required = True
+    for name, text in (("list", "lister les scénarios"), ("save", "enregistrer un scénario personnalisé (TOML)"),
+                       ("delete", "supprimer un scénario personnalisé"), ("run", "projeter l'inventaire")):
+        parser = actions.add_parser(name, help=text)
+        parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+        if name == "save":
+            parser.add_argument("file", metavar="FICHIER")
+        if name == "delete":
+            parser.add_argument("id", metavar="ID")
+        if name == "run":
+            parser.add_argument("--scenario", action="append", metavar="ID",
+                                help="scénario à projeter (répétable ; par défaut les trois scénarios intégrés)")
+            parser.add_argument("--file", action="append", metavar="FICHIER",
+                                help="scénario personnalisé non enregistré (TOML, répétable)")
+            parser.add_argument("--year", required=True, help="année d'inventaire de départ")
+            parser.add_argument("--to", default="2030", help="dernière année (2030 par défaut, au plus 2050)")
+            parser.add_argument("--by", choices=["type", "service", "cas_usage"], help="détailler par groupe")
+            parser.add_argument("--target-reduction", help="objectif du PCAET : baisse en %% des émissions")
+            parser.add_argument("--target-year", help="année de l'objectif du PCAET (par défaut la dernière)")
+            output = parser.add_mutually_exclusive_group()
+            output.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+            output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+    recommend = commands.add_parser("recommend", help="recommandations de sobriété, classées par tCO2e évitées",
+                                    description="Alternatives sobres de chaque déclaration et ce qu'elles éviteraient.")
+    recommend.add_argument("--year", required=True, help="année d'inventaire")
+    recommend.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+    recommend.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+
+
+def _year(text: str, flag: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise InputError([Problem("année invalide", column=flag, value=text)]) from None
+
+
+def _context(args):
+    from footprint.factor_base import FactorBase
+    from footprint.store import Store
+
+    return Store(args.db), FactorBase.load()
+
+
+def check_targets(scenario, factors) -> None:
+    """The models and hosting profiles a scenario moves usage to exist in the factor base."""
+    problems = []
+    for lever in scenario.levers.values():
+        if not lever.target:
+            continue
+        if "model" in lever.name:
+            provider, _, model = lever.target.partition("/")
+            provider_id = factors.provider_id(provider)
+            if provider_id is None or factors.model_name(provider_id, model) is None:
+                problems.append(Problem("modèle cible inconnu (fournisseur/modèle attendu)", file=scenario.origin,
+                                        column=lever.name, value=lever.target))
+        elif lever.target not in factors.hostings():
+            problems.append(Problem(f"hébergement cible inconnu (connus : {', '.join(factors.hostings())})",
+                                    file=scenario.origin, column=lever.name, value=lever.target))
+    if problems:
+        raise InputError(problems)
+
+
+def available(store, factors) -> dict:
+    """Built-in and saved scenarios, by id."""
+    from scenarios.definitions import built_in_scenarios, parse_scenario
+
+    found = {s.id: s for s in built_in_scenarios()}
+    for row in store.scenarios().itertuples(index=False):
+        found[row.id] = parse_scenario(row.definition, f"{row.id} (base)", row.id)
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "recommend":
+        return _recommend(args)
+    return {"list": _list, "save": _save, "delete": _delete, "run": _run}[args.action](args)
+
+
+def _list(args) -> int:
+    store, factors = _context(args)
+    from scenarios.definitions import BUILT_IN, LEVERS
+
+    for scenario in available(store, factors).values():
+        kind = "intégré" if scenario.id in BUILT_IN else "personnalisé"
+        print(f"{scenario.id} ({kind}) — {scenario.label} : {scenario.description}")
+        for lever in scenario.levers.values():
+            percent = LEVERS[lever.name].unit != "dimensionless" or lever.name != "grid_trend"
+            suffix = " %/an" if LEVERS[lever.name].unit == "1 / year" else " %"
+            shown = [f"{v * 100:g}{suffix}" if percent else ("oui" if v else "non") for v in lever.values]
+            values = shown[0] if len(lever.years) == 1 else ", ".join(
+                f"{y} : {v}" for y, v in zip(lever.years, shown))
+            target = f" → {lever.target}" if lever.target else ""
+            print(f"    {LEVERS[lever.name].label} : {values}{target}")
+    return 0
+
+
+def _save(args) -> int:
+    from pathlib import Path
+
+    from scenarios.definitions import BUILT_IN, load_scenario
+
+    store, factors = _context(args)
+    scenario = load_scenario(args.file)
+    check_targets(scenario, factors)
+    if scenario.id in BUILT_IN:
+        raise InputError([Problem("identifiant réservé à un scénario intégré : changez « id »",
+                                  file=Path(args.file).name, column="id", value=scenario.id)])
+    store.save_scenario(scenario.id, scenario.label, Path(args.file).read_text(encoding="utf-8"))
+    print(f"Scénario « {scenario.id} » enregistré.")
+    return 0
+
+
+def _delete(args) -> int:
+    store, _ = _context(args)
+    if not store.delete_scenario(args.id):
+        raise InputError([Problem("scénario personnalisé inconnu (les scénarios intégrés ne se suppriment pas)",
+                                  column="ID", value=args.id)])
+    print(f"Scénario « {args.id} » supprimé.")
+    return 0
+
+
+def _run(args) -> int:
+    from footprint.formatting import format_number, format_quantity
+    from footprint.inventory import compute_inventory
+    from scenarios.definitions import BUILT_IN, load_scenario
+    from scenarios.projection import OUTPUT, project
+
+    store, factors = _context(args)
+    known = available(store, factors)
+    chosen = []
+    for identifier in args.scenario or ([] if args.file else list(BUILT_IN)):
+        if identifier not in known:
+            raise InputError([Problem(f"scénario inconnu (connus : {', '.join(known)})", column="--scenario",
+                                      value=identifier)])
+        chosen.append(known[identifier])
+    for path in args.file or []:
+        chosen.append(load_scenario(path))
+    for scenario in chosen:
+        check_targets(scenario, factors)
+    inventory = compute_inventory(store, factors, _year(args.year, "--year"))
+    projection = project(inventory, chosen, factors, _year(args.to, "--to"))
+    totals = projection.totals(args.by)
+    if args.json:
+        records = []
+        for row in totals.to_dict("records"):
+            record = {"scenario": row["scenario"], "year": row["year"]} | (
+                {"group": row["group"]} if args.by else {})
+            record |= {key: {end: float(row[f"{key}_{end}"]) for end in ENDS_FR} for key in OUTPUT}
+            records.append(record)
+        print(json.dumps(records, ensure_ascii=False, indent=2, allow_nan=False))
+        return 0
+    if args.csv:
+        writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
+        header = ["scenario", "annee"] + (["groupe"] if args.by else []) + [
+            f"{IMPACT_COLUMNS_FR[k]}_{ENDS_FR[e]}" for k in IMPACT_COLUMNS_FR for e in ENDS_FR]
+        writer.writerow(header)
+        for row in totals.to_dict("records"):
+            writer.writerow([row["scenario"], row["year"]] + ([row["group"]] if args.by else []) + [
+                format(row[f"{k}_{e}"], ".10g").replace(".", ",") for k in IMPACT_COLUMNS_FR for e in ENDS_FR])
+        return 0
+    reduction = None
+    if args.target_reduction is not None:
+        try:
+            reduction = float(str(args.target_reduction).replace(",", ".").rstrip("%")) / 100
+        except ValueError:
+            raise InputError([Problem("pourcentage attendu", column="--target-reduction",
+                                      value=args.target_reduction)]) from None
+        if not 0 < reduction < 1:
+            raise InputError([Problem("baisse attendue entre 0 et 100 %", column="--target-reduction",
+                                      value=args.target_reduction)])
+    target_year = _year(args.target_year, "--target-year") if args.target_year else None
+    target = projection.target_path(reduction, target_year)
+    target_label = (f"objectif PCAET −{reduction * 100:g} %" if reduction else "trajectoire SNBC (≈ −5 %/an)")
+    print(f"Projection de l'inventaire {inventory.year} ({len(inventory.declarations)} déclarations), base de "
+          f"facteurs {projection.factor_base_version}. Émissions de GES par an, valeur centrale (fourchettes : "
+          "--json ou --csv) :")
+    header = f"  {'année':<6}" + "".join(f"{s.label:>24}" for s in chosen) + f"{target_label:>34}"
+    print(header)
+    total_only = projection.totals()
+    for t, year in enumerate(projection.years):
+        cells = []
+        for scenario in chosen:
+            row = total_only[(total_only["scenario"] == scenario.id) & (total_only["year"] == year)].iloc[0]
+            cells.append(f"{format_quantity(row['gwp_kgco2e_central'], 'kgCO2e'):>24}")
+        print(f"  {year:<6}" + "".join(cells) + f"{format_quantity(target[t], 'kgCO2e'):>34}")
+    cumulative = projection.cumulative().set_index("scenario")
+    print("Cumul sur la période :")
+    for scenario in chosen:
+        row = cumulative.loc[scenario.id]
+        over = sum(1 for t, year in enumerate(projection.years) if total_only[
+            (total_only["scenario"] == scenario.id) & (total_only["year"] == year)]["gwp_kgco2e_central"].iloc[0]
+            > target[t] * 1.0001)
+        print(f"  {scenario.label:<14} {format_quantity(row['gwp_kgco2e_central'], 'kgCO2e'):>14}, "
+              f"{format_quantity(row['energy_kwh_central'], 'kWh'):>12} ; au-dessus de la cible {over} année(s)")
+    ids = [s.id for s in chosen]
+    if "sobre" in ids and len(ids) > 1:
+        km = factors.con.execute("SELECT gwp_per_unit FROM equivalences WHERE equivalence = 'voiture_thermique'"
+                                 ).fetchall()[0][0]
+        for other in (i for i in ids if i != "sobre"):
+            saving = projection.saving("sobre", other)
+            gwp, energy = saving["gwp_kgco2e"]["central"], saving["energy_kwh"]["central"]
+            print(f"La sobriété évite, par rapport au scénario {other} : {format_quantity(gwp, 'kgCO2e')} et "
+                  f"{format_quantity(energy, 'kWh')} sur la période, soit {format_number(gwp / km)} km en voiture "
+                  "thermique (ADEME Impact CO2).")
+    for warning in projection.warnings + inventory.warnings:
+        print(f"  ! {warning}")
+    return 0
+
+
+def _recommend(args) -> int:
+    from footprint.formatting import format_quantity
+    from footprint.inventory import compute_inventory
+    from scenarios.recommendations import recommend
+
+    store, factors = _context(args)
+    inventory = compute_inventory(store, factors, _year(args.year, "--year"))
+    found = recommend(inventory, factors)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in found], ensure_ascii=False, indent=2, allow_nan=False))
+        return 0
+    if not found:
+        print("Aucune recommandation : l'inventaire de cette année est vide.")
+        return 0
+    print(f"Recommandations de sobriété pour {inventory.year}, de la plus utile à la moins utile :")
+    for rank, item in enumerate(found, start=1):
+        energy = (f"et {format_quantity(item.energy_saved_kwh, 'kWh')}" if item.energy_saved_kwh >= 0 else
+                  f"mais consomme {format_quantity(-item.energy_saved_kwh, 'kWh')} de plus")
+        saved = (f"évite {format_quantity(item.gwp_saved_kgco2e, 'kgCO2e')} par an, {energy}"
+                 if item.gwp_saved_kgco2e else "améliore la précision")
+        print(f"{rank:>3}. {item.declaration_id} ({item.service}) : {item.action} — {saved}.")
+        print(f"     {item.assumption}")
+    return 0
