@@ -37,7 +37,7 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                                 help="scénario à projeter (répétable ; par défaut les trois scénarios intégrés)")
             parser.add_argument("--file", action="append", metavar="FICHIER",
                                 help="scénario personnalisé non enregistré (TOML, répétable)")
-            parser.add_argument("--year", required=True, help="année d'inventaire de départ")
+            parser.add_argument("--year", help="année d'inventaire de départ (par défaut la plus récente)")
             parser.add_argument("--to", default="2030", help="dernière année (2030 par défaut, au plus 2050)")
             parser.add_argument("--by", choices=["type", "service", "cas_usage"], help="détailler par groupe")
             parser.add_argument("--target-reduction", help="objectif du PCAET : baisse en %% des émissions")
@@ -47,9 +47,19 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
             output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
     recommend = commands.add_parser("recommend", help="recommandations de sobriété, classées par tCO2e évitées",
                                     description="Alternatives sobres de chaque déclaration et ce qu'elles éviteraient.")
-    recommend.add_argument("--year", required=True, help="année d'inventaire")
+    recommend.add_argument("--year", help="année d'inventaire (par défaut la plus récente)")
     recommend.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
     recommend.add_argument("--json", action="store_true", help="une liste d'objets JSON")
+
+
+def _inventory_year(text: str | None, store) -> int:
+    """The year asked for, else the latest year of the inventory."""
+    if text is not None:
+        return _year(text, "--year")
+    years = store.declarations()["year"].dropna()
+    if years.empty:
+        raise InputError([Problem("inventaire vide : déclarez d'abord des usages", column="--year")])
+    return int(years.max())
 
 
 def _year(text: str, flag: str) -> int:
@@ -162,7 +172,7 @@ def _run(args) -> int:
         chosen.append(load_scenario(path))
     for scenario in chosen:
         check_targets(scenario, factors)
-    inventory = compute_inventory(store, factors, _year(args.year, "--year"))
+    inventory = compute_inventory(store, factors, _inventory_year(args.year, store))
     projection = project(inventory, chosen, factors, _year(args.to, "--to"))
     totals = projection.totals(args.by)
     if args.json:
@@ -238,7 +248,7 @@ def _recommend(args) -> int:
     from scenarios.recommendations import recommend
 
     store, factors = _context(args)
-    inventory = compute_inventory(store, factors, _year(args.year, "--year"))
+    inventory = compute_inventory(store, factors, _inventory_year(args.year, store))
     found = recommend(inventory, factors)
     if args.json:
         print(json.dumps([r.as_dict() for r in found], ensure_ascii=False, indent=2, allow_nan=False))
