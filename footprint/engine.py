@@ -39,7 +39,8 @@ from footprint.factor_base import FactorBase
 
 KINDS = ("llm", "gpu", "task", "measured")
 IMPACT_KEYS = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",
-               "pe_mj", "adpe_usage_kgsbeq", "pe_usage_mj")  # the last two: usage parts, for projections
+               "pe_mj")
+USAGE_SPLIT_KEYS = ("adpe_usage_kgsbeq", "pe_usage_mj")  # on request: the usage parts, for projections
 ENDS = ("low", "central", "high")
 EMBODIED = ("gwp", "adpe", "pe")
 
@@ -124,7 +125,8 @@ def _normalise(table: pa.Table, factors: FactorBase) -> pa.Table:
         encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
         mapped = pa.array([None if v is None else rule(v) for v in encoded.dictionary.to_pylist()],
                           type=pa.large_string())
-        values = pc.take(mapped, encoded.indices)
+        # Kept dictionary-encoded: only the few distinct names are rewritten, never a million rows.
+        values = pa.DictionaryArray.from_arrays(encoded.indices, mapped)
         table = table.set_column(table.column_names.index(column), column, values)
     return table
 
@@ -204,11 +206,11 @@ def _unknown_datasets(table: pa.Table, factors: FactorBase) -> list[Problem]:
     if "mix_dataset" not in table.column_names:
         return []
     known = set(factors.mix_datasets())
-    values = table.column("mix_dataset").to_pylist()
-    problems, seen = [], set()
-    for row, value in enumerate(values):
-        if value and value not in known and value not in seen:
-            seen.add(value)
+    column = table.column("mix_dataset")
+    problems = []
+    for value in pc.unique(column).to_pylist():  # a few distinct values, not a million rows
+        if value and value not in known:
+            row = pc.index(column.cast(pa.large_string()), value).as_py()
             problems.append(Problem(f"jeu de facteurs d'électricité inconnu (connus : {', '.join(sorted(known))})",
                                     line=row + 1, column="mix_dataset", value=value))
     return problems
@@ -374,6 +376,9 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
         return np.zeros(len(column), dtype=np.int64)
     if pa.types.is_floating(column.type):
         return pd.factorize(column.to_numpy(zero_copy_only=False), use_na_sentinel=False)[0].astype(np.int64)
+    if pa.types.is_dictionary(column.type):
+        encoded = column.combine_chunks()
+        return pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy().astype(np.int64)
     encoded = pc.dictionary_encode(column, null_encoding="encode").combine_chunks()
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
@@ -559,7 +564,8 @@ def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, 
     n = len(gid)
     ends = ("min", "max")
     if out is None:
-        out = {end: {key: np.empty(n) for key in IMPACT_KEYS} for end in ends}
+        out = {end: {key: np.empty(n) for key in (*IMPACT_KEYS, *USAGE_SPLIT_KEYS)} for end in ends}
+    linear = [key for key in LINEAR_IMPACTS if key in out["min"]]
     rates = {end: llm_coefficients(groups, end, factors, include_input_tokens) for end in ends}
     requests = rows["requests"]
     output_tokens = rows["output_tokens_per_request"]
@@ -581,7 +587,7 @@ def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, 
             if capped:
                 np.fmin(latency, cap[chunk], out=latency)
             latency *= count
-            for key in LINEAR_IMPACTS:
+            for key in linear:
                 target = out[end][key][chunk]
                 np.multiply(latency, np.take(rate[f"{key}_per_second"], g, mode="clip"), out=target)
                 target += tokens_total * np.take(rate[f"{key}_per_token"], g, mode="clip")
@@ -728,13 +734,15 @@ def _measured(con, factors: FactorBase, check_only: bool) -> _Partial | None:
     return _both_ends(cols, it_energy, pue, wue, no_embodied, warnings)
 
 
-def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_input_tokens: bool = False
-                    ) -> pd.DataFrame:
+def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_input_tokens: bool = False,
+                    usage_split: bool = False) -> pd.DataFrame:
     """Impacts of every workload row, each as ``<impact>_low``, ``_central`` and ``_high``.
 
     ``workloads``: a table with the columns listed in this module's docstring.
     ``include_input_tokens``: add the prefill term for input tokens (off by default, as in
-    EcoLogits). Returns a DataFrame aligned with ``workloads`` (same order, same index), whose
+    EcoLogits). ``usage_split``: also give the usage parts of ADPe and primary energy
+    (``adpe_usage_kgsbeq``, ``pe_usage_mj``). Returns a DataFrame aligned with ``workloads`` (same
+    order, same index), whose
     ``attrs`` carry ``factor_base_version`` and ``warnings`` (French sentences). Raises
     ``InputError`` for bad rows, naming the row (``ligne``, 1-based) and the column.
     """
@@ -743,7 +751,8 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     problems = _validate(table, workloads) + _unknown_datasets(table, factors)
     n = table.num_rows
     # One preallocated block holds every output column, so the result frame wraps it without copying.
-    columns = [f"{key}_{end}" for key in IMPACT_KEYS for end in ENDS]
+    keys = (*IMPACT_KEYS, *USAGE_SPLIT_KEYS) if usage_split else IMPACT_KEYS
+    columns = [f"{key}_{end}" for key in keys for end in ENDS]
     block = np.zeros((len(columns), n))
     position = {name: i for i, name in enumerate(columns)}
     warnings: list[str] = []
@@ -751,7 +760,7 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     try:
         _register(con, table)
         present = set(table.column("kind").unique().to_pylist())
-        views = {end: {key: block[position[f"{key}_{suffix}"]] for key in IMPACT_KEYS}
+        views = {end: {key: block[position[f"{key}_{suffix}"]] for key in keys}
                  for end, suffix in (("min", "low"), ("max", "high"))}
         check_only = bool(problems)
         steps = {"llm": lambda: _llm(con, factors, table, include_input_tokens, views, check_only),
@@ -772,14 +781,14 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
             if partial.written:
                 continue
             rows = _row_selector(partial.row_id, n)
-            for key in IMPACT_KEYS:
+            for key in keys:
                 block[position[f"{key}_low"], rows] = partial.low[key]
                 block[position[f"{key}_high"], rows] = partial.high[key]
         if problems:
             raise InputError(problems)
     finally:
         con.close()
-    for key in IMPACT_KEYS:
+    for key in keys:
         central = block[position[f"{key}_central"]]
         np.multiply(block[position[f"{key}_low"]], 0.5, out=central)
         central += 0.5 * block[position[f"{key}_high"]]

@@ -61,7 +61,7 @@ def _labels(declarations: pd.DataFrame) -> pd.DataFrame:
 def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory:
     declarations = store.declarations(year=year).reset_index(drop=True)
     if declarations.empty:
-        impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors)
+        impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors, usage_split=True)
     else:
-        impacts = compute_impacts(to_workloads(declarations, factors), factors)
+        impacts = compute_impacts(to_workloads(declarations, factors), factors, usage_split=True)
     return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))

@@ -192,7 +192,7 @@ def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase
 
     def ratios(lever: str, target: str) -> dict[str, np.ndarray]:
         if (lever, target) not in ratios_cache:
-            alternative = compute_impacts(_alternative(workloads, lever, target, factors), factors)
+            alternative = compute_impacts(_alternative(workloads, lever, target, factors), factors, usage_split=True)
             out = {}
             for end in ("low", "high"):
                 shifted = _linear(alternative, end)
