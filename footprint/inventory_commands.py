@@ -14,12 +14,8 @@ import sys
 import pandas as pd
 
 from emission_factors.errors import InputError, Problem
-from footprint.formatting import format_number, format_range
+from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR, format_number, format_range
 
-IMPACT_COLUMNS_FR = {"energy_kwh": "energie_kwh", "gwp_kgco2e": "ges_kgco2e", "gwp_usage_kgco2e": "ges_usage_kgco2e",
-                     "gwp_embodied_kgco2e": "ges_fabrication_kgco2e", "water_l": "eau_l",
-                     "adpe_kgsbeq": "adpe_kgsbeq", "pe_mj": "energie_primaire_mj"}
-ENDS_FR = {"low": "bas", "central": "central", "high": "haut"}
 SUMMARY = [("energy_kwh", "Énergie", "kWh"), ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
            ("water_l", "Eau consommée", "L"), ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
            ("pe_mj", "Énergie primaire", "MJ")]

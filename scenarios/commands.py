@@ -12,11 +12,7 @@ import json
 import sys
 
 from emission_factors.errors import InputError, Problem
-
-IMPACT_COLUMNS_FR = {"energy_kwh": "energie_kwh", "gwp_kgco2e": "ges_kgco2e", "gwp_usage_kgco2e": "ges_usage_kgco2e",
-                     "gwp_embodied_kgco2e": "ges_fabrication_kgco2e", "water_l": "eau_l", "adpe_kgsbeq": "adpe_kgsbeq",
-                     "pe_mj": "energie_primaire_mj"}
-ENDS_FR = {"low": "bas", "central": "central", "high": "haut"}
+from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
