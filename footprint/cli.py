@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "estimate":
             return _estimate(args)
-        if args.command in ("scenarios", "recommend"):
+        if args.command in ("scenarios", "recommend", "export"):
             from scenarios import commands as scenario_commands
 
             return scenario_commands.run(args)

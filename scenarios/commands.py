@@ -41,6 +41,25 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
             output = parser.add_mutually_exclusive_group()
             output.add_argument("--json", action="store_true", help="une liste d'objets JSON")
             output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+    export = commands.add_parser("export", help="export PCAET et BEGES (CSV ou XLSX, note méthodologique)",
+                                 description="Exports réglementaires.")
+    kinds = export.add_subparsers(dest="action", metavar="export", parser_class=parser_class)
+    kinds.required = True
+    pcaet = kinds.add_parser("pcaet", help="les tableaux du PCAET et du BEGES, avec leurs sources",
+                             description="Synthèse par année, scénario, poste BEGES et secteur PCAET ; détail par "
+                                         "déclaration ; sources ; indicateurs de suivi ; note méthodologique.")
+    pcaet.add_argument("--year", help="année d'inventaire (par défaut la plus récente)")
+    pcaet.add_argument("--scenarios", default="all",
+                       help="scénarios projetés : all (par défaut), none, ou des identifiants séparés par des virgules")
+    pcaet.add_argument("--to", default="2030", help="dernière année projetée (2030 par défaut)")
+    pcaet.add_argument("--out", help="fichier de synthèse (par défaut export-pcaet-ANNÉE.csv ou .xlsx)")
+    pcaet.add_argument("--format", choices=["csv", "xlsx"], help="par défaut selon l'extension de --out, sinon csv")
+    pcaet.add_argument("--separator", default=";", help="séparateur CSV (; par défaut)")
+    pcaet.add_argument("--decimal", default=",", help="séparateur décimal CSV (, par défaut)")
+    pcaet.add_argument("--collectivite", default="Collectivité", help="nom de la collectivité dans les fichiers")
+    pcaet.add_argument("--export-date", help="date inscrite dans l'export (AAAA-MM-JJ ; par défaut aujourd'hui)")
+    pcaet.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+
     recommend = commands.add_parser("recommend", help="recommandations de sobriété, classées par tCO2e évitées",
                                     description="Alternatives sobres de chaque déclaration et ce qu'elles éviteraient.")
     recommend.add_argument("--year", help="année d'inventaire (par défaut la plus récente)")
@@ -104,6 +123,8 @@ def available(store, factors) -> dict:
 def run(args: argparse.Namespace) -> int:
     if args.command == "recommend":
         return _recommend(args)
+    if args.command == "export":
+        return _export(args)
     return {"list": _list, "save": _save, "delete": _delete, "run": _run}[args.action](args)
 
 
@@ -117,7 +138,8 @@ def _list(args) -> int:
         for lever in scenario.levers.values():
             percent = LEVERS[lever.name].unit != "dimensionless" or lever.name != "grid_trend"
             suffix = " %/an" if LEVERS[lever.name].unit == "1 / year" else " %"
-            shown = [f"{v * 100:g}{suffix}" if percent else ("oui" if v else "non") for v in lever.values]
+            shown = [f"{v * 100:g}{suffix}".replace("-", "−").replace(".", ",") if percent
+                     else ("oui" if v else "non") for v in lever.values]
             values = shown[0] if len(lever.years) == 1 else ", ".join(
                 f"{y} : {v}" for y, v in zip(lever.years, shown))
             target = f" → {lever.target}" if lever.target else ""
@@ -166,6 +188,17 @@ def _run(args) -> int:
         chosen.append(known[identifier])
     for path in args.file or []:
         chosen.append(load_scenario(path))
+    ids = [s.id for s in chosen]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InputError([Problem("scénario demandé deux fois (ou fichier qui reprend l'id d'un autre) : chaque "
+                                  "scénario une seule fois", column="--scenario", value=i) for i in twice])
+    if (args.json or args.csv) and (args.target_reduction or args.target_year):
+        raise InputError([Problem("l'objectif s'affiche dans la sortie texte ; retirez --json ou --csv",
+                                  column="--target-reduction")])
+    if args.target_year and not args.target_reduction:
+        raise InputError([Problem("précisez aussi la baisse visée (--target-reduction)", column="--target-year",
+                                  value=args.target_year)])
     for scenario in chosen:
         check_targets(scenario, factors)
     inventory = compute_inventory(store, factors, _inventory_year(args.year, store))
@@ -176,7 +209,8 @@ def _run(args) -> int:
         for row in totals.to_dict("records"):
             record = {"scenario": row["scenario"], "year": row["year"]} | (
                 {"group": row["group"]} if args.by else {})
-            record |= {key: {end: float(row[f"{key}_{end}"]) for end in ENDS_FR} for key in OUTPUT}
+            record |= {key: {end: float(row[f"{key}_{end}"]) for end in ENDS_FR} for key in OUTPUT
+                       if key in IMPACT_COLUMNS_FR}
             records.append(record)
         print(json.dumps(records, ensure_ascii=False, indent=2, allow_nan=False))
         return 0
@@ -200,8 +234,13 @@ def _run(args) -> int:
             raise InputError([Problem("baisse attendue entre 0 et 100 %", column="--target-reduction",
                                       value=args.target_reduction)])
     target_year = _year(args.target_year, "--target-year") if args.target_year else None
+    if target_year is not None and target_year <= inventory.year:
+        raise InputError([Problem(f"année de l'objectif postérieure à l'inventaire ({inventory.year}) attendue",
+                                  column="--target-year", value=target_year)])
     target = projection.target_path(reduction, target_year)
-    target_label = (f"objectif PCAET −{reduction * 100:g} %" if reduction else "trajectoire SNBC (≈ −5 %/an)")
+    snbc = factors.constant("snbc_annual_change").m_as("1/year") * 100
+    target_label = (f"objectif PCAET −{reduction * 100:g} %" if reduction
+                    else f"trajectoire SNBC ({snbc:+g} %/an)".replace("-", "−").replace(".", ","))
     print(f"Projection de l'inventaire {inventory.year} ({len(inventory.declarations)} déclarations), base de "
           f"facteurs {projection.factor_base_version}. Émissions de GES par an, valeur centrale (fourchettes : "
           "--json ou --csv) :")
@@ -261,3 +300,87 @@ def _recommend(args) -> int:
         print(f"{rank:>3}. {item.declaration_id} ({item.service}) : {item.action} — {saved}.")
         print(f"     {item.assumption}")
     return 0
+
+
+def _export(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from footprint import reporting
+    from footprint.declarations import to_workloads
+    from footprint.formatting import format_number
+    from footprint.inventory import compute_inventory
+    from scenarios.projection import OUTPUT, project
+
+    store, factors = _context(args)
+    year = _inventory_year(args.year, store)
+    inventory = compute_inventory(store, factors, year)
+    if inventory.declarations.empty:
+        raise InputError([Problem(f"inventaire {year} vide : rien à exporter", column="--year", value=year)])
+    known = available(store, factors)
+    if args.scenarios == "all":
+        chosen = list(known.values())
+    elif args.scenarios == "none":
+        chosen = []
+    else:
+        names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InputError([Problem(f"scénario inconnu (connus : {', '.join(known)})", column="--scenarios",
+                                      value=n) for n in unknown])
+        chosen = [known[n] for n in names]
+    export_date = args.export_date or pd.Timestamp.now().strftime("%Y-%m-%d")
+    try:
+        pd.Timestamp(export_date)
+    except ValueError:
+        raise InputError([Problem("date illisible (AAAA-MM-JJ)", column="--export-date",
+                                  value=args.export_date)]) from None
+    file_format = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "csv") or "csv"
+    if file_format not in ("csv", "xlsx"):
+        raise InputError([Problem("format inconnu (csv ou xlsx)", column="--format", value=file_format)])
+    out = Path(args.out or f"export-pcaet-{year}.{file_format}")
+
+    declarations = inventory.declarations.reset_index(drop=True)
+    impacts = inventory.impacts.reset_index(drop=True)
+    periods = [reporting.Period(year, "réalisé", "inventaire",
+                                pd.DataFrame({k: impacts[f"{k}_low"] for k in reporting.KEYS}),
+                                pd.DataFrame({k: impacts[f"{k}_high"] for k in reporting.KEYS}))]
+    if chosen:
+        for scenario in chosen:
+            check_targets(scenario, factors)
+        projection = project(inventory, chosen, factors, _year(args.to, "--to"))
+        index = [OUTPUT.index(k) for k in reporting.KEYS]
+        for s_index, scenario in enumerate(chosen):
+            for t_index, projected_year in enumerate(projection.years[1:], start=1):
+                values = projection.values[s_index, t_index][:, index]
+                periods.append(reporting.Period(int(projected_year), "projeté", scenario.id,
+                                                pd.DataFrame(values[:, :, 0], columns=list(reporting.KEYS)),
+                                                pd.DataFrame(values[:, :, 1], columns=list(reporting.KEYS))))
+    zones = sorted({z for z in reporting_zones(declarations, factors) if z})
+    zone_factors = " ; ".join(
+        f"{zone} : {format_number(f.value)} kgCO2e/kWh ({f.dataset} {f.year})"
+        for zone in zones for f in [factors.mix(zone, None, year)["gwp"]])
+    measured = (declarations["kind"] == "measured").to_numpy()
+    summary = reporting.summary(periods, declarations, factors, args.collectivite, export_date, measured, zone_factors)
+    workloads = to_workloads(declarations, factors)
+    requests = float(np.nansum(workloads["requests"].where(workloads["kind"] == "llm")))
+    agents = float(np.nansum(declarations["agents"]))
+    factor_rows = reporting.sources(declarations, factors)
+    export = reporting.Export(summary, reporting.detail(declarations, impacts, factors, year), factor_rows,
+                              reporting.indicators(summary, periods, declarations, requests, agents),
+                              reporting.note_markdown(args.collectivite, year, factor_rows, summary, export_date,
+                                                      factors.version))
+    written = reporting.write(export, out, file_format, separator=args.separator, decimal=args.decimal)
+    print(f"Export PCAET/BEGES {year} : {len(summary)} ligne(s) de synthèse, {len(declarations)} déclaration(s), "
+          f"{len(factor_rows)} facteur(s) sourcé(s).")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def reporting_zones(declarations, factors) -> list[str]:
+    from scenarios.projection import _zones
+
+    return list(_zones(declarations, factors))

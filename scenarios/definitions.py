@@ -96,6 +96,16 @@ def _lever(name: str, raw: object, file_name: str, problems: list[Problem]) -> L
     if not isinstance(raw, dict):
         bad("un levier est une table avec value ou path, unit et source")
         return None
+    stray = sorted(set(raw) - {"value", "path", "unit", "source", "target"})
+    if stray:
+        bad(f"clé(s) inconnue(s) dans le levier : {', '.join(stray)} (attendues : value ou path, unit, source, target)")
+    if "target" in raw and not isinstance(raw["target"], str):
+        bad("target doit être un texte (fournisseur/modèle ou profil d'hébergement)", raw["target"])
+        return None
+    if spec.target and "value" in raw:
+        bad("un déplacement se décrit par une trajectoire : path = { 2025 = 0, 2030 = 0.5 } (une valeur constante "
+            "ne déplacerait rien)")
+        return None
     if not str(raw.get("source", "")).strip():
         bad("source manquante : chaque levier doit citer sa source ou son hypothèse")
     unit = str(raw.get("unit", ""))
@@ -125,6 +135,9 @@ def _lever(name: str, raw: object, file_name: str, problems: list[Problem]) -> L
             bad(f"valeur non numérique pour {year}", value)
             continue
         converted = float(value) * factor
+        if name == "grid_trend" and converted not in (0.0, 1.0):
+            bad("1 (appliquer les trajectoires) ou 0 (intensité constante) attendu", value)
+            continue
         if not spec.minimum <= converted <= spec.maximum:
             reason = ("part supérieure à 100 %" if spec.unit == "dimensionless" and converted > 1
                       else f"valeur hors de l'intervalle [{spec.minimum:g} ; {spec.maximum:g}] {spec.unit}")
@@ -154,9 +167,18 @@ def parse_scenario(text: str, file_name: str, scenario_id: str | None = None) ->
     if unknown:
         problems.append(Problem(f"clé(s) inconnue(s) : {', '.join(unknown)} (attendues : id, label, description, "
                                 "levers)", file=file_name))
-    identifier = str(raw.get("id") or scenario_id or Path(file_name).stem).strip()
+    identifier = raw.get("id") or scenario_id or Path(file_name).stem
+    if not isinstance(identifier, str) or not identifier.strip():
+        problems.append(Problem("id doit être un texte non vide", file=file_name, column="id", value=identifier))
+        identifier = Path(file_name).stem
+    identifier = identifier.strip()
+    levers_raw = raw.get("levers") or {}
+    if not isinstance(levers_raw, dict):
+        problems.append(Problem("levers doit être une table de leviers ([levers.nom])", file=file_name,
+                                column="levers", value=levers_raw))
+        levers_raw = {}
     levers = {}
-    for name, lever_raw in (raw.get("levers") or {}).items():
+    for name, lever_raw in levers_raw.items():
         lever = _lever(name, lever_raw, file_name, problems)
         if lever is not None:
             levers[name] = lever
@@ -178,7 +200,11 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise InputError.single("fichier de scénario introuvable", file=path.name)
-    return parse_scenario(path.read_text(encoding="utf-8"), path.name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError.single("fichier non encodé en UTF-8 : enregistrez-le en UTF-8", file=path.name) from None
+    return parse_scenario(text, path.name)
 
 
 def built_in_scenarios() -> list[Scenario]:

@@ -36,7 +36,8 @@ LINEAR = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "a
           "adpe_embodied_kgsbeq", "pe_usage_mj", "pe_embodied_mj")
 WITH_PUE = ("energy_kwh", "gwp_usage_kgco2e", "water_l", "adpe_usage_kgsbeq", "pe_usage_mj")
 WITH_GRID = ("gwp_usage_kgco2e",)
-OUTPUT = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj")
+OUTPUT = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
+          "adpe_usage_kgsbeq", "pe_usage_mj")
 SHIFTS = ("small_model_share", "frontier_model_share", "french_hosting_share", "us_hosting_share")
 GROUPINGS = {"type": "kind", "service": "service", "cas_usage": "use_case"}
 
@@ -97,6 +98,30 @@ def _zones(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
         zone = (zone or "").upper()
         zones.append(aliases.get(zone, zone))
     return np.array(zones, dtype=object)
+
+
+def _pues(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
+    """Central PUE of each declaration: declared, else its hosting's (or its provider's), else the
+    GPU-hours default; 1 for a measured declaration without one (energy taken as measured)."""
+    con = factors.con
+    provider_hosting = dict(con.execute("SELECT key, default_hosting FROM provider_keys JOIN providers "
+                                        "USING (provider)").fetchall())
+    hosting_pue = {h.lower(): (low + high) / 2 for h, low, high in
+                   con.execute("SELECT hosting, pue_min, pue_max FROM hosting_profiles").fetchall()}
+    default = factors.constant("gpu_default_pue").m
+    pues = []
+    for pue, hosting, kind, provider in zip(declarations["pue"], declarations["hosting"], declarations["kind"],
+                                            declarations["provider"]):
+        if pue == pue and pue is not None and pue is not pd.NA:
+            pues.append(float(pue))
+            continue
+        if not (isinstance(hosting, str) and hosting) and kind == "llm" and isinstance(provider, str):
+            hosting = provider_hosting.get(provider.strip().lower())
+        if isinstance(hosting, str) and hosting.lower() in hosting_pue:
+            pues.append(hosting_pue[hosting.lower()])
+        else:
+            pues.append(1.0 if kind == "measured" else default)
+    return np.maximum(np.array(pues, dtype=float), 1.0)
 
 
 def _compound(rate: np.ndarray) -> np.ndarray:
@@ -204,26 +229,32 @@ def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase
             ratios_cache[(lever, target)] = out
         return ratios_cache[(lever, target)]
 
+    pue_floor = 1.0 / _pues(declarations, factors)  # (N,): the PUE factor that brings each PUE to 1
     values = np.zeros((len(scenarios), len(years), n, len(OUTPUT), 2))
     pue_mask = np.array([key in WITH_PUE for key in LINEAR])
     grid_mask = np.array([key in WITH_GRID for key in LINEAR])
     for s, scenario in enumerate(scenarios):
         adoption = scenario.lever("adoption").at(years)
+        if adoption[0] <= 0:
+            raise InputError([Problem(f"adoption nulle l'année d'inventaire {start} : la croissance relative des "
+                                      "usages ne peut pas en partir", file=scenario.origin, column="adoption")])
         volume = _compound(scenario.lever("volume_growth").at(years)) * adoption / adoption[0]
         efficiency = _compound(-scenario.lever("efficiency_gain").at(years))
-        pue = _compound(scenario.lever("pue_change").at(years))
+        # A PUE falls to 1 at most (below 1 has no meaning): each declaration's factor is floored.
+        pue = np.maximum(_compound(scenario.lever("pue_change").at(years))[:, None], pue_floor[None, :])  # (T, N)
         grid_on = scenario.lever("grid_trend").at(years)[:, None]
         grid = (1.0 + zone_rate[None, :]) ** ((years - start)[:, None] * (grid_on > 0.5))  # (T, N)
         for e, end in enumerate(("low", "high")):
+            # Each shift moves a share of what remains: the effects multiply, never below zero.
             mix = np.ones((len(years), n, k_count))
             for lever_name in SHIFTS:
                 lever = scenario.lever(lever_name)
                 if lever_name not in scenario.levers:
                     continue
                 shares = np.clip(lever.at(years) - lever.at(years[:1]), 0.0, 1.0)
-                mix += shares[:, None, None] * (ratios(lever_name, lever.target)[end][None] - 1.0)
+                mix *= 1.0 + shares[:, None, None] * (ratios(lever_name, lever.target)[end][None] - 1.0)
             scale = (volume * efficiency)[:, None, None] * mix
-            scale = scale * np.where(pue_mask, pue[:, None, None], 1.0)
+            scale = scale * np.where(pue_mask[None, None, :], pue[:, :, None], 1.0)
             scale = scale * np.where(grid_mask[None, None, :], grid[:, :, None], 1.0)
             projected = base[end][None] * scale  # (T, N, K)
             values[s, :, :, :, e] = _outputs(projected)
@@ -246,4 +277,6 @@ def _outputs(projected: np.ndarray) -> np.ndarray:
         take["water_l"],
         take["adpe_usage_kgsbeq"] + take["adpe_embodied_kgsbeq"],
         take["pe_usage_mj"] + take["pe_embodied_mj"],
+        take["adpe_usage_kgsbeq"],
+        take["pe_usage_mj"],
     ], axis=-1)

@@ -139,7 +139,7 @@ def test_scenarios_run_json_and_csv(capsys, tmp_path):
     assert {"scenario", "annee", "groupe", "ges_kgco2e_central"} <= set(table.columns)
     assert main(["scenarios", "run", "--year", "2025", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "trajectoire SNBC" in out and "La sobriété évite" in out and "km en voiture thermique" in out
+    assert "trajectoire SNBC (−5 %/an)" in out and "La sobriété évite" in out and "km en voiture thermique" in out
 
 
 def test_custom_scenarios_are_saved_listed_used_and_deleted(capsys, tmp_path):
@@ -160,12 +160,12 @@ def test_custom_scenarios_are_saved_listed_used_and_deleted(capsys, tmp_path):
 def test_a_broken_custom_scenario_is_refused_naming_file_and_lever(capsys, tmp_path):
     db = _db(tmp_path)
     broken = tmp_path / "casse.toml"
-    broken.write_text('[levers.small_model_share]\nvalue = 150\nunit = "percent"\nsource = "x"\ntarget = "a/b"\n')
+    broken.write_text('[levers.small_model_share]\npath = { 2030 = 150 }\nunit = "percent"\nsource = "x"\ntarget = "a/b"\n')
     assert main(["scenarios", "save", str(broken), "--db", db]) == 2
     err = capsys.readouterr().err
     assert "casse.toml" in err and "small_model_share" in err and "part supérieure à 100 %" in err
     unknown = tmp_path / "cible.toml"
-    unknown.write_text('[levers.small_model_share]\nvalue = 50\nunit = "percent"\nsource = "x"\n'
+    unknown.write_text('[levers.small_model_share]\npath = { 2030 = 50 }\nunit = "percent"\nsource = "x"\n'
                        'target = "openai/gpt-99"\n')
     assert main(["scenarios", "run", "--year", "2025", "--file", str(unknown), "--db", db]) == 2
     assert "modèle cible inconnu" in capsys.readouterr().err
@@ -179,3 +179,19 @@ def test_recommend_command(capsys, tmp_path):
     assert found[0]["gwp_saved_kgco2e"] >= found[1]["gwp_saved_kgco2e"] > 0
     assert main(["recommend", "--year", "2025", "--db", db]) == 0
     assert "Hypothèse" in capsys.readouterr().out
+
+
+def test_projected_impacts_are_never_negative_and_shifts_multiply(inventory, factors):
+    projection = project(inventory, built_in_scenarios(), factors, to_year=2050)
+    assert (projection.values >= 0).all()
+
+
+def test_a_scenario_asked_twice_or_a_misused_target_is_refused(capsys, tmp_path):
+    db = _db(tmp_path)
+    capsys.readouterr()
+    assert main(["scenarios", "run", "--scenario", "sobre", "--scenario", "sobre", "--db", db]) == 2
+    assert "deux fois" in capsys.readouterr().err
+    assert main(["scenarios", "run", "--target-year", "2030", "--db", db]) == 2
+    assert "--target-reduction" in capsys.readouterr().err
+    assert main(["scenarios", "run", "--target-reduction", "40", "--target-year", "2020", "--db", db]) == 2
+    assert "postérieure" in capsys.readouterr().err

@@ -44,11 +44,17 @@ def test_absent_levers_are_neutral():
     ('[levers.adoption]\npath = { 2060 = 0.5 }\nunit = "dimensionless"\nsource = "x"', "adoption",
      "hors de l'horizon"),
     ('[levers.efficiency_gain]\nvalue = 0.1\nunit = "1 / year"', "efficiency_gain", "source manquante"),
-    ('[levers.small_model_share]\nvalue = 0.5\nunit = "dimensionless"\nsource = "x"', "small_model_share",
+    ('[levers.small_model_share]\npath = { 2030 = 0.5 }\nunit = "dimensionless"\nsource = "x"', "small_model_share",
      "précisez target"),
-    ('[levers.small_model_share]\nvalue = 0.7\nunit = "dimensionless"\nsource = "x"\ntarget = "a/b"\n'
-     '[levers.frontier_model_share]\nvalue = 0.5\nunit = "dimensionless"\nsource = "x"\ntarget = "c/d"',
+    ('[levers.small_model_share]\npath = { 2030 = 0.7 }\nunit = "dimensionless"\nsource = "x"\ntarget = "a/b"\n'
+     '[levers.frontier_model_share]\npath = { 2030 = 0.5 }\nunit = "dimensionless"\nsource = "x"\ntarget = "c/d"',
      "small_model_share", "parts cumulées supérieures à 100 %"),
+    ('[levers.small_model_share]\nvalue = 0.5\nunit = "dimensionless"\nsource = "x"\ntarget = "a/b"',
+     "small_model_share", "trajectoire"),
+    ('[levers.grid_trend]\nvalue = 0.3\nunit = "dimensionless"\nsource = "x"', "grid_trend", "1 (appliquer"),
+    ('[levers.small_model_share]\npath = { 2030 = 0.5 }\nunit = "dimensionless"\nsource = "x"\ntarget = 5',
+     "small_model_share", "target doit être un texte"),
+    ('levers = 5', "levers", "table de leviers"),
     ('[levers.pue_change]\nvalue = "beaucoup"\nunit = "1 / year"\nsource = "x"', "pue_change", "non numérique"),
 ])
 def test_a_broken_scenario_names_its_file_and_lever(text, lever, fragment):

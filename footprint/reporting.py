@@ -1,0 +1,351 @@
+"""The PCAET and BEGES export: the tables that go into the climate plan and the GHG report.
+
+Owns: classifying each declaration (the authority's own equipment on its territory, or a
+service bought elsewhere) into BEGES postes and PCAET sectors (``reporting_categories`` and
+``hosting_ownership`` of the factor base), the summary by year x scenario x poste x sector, the
+detail by declaration, the list of every factor used, the follow-up indicators in the layout of
+Territoires en Transitions, the methodology note (Markdown and HTML), and writing them all or
+none (temporary names, then renamed).
+
+Must not: project anything itself: projected years come in as plain tables (``Period``), so that
+this module does not depend on ``scenarios``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from footprint import __version__
+from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
+from footprint.factor_base import FactorBase
+from footprint.provenance import factors_used
+from footprint.tabular import csv_bytes, format_number, write_atomically, xlsx_bytes
+
+KEYS = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
+        "adpe_usage_kgsbeq", "pe_usage_mj")
+
+
+@dataclass
+class Period:
+    """Impacts of every declaration for one year of one scenario (or of the inventory):
+    ``low`` and ``high`` have one row per declaration (same order) and the ``KEYS`` columns."""
+
+    year: int
+    status: str  # "réalisé" or "projeté"
+    scenario: str
+    low: pd.DataFrame
+    high: pd.DataFrame
+
+
+def ownership(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
+    """'propre' (the authority's equipment on its territory) or 'service' (bought elsewhere), by
+    declaration. Without a hosting profile: an LLM uses its provider's service; other kinds
+    declared with a zone only are taken as the authority's own equipment."""
+    owned = dict(factors.con.execute("SELECT hosting, ownership FROM hosting_ownership").fetchall())
+    result = []
+    for kind, hosting, provider in zip(declarations["kind"], declarations["hosting"], declarations["provider"]):
+        if isinstance(hosting, str) and hosting:
+            result.append(owned.get(hosting, "service"))
+        elif kind == "llm":
+            provider_id = factors.provider_id(provider) if isinstance(provider, str) else None
+            default = factors.default_hosting(provider_id) if provider_id else None
+            result.append(owned.get(default, "service") if default else "service")
+        else:
+            result.append("propre")
+    return np.array(result, dtype=object)
+
+
+def _categories(factors: FactorBase) -> dict[tuple[str, str], dict]:
+    frame = factors.con.execute("SELECT * EXCLUDE (file, line) FROM reporting_categories").df()
+    return {(r["ownership"], r["part"]): r for r in frame.to_dict("records")}
+
+
+def _sums(frame: pd.DataFrame, with_usage: bool, with_made: bool) -> dict[str, float]:
+    """Totals of one end for a poste: usage impacts, manufacturing impacts, or both."""
+    total = {key: float(frame[key].sum()) for key in KEYS}
+    usage = with_usage * 1.0
+    made = with_made * 1.0
+    return {
+        "energy": usage * total["energy_kwh"],
+        "usage": usage * total["gwp_usage_kgco2e"],
+        "made": made * total["gwp_embodied_kgco2e"],
+        "water": usage * total["water_l"],
+        "adpe": usage * total["adpe_usage_kgsbeq"] + made * (total["adpe_kgsbeq"] - total["adpe_usage_kgsbeq"]),
+        "pe": usage * total["pe_usage_mj"] + made * (total["pe_mj"] - total["pe_usage_mj"]),
+    }
+
+
+# Owned equipment: electricity in 2.1, manufacturing in 4.2. Bought services: both in 4.5.
+POSTES = (("propre", "usage", True, False), ("propre", "fabrication", False, True), ("service", "usage", True, True))
+
+
+def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBase, authority: str,
+            export_date: str, measured: np.ndarray, zone_factors: str) -> pd.DataFrame:
+    """One row per year x scenario x BEGES poste x PCAET sector, in French columns."""
+    owners = ownership(declarations, factors)
+    categories = _categories(factors)
+    rows = []
+    for period in periods:
+        for owner, part, with_usage, with_made in POSTES:
+            mask = owners == owner
+            if not mask.any():
+                continue
+            category = categories[(owner, part)]
+            low = _sums(period.low[mask], with_usage, with_made)
+            high = _sums(period.high[mask], with_usage, with_made)
+            central = {name: 0.5 * low[name] + 0.5 * high[name] for name in low}
+            gwp_low, gwp_high = low["usage"] + low["made"], high["usage"] + high["made"]
+            gwp = central["usage"] + central["made"]
+            measured_share = measured[mask]
+            rows.append({
+                "collectivite": authority, "annee": period.year, "statut_annee": period.status,
+                "scenario": period.scenario, "perimetre": category["perimeter"],
+                "secteur_pcaet": category["pcaet_sector"],
+                "inclus_inventaire_territorial": category["territorial_inventory"],
+                "categorie_beges": int(category["beges_category"]),
+                "libelle_categorie_beges": category["beges_category_label"],
+                "poste_beges": category["beges_poste"], "libelle_poste_beges": category["beges_poste_label"],
+                "scope": int(category["scope"]),
+                "consommation_kwh": central["energy"], "consommation_mwh": central["energy"] / 1e3,
+                "consommation_gwh": central["energy"] / 1e6,
+                "emissions_usage_tco2e": central["usage"] / 1e3, "emissions_fabrication_tco2e": central["made"] / 1e3,
+                "emissions_tco2e": gwp / 1e3, "emissions_tco2e_min": gwp_low / 1e3,
+                "emissions_tco2e_max": gwp_high / 1e3, "emissions_kteqco2": gwp / 1e6,
+                "eau_m3": central["water"] / 1e3, "adpe_kgsbeq": central["adpe"], "energie_primaire_mj": central["pe"],
+                "incertitude_pct": (gwp_high - gwp_low) / 2 / gwp * 100 if gwp else 0.0,
+                "methode": ("mesure" if measured_share.all() else "estimation" if not measured_share.any()
+                            else "mixte"),
+                "facteur_emission_electricite": zone_factors if with_usage else "",
+                "version_base_facteurs": factors.version, "version_outil": __version__, "date_export": export_date,
+            })
+    return pd.DataFrame(rows)
+
+
+def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBase, year: int) -> pd.DataFrame:
+    """One row per declaration of the inventory year: its inputs (French columns), its BEGES poste and its
+    impacts (central, min, max)."""
+    owners = ownership(declarations, factors)
+    frame = declarations[list(FRENCH_COLUMNS)].rename(columns=FRENCH_COLUMNS).copy()
+    frame["type"] = declarations["kind"].map(KINDS_FR)
+    frame["poste_beges_usage"] = np.where(owners == "propre", "2.1", "4.5")
+    frame["poste_beges_fabrication"] = np.where(owners == "propre", "4.2", "4.5")
+    for key, label, scale in (("energy_kwh", "consommation_kwh", 1), ("gwp_kgco2e", "emissions_tco2e", 1e-3),
+                              ("gwp_usage_kgco2e", "emissions_usage_tco2e", 1e-3),
+                              ("gwp_embodied_kgco2e", "emissions_fabrication_tco2e", 1e-3),
+                              ("water_l", "eau_m3", 1e-3), ("adpe_kgsbeq", "adpe_kgsbeq", 1),
+                              ("pe_mj", "energie_primaire_mj", 1)):
+        frame[label] = impacts[f"{key}_central"].to_numpy() * scale
+        if key == "gwp_kgco2e":
+            frame["emissions_tco2e_min"] = impacts[f"{key}_low"].to_numpy() * scale
+            frame["emissions_tco2e_max"] = impacts[f"{key}_high"].to_numpy() * scale
+    frame["version_base_facteurs"] = factors.version
+    return frame
+
+
+def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
+    """Every factor behind the declarations' impacts, once: value, unit, year, source and link."""
+    from footprint.declarations import normalise_names, to_workloads
+
+    workloads = to_workloads(normalise_names(declarations, factors), factors)
+    seen, rows = set(), []
+    for record in workloads.to_dict("records"):
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        if record.get("year") is not None:
+            record["year"] = int(record["year"])
+        for factor in factors_used(factors, record):
+            key = (factor["table"], factor["key"], factor["name"])
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append({"table": factor["table"], "cle": factor["key"], "parametre": factor["name"],
+                         "valeur": factor["value"], "unite": factor["unit"], "annee": factor["year"],
+                         "source": factor["source"], "lien": factor["source_url"]})
+    return pd.DataFrame(rows).sort_values(["table", "cle", "parametre"], kind="stable").reset_index(drop=True)
+
+
+def indicators(summary_rows: pd.DataFrame, periods: list[Period], declarations: pd.DataFrame,
+               requests: float, agents: float) -> pd.DataFrame:
+    """Follow-up indicators in the layout of Territoires en Transitions: identifiant, indicateur,
+    unité, source, then one column per year (one line per scenario for projected years)."""
+    rows = []
+    scenarios = list(dict.fromkeys(p.scenario for p in periods))
+    years = sorted({p.year for p in periods})
+    for scenario in scenarios:
+        chosen = summary_rows[summary_rows["scenario"] == scenario].groupby("annee")
+        mwh, tco2e = chosen["consommation_mwh"].sum(), chosen["emissions_tco2e"].sum()
+        suffix = "" if scenario == "inventaire" else f" (scénario {scenario})"
+        definitions = [
+            ("ia_mwh", "Consommation d'énergie de l'IA", "MWh", mwh),
+            ("ia_tco2e", "Émissions de GES de l'IA", "tCO2e", tco2e),
+            ("ia_gco2e_par_requete", "Émissions par requête à un modèle de langage", "gCO2e/requête",
+             tco2e * 1e6 / requests if requests else None),
+            ("ia_kwh_par_agent", "Consommation d'énergie par agent utilisateur", "kWh/agent",
+             mwh * 1e3 / agents if agents else None),
+        ]
+        for identifier, label, unit, values in definitions:
+            row = {"identifiant": identifier, "indicateur": label + suffix, "unite": unit,
+                   "source": "Empreinte IA, inventaire des usages d'IA"}
+            for year in years:
+                row[str(year)] = (float(values[year]) if values is not None and year in values.index else None)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summary_rows: pd.DataFrame,
+                  export_date: str, factor_version: str) -> str:
+    """The methodology note that travels with the export (French)."""
+    realised = summary_rows[summary_rows["statut_annee"] == "réalisé"]
+    lines = [
+        f"# Empreinte de l'intelligence artificielle — {authority}, inventaire {year}",
+        "",
+        f"Export du {export_date} ; base de facteurs {factor_version} ; Empreinte IA {__version__}.",
+        "",
+        "## Périmètre",
+        "",
+        "Usages d'IA déclarés par les services de la collectivité (requêtes à des modèles de langage, heures de "
+        "calcul sur GPU, tâches à l'unité, traitements mesurés), pour l'année d'inventaire, et leur projection "
+        "selon les scénarios choisis.",
+        "",
+        "## Classement réglementaire",
+        "",
+        "- Électricité du matériel de la collectivité sur son territoire : BEGES poste 2.1, secteur tertiaire du "
+        "PCAET, comptée dans l'inventaire territorial réglementaire.",
+        "- Fabrication de ce matériel (GPU, serveurs) : BEGES poste 4.2, hors inventaire territorial.",
+        "- Services achetés (API d'IA, cloud, centres de données extérieurs), usage et fabrication : BEGES poste "
+        "4.5, hors inventaire territorial réglementaire, déclarés dans la quantification complémentaire "
+        "« empreinte ».",
+        "",
+        "## Méthode",
+        "",
+        "Requêtes à un modèle de langage : méthode EcoLogits (énergie par token selon les paramètres du modèle, "
+        "serveur, PUE, facteur de l'électricité, fabrication au prorata du temps de génération). Heures GPU : "
+        "méthode Green Algorithms. Tâches à l'unité : énergie par unité publiée. Mesures : énergie relevée par "
+        "CodeCarbon. Électricité française : ADEME Base Empreinte, mix moyen consommation, de l'année "
+        "d'inventaire. Détail de chaque formule : docs/METHODOLOGIE.md.",
+        "",
+        "## Incertitude",
+        "",
+        "Chaque valeur est donnée en fourchette (bas, haut) ; la valeur centrale est le milieu. Les fourchettes "
+        "viennent du nombre de paramètres des modèles fermés et des PUE et WUE des hébergeurs.",
+        "",
+        "## Résultats de l'année d'inventaire",
+        "",
+        "| poste BEGES | secteur PCAET | MWh | tCO2e (min – max) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in realised.to_dict("records"):
+        tco2e = [format_number(round(row[c], 6)) for c in ("emissions_tco2e", "emissions_tco2e_min",
+                                                             "emissions_tco2e_max")]
+        lines.append(f"| {row['poste_beges']} {row['libelle_poste_beges']} | {row['secteur_pcaet']} | "
+                     f"{format_number(round(row['consommation_mwh'], 4))} | {tco2e[0]} ({tco2e[1]} – {tco2e[2]}) |")
+    lines += ["", "## Facteurs utilisés", "", "| paramètre | valeur | unité | année | source |",
+              "| --- | --- | --- | --- | --- |"]
+    for row in factors_frame.to_dict("records"):
+        lines.append(f"| {row['parametre']} ({row['cle'] or row['table']}) | {row['valeur']} | {row['unite']} | "
+                     f"{row['annee'] if row['annee'] is not None else ''} | [{row['source']}]({row['lien']}) |"
+                     if row["lien"] else
+                     f"| {row['parametre']} | {row['valeur']} | {row['unite']} | | {row['source']} |")
+    lines += ["", "## Limites", "",
+              "L'entraînement des modèles, les terminaux des agents et le réseau ne sont pas comptés. Les paramètres "
+              "des modèles fermés sont estimés. Certaines tâches à l'unité reposent sur des estimations ; une mesure "
+              "locale les remplace avantageusement.", ""]
+    return "\n".join(lines)
+
+
+def note_html(markdown: str) -> str:
+    """The same note as a standalone HTML page (headings, lists, tables, links)."""
+    import re
+
+    body, table = [], []
+
+    def inline(text: str) -> str:
+        escaped = html.escape(text)
+        return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', escaped)
+
+    def flush_table() -> None:
+        if table:
+            rows = [r for r in table if not set(r.replace("|", "").strip()) <= {"-", " "}]
+            cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
+            head = "".join(f"<th>{inline(c)}</th>" for c in cells[0])
+            lines = "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>" for r in cells[1:])
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>")
+            table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush_table()
+        if line.startswith("## "):
+            body.append(f"<h2>{inline(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{inline(line[2:])}</h1>")
+        elif line.startswith("- "):
+            body.append(f"<ul><li>{inline(line[2:])}</li></ul>")
+        elif line.strip():
+            body.append(f"<p>{inline(line)}</p>")
+    flush_table()
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{border:1px solid #999;padding:.2em .5em;text-align:left}")
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>Note méthodologique</title>'
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+@dataclass
+class Export:
+    summary: pd.DataFrame
+    detail: pd.DataFrame
+    sources: pd.DataFrame
+    indicators: pd.DataFrame
+    note: str
+
+
+SHEETS = (("synthese", "summary"), ("detail", "detail"), ("sources", "sources"), ("indicateurs", "indicators"))
+UNITS = {"consommation_kwh": "kWh", "consommation_mwh": "MWh", "consommation_gwh": "GWh", "eau_m3": "m³",
+         "adpe_kgsbeq": "kgSbeq", "energie_primaire_mj": "MJ", "incertitude_pct": "%"}
+
+
+def _header(columns: list[str]) -> list[str]:
+    """Column names with their unit, for the XLSX sheets (« emissions_tco2e (tCO2e) »)."""
+    out = []
+    for column in columns:
+        unit = UNITS.get(column) or ("tCO2e" if column.endswith("_tco2e") or "_tco2e_" in column else
+                                     "kteqCO2" if column.endswith("kteqco2") else None)
+        out.append(f"{column} ({unit})" if unit else column)
+    return out
+
+
+def write(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",") -> list[Path]:
+    """Write the export: CSV files (summary at ``path``, then ``-detail``, ``-sources``,
+    ``-indicateurs``) or one XLSX workbook, plus the note in Markdown and HTML. Everything is
+    built in memory first; each file is written under a temporary name then renamed."""
+    path = Path(path)
+    stem = path.with_suffix("")
+    files: dict[Path, bytes] = {}
+    tables = {name: getattr(export, attribute) for name, attribute in SHEETS}
+    if file_format == "xlsx":
+        files[stem.with_suffix(".xlsx")] = xlsx_bytes({name: (_header(list(t.columns)), _rows(t))
+                                                      for name, t in tables.items()})
+    else:
+        for name, table in tables.items():
+            target = stem.with_suffix(".csv") if name == "synthese" else Path(f"{stem}-{name}.csv")
+            files[target] = csv_bytes(list(table.columns), _rows(table), separator=separator, decimal=decimal)
+    files[Path(f"{stem}-note.md")] = export.note.encode("utf-8")
+    files[Path(f"{stem}-note.html")] = note_html(export.note).encode("utf-8")
+    for target, data in files.items():
+        write_atomically(target, data)
+    return list(files)
+
+
+def _rows(frame: pd.DataFrame) -> list[list[object]]:
+    rows = []
+    for record in frame.itertuples(index=False):
+        rows.append([None if (isinstance(v, float) and math.isnan(v)) or v is pd.NA else
+                     (v.item() if hasattr(v, "item") else v) for v in record])
+    return rows
