@@ -321,7 +321,8 @@ def _header(columns: list[str]) -> list[str]:
     return out
 
 
-def write(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",") -> list[Path]:
+def write(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",",
+          stamp: str | None = None) -> list[Path]:
     """Write the export: CSV files (summary at ``path``, then ``-detail``, ``-sources``,
     ``-indicateurs``) or one XLSX workbook, plus the note in Markdown and HTML. Everything is
     built in memory first; each file is written under a temporary name then renamed."""
@@ -331,7 +332,7 @@ def write(export: Export, path: Path, file_format: str, separator: str = ";", de
     tables = {name: getattr(export, attribute) for name, attribute in SHEETS}
     if file_format == "xlsx":
         files[stem.with_suffix(".xlsx")] = xlsx_bytes({name: (_header(list(t.columns)), _rows(t))
-                                                      for name, t in tables.items()})
+                                                      for name, t in tables.items()}, stamp=stamp)
     else:
         for name, table in tables.items():
             target = stem.with_suffix(".csv") if name == "synthese" else Path(f"{stem}-{name}.csv")

@@ -222,8 +222,11 @@ def _cell_text(value: object, decimal: str) -> str:
     return neutralise(str(value))
 
 
-def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]]) -> bytes:
-    """An XLSX workbook: one sheet per entry, numbers as numbers, header frozen, widths fitted."""
+def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]], stamp: str | None = None) -> bytes:
+    """An XLSX workbook: one sheet per entry, numbers as numbers, header frozen, widths fitted.
+
+    ``stamp`` (AAAA-MM-JJ): the date written in the workbook and its zip entries, so that the
+    same content gives the same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -241,9 +244,33 @@ def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]]) -> bytes
             values = [name] + [row[index - 1] for row in rows[:500]]
             width = max(len(_cell_text(v, ",")) for v in values) + 2
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width, 8), 60)
+    if stamp:
+        import datetime
+
+        moment = datetime.datetime.fromisoformat(stamp)
+        workbook.properties.created = workbook.properties.modified = moment
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return _fixed_zip(buffer.getvalue(), stamp) if stamp else buffer.getvalue()
+
+
+def _fixed_zip(data: bytes, stamp: str) -> bytes:
+    """The same zip with every entry dated ``stamp`` (zip entries otherwise carry the current time)."""
+    import zipfile
+
+    year, month, day = (int(part) for part in stamp[:10].split("-"))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(year, month, day, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl writes the time of saving there
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + f"{stamp[:10]}T00:00:00Z".encode(),
+                                 content)
+            target.writestr(fixed, content)
+    return out.getvalue()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -372,7 +372,8 @@ def _export(args) -> int:
                               reporting.indicators(summary, periods, declarations, requests, agents),
                               reporting.note_markdown(args.collectivite, year, factor_rows, summary, export_date,
                                                       factors.version))
-    written = reporting.write(export, out, file_format, separator=args.separator, decimal=args.decimal)
+    written = reporting.write(export, out, file_format, separator=args.separator, decimal=args.decimal,
+                              stamp=export_date)
     print(f"Export PCAET/BEGES {year} : {len(summary)} ligne(s) de synthèse, {len(declarations)} déclaration(s), "
           f"{len(factor_rows)} facteur(s) sourcé(s).")
     for path in written:

@@ -160,7 +160,8 @@ def test_custom_scenarios_are_saved_listed_used_and_deleted(capsys, tmp_path):
 def test_a_broken_custom_scenario_is_refused_naming_file_and_lever(capsys, tmp_path):
     db = _db(tmp_path)
     broken = tmp_path / "casse.toml"
-    broken.write_text('[levers.small_model_share]\npath = { 2030 = 150 }\nunit = "percent"\nsource = "x"\ntarget = "a/b"\n')
+    broken.write_text('[levers.small_model_share]\npath = { 2030 = 150 }\nunit = "percent"\nsource = "x"\n'
+                      'target = "a/b"\n')
     assert main(["scenarios", "save", str(broken), "--db", db]) == 2
     err = capsys.readouterr().err
     assert "casse.toml" in err and "small_model_share" in err and "part supérieure à 100 %" in err
