@@ -127,11 +127,19 @@ def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBa
     return pd.DataFrame(rows)
 
 
-def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBase, year: int) -> pd.DataFrame:
-    """One row per declaration of the inventory year: its inputs (French columns), its BEGES poste and its
-    impacts (central, min, max)."""
+def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBase, year: int,
+           zones: list[str] | None = None) -> pd.DataFrame:
+    """One row per declaration of the inventory year: its inputs (French columns), its BEGES postes,
+    the electricity factor used (zone, value, dataset and year) and its impacts (central, min, max)."""
     owners = ownership(declarations, factors)
     frame = declarations[list(FRENCH_COLUMNS)].rename(columns=FRENCH_COLUMNS).copy()
+    if zones is not None:
+        cache: dict[str, str] = {}
+        for zone in set(zones):
+            chosen = factors.mix(zone, None, year).get("gwp") if zone else None
+            cache[zone] = (f"{zone} : {format_number(chosen.value)} kgCO2e/kWh ({chosen.dataset} {chosen.year})"
+                           if chosen else "")
+        frame["facteur_emission_electricite"] = [cache[z] for z in zones]
     frame["type"] = declarations["kind"].map(KINDS_FR)
     frame["poste_beges_usage"] = np.where(owners == "propre", "2.1", "4.5")
     frame["poste_beges_fabrication"] = np.where(owners == "propre", "4.2", "4.5")

@@ -358,7 +358,8 @@ def _export(args) -> int:
                 periods.append(reporting.Period(int(projected_year), "projeté", scenario.id,
                                                 pd.DataFrame(values[:, :, 0], columns=list(reporting.KEYS)),
                                                 pd.DataFrame(values[:, :, 1], columns=list(reporting.KEYS))))
-    zones = sorted({z for z in reporting_zones(declarations, factors) if z})
+    zone_by_declaration = reporting_zones(declarations, factors)
+    zones = sorted({z for z in zone_by_declaration if z})
     zone_factors = " ; ".join(
         f"{zone} : {format_number(f.value)} kgCO2e/kWh ({f.dataset} {f.year})"
         for zone in zones for f in [factors.mix(zone, None, year)["gwp"]])
@@ -368,7 +369,8 @@ def _export(args) -> int:
     requests = float(np.nansum(workloads["requests"].where(workloads["kind"] == "llm")))
     agents = float(np.nansum(declarations["agents"]))
     factor_rows = reporting.sources(declarations, factors)
-    export = reporting.Export(summary, reporting.detail(declarations, impacts, factors, year), factor_rows,
+    export = reporting.Export(summary, reporting.detail(declarations, impacts, factors, year, zone_by_declaration),
+                              factor_rows,
                               reporting.indicators(summary, periods, declarations, requests, agents),
                               reporting.note_markdown(args.collectivite, year, factor_rows, summary, export_date,
                                                       factors.version))

@@ -59,6 +59,7 @@ def test_every_file_is_written_with_sources_indicators_and_note(tmp_path, db):
     assert ((sources["parametre"] == "gwp") & (sources["valeur"] == 0.0461)).any()
     detail = pd.read_csv(folder / "pcaet-detail.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert len(detail) == 9 and "poste_beges_usage" in detail.columns
+    assert detail["facteur_emission_electricite"].str.contains("kgCO2e/kWh").all()
     indicators = pd.read_csv(folder / "pcaet-indicateurs.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert {"identifiant", "indicateur", "unite", "source", "2025", "2030"} <= set(indicators.columns)
     assert "ia_gco2e_par_requete" in set(indicators["identifiant"])
