@@ -253,6 +253,16 @@ def _run(args) -> int:
             row = total_only[(total_only["scenario"] == scenario.id) & (total_only["year"] == year)].iloc[0]
             cells.append(f"{format_quantity(row['gwp_kgco2e_central'], 'kgCO2e'):>24}")
         print(f"  {year:<6}" + "".join(cells) + f"{format_quantity(target[t], 'kgCO2e'):>34}")
+    if args.by:
+        label = {"type": "type", "service": "service", "cas_usage": "cas d'usage"}[args.by]
+        last = int(projection.years[-1])
+        print(f"Par {label} en {last} (GES, valeur centrale) :")
+        grouped = totals[totals["year"] == last]
+        for scenario in chosen:
+            rows = grouped[grouped["scenario"] == scenario.id].sort_values("gwp_kgco2e_central", ascending=False)
+            parts = ", ".join(f"{row.group} {format_quantity(row.gwp_kgco2e_central, 'kgCO2e')}"
+                              for row in rows.itertuples(index=False))
+            print(f"  {scenario.label} : {parts}")
     cumulative = projection.cumulative().set_index("scenario")
     print("Cumul sur la période :")
     for scenario in chosen:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from emission_factors.errors import InputError, Problem
-from footprint.declarations import to_workloads
+from footprint.declarations import KINDS_FR, to_workloads
 from footprint.engine import ENDS, compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.inventory import Inventory
@@ -149,7 +149,10 @@ class Projection:
             summed = self.values.sum(axis=2)[:, :, None]
             labels = np.array(["total"])
         else:
-            groups = self.declarations[GROUPINGS[by]].astype("string").fillna("(non renseigné)").to_numpy()
+            groups = self.declarations[GROUPINGS[by]]
+            if by == "type":
+                groups = groups.map(KINDS_FR)
+            groups = groups.astype("string").fillna("(non renseigné)").to_numpy()
             labels, index = np.unique(groups, return_inverse=True)
             one_hot = np.zeros((len(groups), len(labels)))
             one_hot[np.arange(len(groups)), index] = 1.0

@@ -140,6 +140,8 @@ def test_scenarios_run_json_and_csv(capsys, tmp_path):
     assert main(["scenarios", "run", "--year", "2025", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "trajectoire SNBC (−5 %/an)" in out and "La sobriété évite" in out and "km en voiture thermique" in out
+    assert main(["scenarios", "run", "--year", "2025", "--by", "type", "--db", db]) == 0
+    assert "Par type en 2030" in capsys.readouterr().out
 
 
 def test_custom_scenarios_are_saved_listed_used_and_deleted(capsys, tmp_path):
