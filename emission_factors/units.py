@@ -57,7 +57,6 @@ def _build_registry() -> pint.UnitRegistry:
 
 
 ureg: pint.UnitRegistry = _build_registry()
-Q_ = ureg.Quantity
 
 
 def parse_unit(text: str) -> pint.Unit:

@@ -97,7 +97,6 @@ TEXT_FIELDS = ("id", "service", "use_case", "provider", "model", "hosting", "zon
 NUMBER_FIELDS = tuple(c for c, t in DECLARATION_COLUMNS.items() if t == "DOUBLE")
 # Plausible ranges of what people type (schema.toml, [inputs]): beyond them, a typo.
 BOUNDS = read_input_bounds()
-YEARS = (2000, 2100)
 MAX_FILE_BYTES = 20_000_000
 MAX_LISTED = 50
 
@@ -111,10 +110,6 @@ def _key(text: str) -> str:
     """Header or code as a plain key: lower case, no accents, underscores."""
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
-
-
-def empty_declarations() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=_dtype(t)) for c, t in DECLARATION_COLUMNS.items()})
 
 
 def _dtype(sql_type: str) -> str:
@@ -300,8 +295,9 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
         year = values["year"]
         if pd.isna(year):
             bad(position, "year", "année obligatoire")
-        elif not (YEARS[0] <= year <= YEARS[1]) or year != int(year):
-            bad(position, "year", f"année invalide (attendu un entier entre {YEARS[0]} et {YEARS[1]})", year)
+        elif not (BOUNDS["year"].minimum <= year <= BOUNDS["year"].maximum) or year != int(year):
+            bad(position, "year", f"année invalide (attendu un entier entre {BOUNDS['year'].minimum:g} et "
+                                  f"{BOUNDS['year'].maximum:g})", year)
         if pd.isna(values["service"]):
             bad(position, "service", "service obligatoire (direction ou service qui utilise l'IA)")
         for column in NUMBER_FIELDS:

@@ -71,14 +71,6 @@ class _Partial:
     written: bool = False  # results already in the output block
 
 
-def empty_workloads() -> pd.DataFrame:
-    """A workload table with every column and no row."""
-    columns = {c: pd.Series(dtype="string") for c in TEXT_COLUMNS}
-    columns |= {c: pd.Series(dtype="float64") for c in NUMBER_COLUMNS}
-    columns |= {c: pd.Series(dtype="boolean") for c in BOOL_COLUMNS}
-    return pd.DataFrame(columns)
-
-
 def _to_arrow(workloads: pd.DataFrame) -> pa.Table:
     """The known columns present in the workload table, typed, plus ``row_id`` (0-based position).
 

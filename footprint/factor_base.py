@@ -255,6 +255,22 @@ class FactorBase:
         found = self._column("SELECT default_hosting FROM providers WHERE provider = ?", provider)
         return found[0] or None if found else None
 
+    def hostings_of(self, declarations) -> list[str | None]:
+        """Hosting profile of each row of a table with ``kind``, ``hosting`` and ``provider``: as
+        declared (any case), else, for an LLM, its provider's default; None when there is none."""
+        provider_default = dict(self.con.execute(
+            "SELECT key, default_hosting FROM provider_keys JOIN providers USING (provider)").fetchall())
+        hostings = {h.lower(): h for h in self.hostings()}
+        found = []
+        for kind, hosting, provider in zip(declarations["kind"], declarations["hosting"], declarations["provider"]):
+            if isinstance(hosting, str) and hosting.strip():
+                found.append(hostings.get(hosting.strip().lower(), hosting.strip()))
+            elif kind == "llm" and isinstance(provider, str):
+                found.append(provider_default.get(provider.strip().lower()) or None)
+            else:
+                found.append(None)
+        return found
+
     def hosting_zone(self, hosting: str) -> str | None:
         found = self._column("SELECT zone FROM hosting_profiles WHERE hosting = ?", hosting)
         return found[0] if found else None

@@ -15,6 +15,7 @@ import pandas as pd
 
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR, format_number, format_range
+from footprint.tabular import is_missing
 
 SUMMARY = [("energy_kwh", "Énergie", "kWh"), ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
            ("water_l", "Eau consommée", "L"), ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
@@ -137,7 +138,7 @@ def _factors():
     return FactorBase.load()
 
 
-def _year(text: str | None, flag: str = "--year") -> int | None:
+def parse_year(text: str | None, flag: str = "--year") -> int | None:
     if text is None:
         return None
     try:
@@ -181,7 +182,7 @@ def _import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from footprint.declarations import export_declarations
 
-    frame = _store(args).declarations(year=_year(args.year))
+    frame = _store(args).declarations(year=parse_year(args.year))
     path = export_declarations(frame, args.file, args.format, separator=args.separator, decimal=args.decimal)
     print(f"{len(frame)} déclaration(s) exportée(s) dans {path}.")
     return 0
@@ -199,9 +200,9 @@ def _list(args: argparse.Namespace) -> int:
         frame = _store(args).as_of(moment)
         frame = frame.assign(deleted=False)
         if args.year:
-            frame = frame[frame["year"] == _year(args.year)]
+            frame = frame[frame["year"] == parse_year(args.year)]
     else:
-        frame = _store(args).declarations(year=_year(args.year), include_deleted=args.all)
+        frame = _store(args).declarations(year=parse_year(args.year), include_deleted=args.all)
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
         return 0
@@ -230,7 +231,7 @@ def _add(args: argparse.Namespace) -> int:
             raise InputError([Problem("déclaration inconnue", column="--id", value=args.id)])
         # A modification changes only what the user typed; the rest stays as stored.
         record = {c: v for c, v in stored.loc[args.id].to_dict().items() if c in FRENCH_COLUMNS}
-        record = {c: (None if _missing(v) else v) for c, v in record.items()} | {"id": args.id}
+        record = {c: (None if is_missing(v) else v) for c, v in record.items()} | {"id": args.id}
         record["kind"] = {"task": "tache", "measured": "mesure"}.get(record.get("kind"), record.get("kind"))
         record["personal_data"] = {True: "oui", False: "non"}.get(record.get("personal_data"))
         record |= given
@@ -258,13 +259,6 @@ def _add(args: argparse.Namespace) -> int:
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
     print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0
-
-
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):
-        return True
 
 
 def _check_ids(store, ids: list[str]) -> None:
@@ -299,7 +293,7 @@ def _history(args: argparse.Namespace) -> int:
     from footprint.store import CONTENT_COLUMNS
 
     def shown(column: str, value: object) -> str:
-        if _missing(value):
+        if is_missing(value):
             return "(vide)"
         if isinstance(value, bool):
             return "oui" if value else "non"
@@ -328,7 +322,7 @@ def _history(args: argparse.Namespace) -> int:
 def _inventory(args: argparse.Namespace) -> int:
     from footprint.inventory import compute_inventory
 
-    year = _year(args.year)
+    year = parse_year(args.year)
     inventory = compute_inventory(_store(args), _factors(), year)
     result = inventory.as_dict(args.by)
     if args.json:
@@ -406,7 +400,7 @@ def _measure(args: argparse.Namespace) -> int:
                                   "COMMANDE [ARGUMENTS…]")])
     from footprint.measurement import Measurement, run_command
 
-    measurement = Measurement(args.name, service=args.service, year=_year(args.year), country=args.country,
+    measurement = Measurement(args.name, service=args.service, year=parse_year(args.year), country=args.country,
                               declaration=args.declaration, db=args.db,
                               tokens=parse_number(args.tokens, "--tokens"), model=args.model,
                               units=parse_number(args.units, "--units"), task=args.task)
@@ -433,7 +427,7 @@ def _measure_import(options: argparse.Namespace, db: str | None) -> int:
     from footprint.store import Store
 
     counts = import_emissions(options.file, Store(options.db or db), _factors(), service=options.service,
-                              year=_year(options.year), country=options.country, name=options.name,
+                              year=parse_year(options.year), country=options.country, name=options.name,
                               declaration=options.declaration)
     print(f"Import de {Path(options.file).name} : {counts['runs']} mesure(s) ajoutée(s), "
           f"{counts['updated_runs']} complétée(s) (les mesures déjà présentes et complètes sont ignorées) ; "

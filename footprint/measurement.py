@@ -447,7 +447,3 @@ def calibration(row: dict, factors: FactorBase) -> list[str]:
                      f"{format_number(measured / estimated)}")
     return lines
 
-
-def measure(name: str, **options) -> Measurement:
-    """A context manager and decorator that measures a block of code (see ``Measurement``)."""
-    return Measurement(name, **options)

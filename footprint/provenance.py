@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from footprint.factor_base import MIX_INDICATORS, FactorBase
+from footprint.factor_base import FactorBase
 
 LLM_CONSTANTS = ["gpu_energy_alpha", "gpu_energy_beta", "gpu_energy_gamma", "latency_alpha", "latency_beta",
                  "latency_gamma", "batch_size", "model_quantization", "model_memory_overhead", "gpu_memory",
@@ -97,5 +97,3 @@ def factors_used(factors: FactorBase, workload: dict, include_input_tokens: bool
         entries += _mix(factors, zone, workload.get("mix_dataset"), workload.get("year"))
     return entries
 
-
-__all__ = ["factors_used", "MIX_INDICATORS"]

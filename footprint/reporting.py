@@ -48,16 +48,8 @@ def ownership(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
     declaration. Without a hosting profile: an LLM uses its provider's service; other kinds
     declared with a zone only are taken as the authority's own equipment."""
     owned = dict(factors.con.execute("SELECT hosting, ownership FROM hosting_ownership").fetchall())
-    result = []
-    for kind, hosting, provider in zip(declarations["kind"], declarations["hosting"], declarations["provider"]):
-        if isinstance(hosting, str) and hosting:
-            result.append(owned.get(hosting, "service"))
-        elif kind == "llm":
-            provider_id = factors.provider_id(provider) if isinstance(provider, str) else None
-            default = factors.default_hosting(provider_id) if provider_id else None
-            result.append(owned.get(default, "service") if default else "service")
-        else:
-            result.append("propre")
+    result = [owned.get(hosting, "service") if hosting else ("service" if kind == "llm" else "propre")
+              for kind, hosting in zip(declarations["kind"], factors.hostings_of(declarations))]
     return np.array(result, dtype=object)
 
 

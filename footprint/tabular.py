@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from emission_factors.errors import InputError, Problem
+from emission_factors.errors import InputError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NEUTRALISED = (*FORMULA_STARTS, "'")  # a leading quote is doubled too, so that it survives a round trip
@@ -291,5 +291,10 @@ def _xlsx_value(value: object) -> object:
     return _CONTROL.sub("", neutralise(str(value)))
 
 
-def problem(table: Table, line: int, column: str, message: str, value: object = None) -> Problem:
-    return Problem(message, file=table.file_name, line=line, column=column, value=value)
+
+def is_missing(value: object) -> bool:
+    """None, NaN or pandas' NA: a cell with nothing in it."""
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):  # pandas' NA refuses to be a boolean
+        return True

@@ -13,6 +13,7 @@ import sys
 
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
+from footprint.inventory_commands import parse_year
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
@@ -70,18 +71,11 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
 def _inventory_year(text: str | None, store) -> int:
     """The year asked for, else the latest year of the inventory."""
     if text is not None:
-        return _year(text, "--year")
+        return parse_year(text, "--year")
     years = store.declarations()["year"].dropna()
     if years.empty:
         raise InputError([Problem("inventaire vide : déclarez d'abord des usages", column="--year")])
     return int(years.max())
-
-
-def _year(text: str, flag: str) -> int:
-    try:
-        return int(str(text).strip())
-    except ValueError:
-        raise InputError([Problem("année invalide", column=flag, value=text)]) from None
 
 
 def _context(args):
@@ -202,7 +196,7 @@ def _run(args) -> int:
     for scenario in chosen:
         check_targets(scenario, factors)
     inventory = compute_inventory(store, factors, _inventory_year(args.year, store))
-    projection = project(inventory, chosen, factors, _year(args.to, "--to"))
+    projection = project(inventory, chosen, factors, parse_year(args.to, "--to"))
     totals = projection.totals(args.by)
     if args.json:
         records = []
@@ -233,7 +227,7 @@ def _run(args) -> int:
         if not 0 < reduction < 1:
             raise InputError([Problem("baisse attendue entre 0 et 100 %", column="--target-reduction",
                                       value=args.target_reduction)])
-    target_year = _year(args.target_year, "--target-year") if args.target_year else None
+    target_year = parse_year(args.target_year, "--target-year") if args.target_year else None
     if target_year is not None and target_year <= inventory.year:
         raise InputError([Problem(f"année de l'objectif postérieure à l'inventaire ({inventory.year}) attendue",
                                   column="--target-year", value=target_year)])
@@ -246,13 +240,11 @@ def _run(args) -> int:
           "--json ou --csv) :")
     header = f"  {'année':<6}" + "".join(f"{s.label:>24}" for s in chosen) + f"{target_label:>34}"
     print(header)
-    total_only = projection.totals()
+    # Central GWP by year (rows) and scenario (columns).
+    gwp = projection.totals().pivot(index="year", columns="scenario", values="gwp_kgco2e_central")
     for t, year in enumerate(projection.years):
-        cells = []
-        for scenario in chosen:
-            row = total_only[(total_only["scenario"] == scenario.id) & (total_only["year"] == year)].iloc[0]
-            cells.append(f"{format_quantity(row['gwp_kgco2e_central'], 'kgCO2e'):>24}")
-        print(f"  {year:<6}" + "".join(cells) + f"{format_quantity(target[t], 'kgCO2e'):>34}")
+        cells = "".join(f"{format_quantity(gwp.loc[year, s.id], 'kgCO2e'):>24}" for s in chosen)
+        print(f"  {year:<6}" + cells + f"{format_quantity(target[t], 'kgCO2e'):>34}")
     if args.by:
         label = {"type": "type", "service": "service", "cas_usage": "cas d'usage"}[args.by]
         last = int(projection.years[-1])
@@ -267,9 +259,7 @@ def _run(args) -> int:
     print("Cumul sur la période :")
     for scenario in chosen:
         row = cumulative.loc[scenario.id]
-        over = sum(1 for t, year in enumerate(projection.years) if total_only[
-            (total_only["scenario"] == scenario.id) & (total_only["year"] == year)]["gwp_kgco2e_central"].iloc[0]
-            > target[t] * 1.0001)
+        over = int((gwp[scenario.id].to_numpy() > target * 1.0001).sum())
         print(f"  {scenario.label:<14} {format_quantity(row['gwp_kgco2e_central'], 'kgCO2e'):>14}, "
               f"{format_quantity(row['energy_kwh_central'], 'kWh'):>12} ; au-dessus de la cible {over} année(s)")
     ids = [s.id for s in chosen]
@@ -322,7 +312,7 @@ def _export(args) -> int:
     from footprint.declarations import to_workloads
     from footprint.formatting import format_number
     from footprint.inventory import compute_inventory
-    from scenarios.projection import OUTPUT, project
+    from scenarios.projection import OUTPUT, project, zones
 
     store, factors = _context(args)
     year = _inventory_year(args.year, store)
@@ -360,7 +350,7 @@ def _export(args) -> int:
     if chosen:
         for scenario in chosen:
             check_targets(scenario, factors)
-        projection = project(inventory, chosen, factors, _year(args.to, "--to"))
+        projection = project(inventory, chosen, factors, parse_year(args.to, "--to"))
         index = [OUTPUT.index(k) for k in reporting.KEYS]
         for s_index, scenario in enumerate(chosen):
             for t_index, projected_year in enumerate(projection.years[1:], start=1):
@@ -368,7 +358,7 @@ def _export(args) -> int:
                 periods.append(reporting.Period(int(projected_year), "projeté", scenario.id,
                                                 pd.DataFrame(values[:, :, 0], columns=list(reporting.KEYS)),
                                                 pd.DataFrame(values[:, :, 1], columns=list(reporting.KEYS))))
-    zone_by_declaration = reporting_zones(declarations, factors)
+    zone_by_declaration = list(zones(declarations, factors))
     zones = sorted({z for z in zone_by_declaration if z})
     zone_factors = " ; ".join(
         f"{zone} : {format_number(f.value)} kgCO2e/kWh ({f.dataset} {f.year})"
@@ -392,8 +382,3 @@ def _export(args) -> int:
         print(f"  {path}")
     return 0
 
-
-def reporting_zones(declarations, factors) -> list[str]:
-    from scenarios.projection import _zones
-
-    return list(_zones(declarations, factors))

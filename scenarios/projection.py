@@ -79,48 +79,26 @@ def _alternative(workloads: pd.DataFrame, lever: str, target: str, factors: Fact
     return changed
 
 
-def _zones(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
-    """Electricity zone of each declaration (declared, else its hosting's, else its provider's)."""
-    con = factors.con
-    provider_hosting = dict(con.execute("SELECT key, default_hosting FROM provider_keys JOIN providers "
-                                        "USING (provider)").fetchall())
-    hosting_zone = {h.lower(): z for h, z in con.execute("SELECT hosting, zone FROM hosting_profiles").fetchall()}
+def zones(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
+    """Electricity zone of each declaration: declared, else its hosting profile's ('' if none)."""
+    hosting_zone = dict(factors.con.execute("SELECT hosting, zone FROM hosting_profiles").fetchall())
     aliases = factors.zone_aliases()
-    zones = []
-    for zone, hosting, kind, provider in zip(declarations["zone"], declarations["hosting"], declarations["kind"],
-                                             declarations["provider"]):
-        zone = zone if isinstance(zone, str) and zone else None
-        hosting = hosting if isinstance(hosting, str) and hosting else None
-        if zone is None and hosting is None and kind == "llm" and isinstance(provider, str):
-            hosting = provider_hosting.get(provider.strip().lower())
-        if zone is None and hosting is not None:
-            zone = hosting_zone.get(hosting.lower())
-        zone = (zone or "").upper()
-        zones.append(aliases.get(zone, zone))
-    return np.array(zones, dtype=object)
+    found = []
+    for zone, hosting in zip(declarations["zone"], factors.hostings_of(declarations)):
+        zone = (zone if isinstance(zone, str) and zone else hosting_zone.get(hosting) or "").upper()
+        found.append(aliases.get(zone, zone))
+    return np.array(found, dtype=object)
 
 
 def _pues(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
-    """Central PUE of each declaration: declared, else its hosting's (or its provider's), else the
-    GPU-hours default; 1 for a measured declaration without one (energy taken as measured)."""
-    con = factors.con
-    provider_hosting = dict(con.execute("SELECT key, default_hosting FROM provider_keys JOIN providers "
-                                        "USING (provider)").fetchall())
-    hosting_pue = {h.lower(): (low + high) / 2 for h, low, high in
-                   con.execute("SELECT hosting, pue_min, pue_max FROM hosting_profiles").fetchall()}
+    """Central PUE of each declaration: declared, else its hosting profile's, else the GPU-hours
+    default; 1 for a measured declaration without one (energy taken as measured)."""
+    hosting_pue = {h: (low + high) / 2 for h, low, high in
+                   factors.con.execute("SELECT hosting, pue_min, pue_max FROM hosting_profiles").fetchall()}
     default = factors.constant("gpu_default_pue").m
-    pues = []
-    for pue, hosting, kind, provider in zip(declarations["pue"], declarations["hosting"], declarations["kind"],
-                                            declarations["provider"]):
-        if pue == pue and pue is not None and pue is not pd.NA:
-            pues.append(float(pue))
-            continue
-        if not (isinstance(hosting, str) and hosting) and kind == "llm" and isinstance(provider, str):
-            hosting = provider_hosting.get(provider.strip().lower())
-        if isinstance(hosting, str) and hosting.lower() in hosting_pue:
-            pues.append(hosting_pue[hosting.lower()])
-        else:
-            pues.append(1.0 if kind == "measured" else default)
+    declared = pd.to_numeric(declarations["pue"], errors="coerce").to_numpy(dtype=float)
+    pues = [value if not np.isnan(value) else hosting_pue.get(hosting, 1.0 if kind == "measured" else default)
+            for value, hosting, kind in zip(declared, factors.hostings_of(declarations), declarations["kind"])]
     return np.maximum(np.array(pues, dtype=float), 1.0)
 
 
@@ -210,10 +188,10 @@ def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase
     n, k_count = base["low"].shape
     is_llm = (declarations["kind"] == "llm").to_numpy()
     trends = dict(factors.con.execute("SELECT zone, annual_change FROM grid_trends").fetchall())
-    zones = _zones(declarations, factors)
+    zone_of = zones(declarations, factors)
     warnings = sorted({f"Électricité {z} : pas de trajectoire sourcée d'intensité carbone ; intensité maintenue."
-                       for z in set(zones) - set(trends) if z})
-    zone_rate = np.array([trends.get(z, 0.0) for z in zones])
+                       for z in set(zone_of) - set(trends) if z})
+    zone_rate = np.array([trends.get(z, 0.0) for z in zone_of])
     # The engine's figures for the targets depend only on the declarations: kept with the inventory,
     # so that another projection of it (a slider moved in the dashboard) does not recompute them.
     ratios_cache = inventory.alternatives
