@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -98,32 +99,46 @@ def _hold_lock_script(path: Path, seconds: float) -> str:
     """)
 
 
+@contextmanager
+def _another_process_holds(path: Path, seconds: float):
+    """A real second process holding the store in a transaction for ``seconds``."""
+    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, seconds)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_two_processes_at_once_wait_for_each_other_and_lose_nothing(tmp_path):
     path = tmp_path / "shared.duckdb"
     Store(path).schema_version()
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 1.5)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _another_process_holds(path, 1.5):
         start = time.monotonic()
         Store(path, lock_timeout_s=20).save(pd.DataFrame([_gpu(id="pendant")]))
         waited = time.monotonic() - start
-    finally:
-        holder.wait(timeout=30)
     assert waited > 0.5  # it did wait for the other process
     assert Store(path).declarations()["id"].tolist() == ["pendant"]
+
+
+def test_a_reader_waits_for_a_writer_and_sees_its_work(tmp_path):
+    path = tmp_path / "shared.duckdb"
+    Store(path).save(pd.DataFrame([_gpu(id="avant")]))
+    with _another_process_holds(path, 1.5):
+        start = time.monotonic()
+        seen = Store(path, lock_timeout_s=20).declarations()["id"].tolist()  # what the dashboard does
+        waited = time.monotonic() - start
+    assert waited > 0.5 and seen == ["avant"]
 
 
 def test_a_lock_held_too_long_gives_a_french_message(tmp_path):
     path = tmp_path / "busy.duckdb"
     Store(path).schema_version()
-    holder = subprocess.Popen([sys.executable, "-c", _hold_lock_script(path, 5)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _another_process_holds(path, 5):
         with pytest.raises(StoreError, match="occupée par un autre programme"):
             Store(path, lock_timeout_s=0.5).save(pd.DataFrame([_gpu(id="refusé")]))
-    finally:
-        holder.kill()
-        holder.wait()
     assert Store(path).declarations().empty
 
 

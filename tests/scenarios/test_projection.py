@@ -63,11 +63,15 @@ def test_sober_is_below_trend_which_is_below_intensive_from_the_second_year(inve
             assert sober < trend < intensive, (year, key)
 
 
-def test_ranges_always_contain_the_central_value(inventory, factors):
+def test_ranges_contain_the_central_value_and_keep_their_width(inventory, factors):
     totals = project(inventory, built_in_scenarios(), factors).totals(by="service")
     for key in OUTPUT:
         assert (totals[f"{key}_low"] <= totals[f"{key}_central"] * (1 + 1e-12)).all()
         assert (totals[f"{key}_central"] <= totals[f"{key}_high"] * (1 + 1e-12)).all()
+    # The inventory has a real range (model sizes, PUE): no scenario year may collapse it to a point.
+    overall = project(inventory, built_in_scenarios(), factors).totals()
+    assert (overall["gwp_kgco2e_high"] > overall["gwp_kgco2e_low"] * 1.01).all()
+    assert (overall["energy_kwh_high"] > overall["energy_kwh_low"] * 1.01).all()
 
 
 def test_breakdowns_add_up_to_the_totals(inventory, factors):
