@@ -1,4 +1,5 @@
-"""The inventory store: one DuckDB file holding the declarations, their history and the imports.
+"""The inventory store: one DuckDB file holding the declarations, their history, the imports,
+the measurements, the custom scenarios and the authority's own factor values (overrides).
 
 Owns: where the file is (``data/footprint.duckdb``, ``FOOTPRINT_DB`` or an explicit path), its
 schema and migrations (a schema version in ``meta``; an older file is upgraded, a newer one
@@ -6,12 +7,14 @@ refused), short-lived connections (DuckDB lets one process hold the file: a proc
 finds it locked retries for a bounded time, then says so in French), one transaction per
 write, soft deletion and the full history of every declaration (each version is kept).
 
-Must not: validate declarations (``declarations``) or compute impacts (``engine``).
+Must not: validate declarations (``declarations``) or factor overrides (``factor_base``), or
+compute impacts (``engine``).
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import random
 import time
@@ -22,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
 def _lock_timeout() -> float:
     """Seconds to wait for a store another process holds (FOOTPRINT_LOCK_TIMEOUT, 15 by default)."""
@@ -178,7 +181,46 @@ CREATE TABLE scenarios (
   saved_by VARCHAR NOT NULL
 );
 """,
+    # The authority's own value of one numeric factor (a row of a factor table), with its
+    # justification; replacing or deleting one only marks it deleted, so that the history stays.
+    4: """
+CREATE TABLE factor_overrides (
+  id VARCHAR PRIMARY KEY,
+  table_name VARCHAR NOT NULL,
+  key_json VARCHAR NOT NULL,
+  parameter VARCHAR NOT NULL,
+  value DOUBLE NOT NULL,
+  unit VARCHAR NOT NULL,
+  year INTEGER,
+  justification VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  created_by VARCHAR NOT NULL,
+  deleted BOOLEAN NOT NULL DEFAULT false,
+  deleted_at TIMESTAMPTZ,
+  deleted_by VARCHAR
+);
+""",
 }
+
+# What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
+# (every change of a declaration adds a history row; the other tables insert or flag rows).
+_REVISION_SQL = """
+SELECT
+  (SELECT count(*) FROM declaration_history), (SELECT max(changed_at) FROM declaration_history),
+  (SELECT count(*) FROM declarations), (SELECT max(updated_at) FROM declarations),
+  (SELECT count(*) FROM measurements), (SELECT max(recorded_at) FROM measurements),
+  (SELECT count(*) FROM imports), (SELECT max(imported_at) FROM imports),
+  (SELECT count(*) FROM scenarios), (SELECT count(*) FILTER (WHERE deleted) FROM scenarios),
+  (SELECT max(saved_at) FROM scenarios),
+  (SELECT count(*) FROM factor_overrides), (SELECT count(*) FILTER (WHERE deleted) FROM factor_overrides),
+  (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides)
+"""
+
+
+def key_json(key: dict) -> str:
+    """The stored form of a factor key (key column -> value): JSON with sorted keys, so that
+    equal keys give equal text."""
+    return json.dumps(key, sort_keys=True, ensure_ascii=False)
 
 
 def _is_lock_error(error: Exception) -> bool:
@@ -328,6 +370,69 @@ class Store:
     def imports(self) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute("SELECT * FROM imports ORDER BY imported_at").df()
+
+    def revision(self) -> tuple:
+        """A token that changes whenever anything in the store changes (declarations and their
+        history, measurements, imports, scenarios, factor overrides) and stays equal otherwise:
+        a cache key for computed tables. One short connection, one query."""
+        with self.connect() as con:
+            return tuple(con.execute(_REVISION_SQL).fetchall()[0])
+
+    # -- factor overrides --------------------------------------------------------------------
+
+    def factor_overrides(self, include_deleted: bool = False) -> pd.DataFrame:
+        """The authority's own factor values, oldest first; ``key`` holds the decoded key."""
+        where = "" if include_deleted else "WHERE NOT deleted"
+        with self.connect() as con:
+            frame = con.execute(f"SELECT * FROM factor_overrides {where} ORDER BY id").df()
+        frame["key"] = [json.loads(text) for text in frame["key_json"]]
+        return frame
+
+    def save_factor_override(self, table: str, key: dict, parameter: str, value: float, unit: str,
+                             year: int | None, justification: str, user: str | None = None) -> str:
+        """Save the authority's own value of one factor (not checked here: see
+        ``factor_base.save_override``); returns its id (``VL-nnnnn``). An active override of the
+        same table, key and parameter is replaced (marked deleted, kept for the history); saving
+        the same value and justification again changes nothing."""
+        return self.save_factor_overrides([{"table": table, "key": key, "parameter": parameter, "value": value,
+                                            "unit": unit, "year": year, "justification": justification}],
+                                          user)[0]
+
+    def save_factor_overrides(self, overrides: list[dict], user: str | None = None) -> list[str]:
+        """``save_factor_override`` for several overrides (dicts with its arguments), in one transaction."""
+        user = user or current_user()
+        ids = []
+        with self.transaction() as con:
+            used = con.execute("""SELECT coalesce(max(TRY_CAST(regexp_extract(id, '^VL-([0-9]+)$', 1) AS BIGINT)), 0)
+                                  FROM factor_overrides""").fetchall()[0][0]
+            for override in overrides:
+                where = [override["table"], key_json(override["key"]), override["parameter"]]
+                year = None if override.get("year") is None else int(override["year"])
+                same = con.execute("""SELECT id FROM factor_overrides WHERE table_name = ? AND key_json = ?
+                    AND parameter = ? AND NOT deleted AND value = ? AND unit = ? AND year IS NOT DISTINCT FROM ?
+                    AND justification = ?""", [*where, float(override["value"]), override["unit"], year,
+                                                override["justification"]]).fetchall()
+                if same:
+                    ids.append(same[0][0])
+                    continue
+                con.execute("""UPDATE factor_overrides SET deleted = true, deleted_at = now(), deleted_by = ?
+                               WHERE table_name = ? AND key_json = ? AND parameter = ? AND NOT deleted""",
+                            [user, *where])
+                used += 1
+                ids.append(f"VL-{used:05d}")
+                con.execute("INSERT INTO factor_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, false, NULL, NULL)",
+                            [ids[-1], *where, float(override["value"]), override["unit"], year,
+                             override["justification"], user])
+        return ids
+
+    def delete_factor_override(self, identifier: str, user: str | None = None) -> bool:
+        """Soft-delete an override (it stays in the history); False when there is no active one."""
+        with self.transaction() as con:
+            found = con.execute("SELECT count(*) FROM factor_overrides WHERE id = ? AND NOT deleted",
+                                [identifier]).fetchall()[0][0]
+            con.execute("UPDATE factor_overrides SET deleted = true, deleted_at = now(), deleted_by = ? "
+                        "WHERE id = ? AND NOT deleted", [user or current_user(), identifier])
+        return bool(found)
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from footprint.store import SCHEMA_VERSION, Store, StoreError
+from footprint.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +47,66 @@ def test_an_older_file_is_upgraded(tmp_path):
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")  # a schema-0 file
     con.close()
     assert Store(path).schema_version() == SCHEMA_VERSION
+
+
+def test_a_version_3_file_gets_the_factor_overrides_and_keeps_its_declarations(tmp_path):
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for version in (1, 2, 3):
+        con.execute(MIGRATIONS[version])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    con.execute("""INSERT INTO declarations (id, year, service, kind, version, deleted, created_at, created_by,
+                   updated_at, updated_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, now(), 'alice', now(),
+                   'alice')""")
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.declarations()["id"].tolist() == ["avant"]
+    assert store.factor_overrides(include_deleted=True).empty
+    identifier = store.save_factor_override("hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.2,
+                                            "dimensionless", 2024, "mesure")
+    assert identifier == "VL-00001" and store.factor_overrides()["key"].tolist() == [{"hosting": "salle_serveurs"}]
+
+
+def test_the_revision_changes_with_every_kind_of_write_and_only_then(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    seen = [store.revision()]
+
+    def changed() -> bool:
+        revision = store.revision()
+        assert revision == store.revision()  # reading twice changes nothing
+        new = revision not in seen
+        seen.append(revision)
+        return new
+
+    assert not changed()
+    store.save(pd.DataFrame([_gpu(id="A")]))
+    assert changed()
+    store.save(pd.DataFrame([_gpu(id="A")]))  # the same declaration: nothing written
+    assert not changed()
+    store.save(pd.DataFrame([_gpu(id="A", hours=5)]))
+    assert changed()
+    store.delete(["A"])
+    assert changed()
+    store.restore(["A"])
+    assert changed()
+    store.save(pd.DataFrame([_gpu(id="B")]), import_record={"kind": "declarations", "file_name": "b.csv",
+                                                              "file_sha256": "x"})
+    assert changed()
+    store.save_measurements(pd.DataFrame([{"run_id": "r1", "name": "ocr", "declaration_id": "M", "duration_s": 1.0,
+                                           "energy_kwh": 0.5}]),
+                            pd.DataFrame([dict(id="M", year=2025, service="DSI", kind="measured")]))
+    assert changed()
+    store.save_scenario("local", "Local", "id = 'local'")
+    assert changed()
+    store.delete_scenario("local")
+    assert changed()
+    identifier = store.save_factor_override("constants", {}, "server_power", 1.5, "kW", 2024, "fiche")
+    assert changed()
+    store.delete_factor_override(identifier)
+    assert changed()
+    assert not changed()
 
 
 def test_edits_keep_every_version_and_deletion_is_soft(tmp_path):
