@@ -2,21 +2,43 @@
 plus the lookups the engine and the CLI need (names, aliases, suggestions, constants, the
 electricity factor chosen for a zone and a year, and the list of factors behind a result).
 
+Also owns the authority's own values ("valeurs propres", kept in the store): checking one,
+and a copy of the factor base where they replace the values of the files, with a version
+that says so (``with_overrides``, ``load_with_overrides``, ``save_override``).
+
 Must not: hold any number (they are rows of ``emission_factors/``), or compute an impact.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
+import itertools
+import json
+import math
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pint
 
-from emission_factors.loader import FACTOR_DIR, FactorBaseInfo, factor_base_version, load_factor_base, read_schema
+from emission_factors.errors import InputError, Problem
+from emission_factors.loader import (
+    FACTOR_DIR,
+    YEAR_RANGE,
+    FactorBaseInfo,
+    TableSpec,
+    _conversion,
+    factor_base_version,
+    load_factor_base,
+    read_schema,
+)
 from emission_factors.units import ureg
 
 MIX_INDICATORS = ("gwp", "adpe", "pe", "wue_offsite")
@@ -137,18 +159,27 @@ class MixFactor:
 class FactorBase:
     """The loaded, validated factor base (an in-memory DuckDB database) and its lookups."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, info: FactorBaseInfo):
+    def __init__(self, con: duckdb.DuckDBPyConnection, info: FactorBaseInfo, *, origin: FactorBase | None = None,
+                 overrides: pd.DataFrame | None = None, build_lookups: bool = True):
+        """``origin``, ``overrides``: for a base derived by ``with_overrides`` (whose copied
+        lookup tables are rebuilt only when ``build_lookups``)."""
         self.con = con
         self.info = info
-        con.execute(_KEY_TABLES_SQL)
-        self._resolve_all_mixes()
+        # The base of the files this one derives from (itself when no local value is applied).
+        self._origin = origin or self
+        self.overrides = overrides if overrides is not None else pd.DataFrame(columns=list(APPLIED_COLUMNS))
+        self._with_overrides: dict[tuple, FactorBase] = {}
+        self._with_overrides_lock = threading.Lock()
+        first, last = con.execute("SELECT min(year), max(year) FROM electricity_mix").fetchall()[0]
+        self.mix_years = (int(first) - 1, int(last) + 1)
+        if build_lookups:
+            con.execute(_KEY_TABLES_SQL)
+            self._resolve_all_mixes()
 
     def _resolve_all_mixes(self) -> None:
         """``mix_resolved``: the factors of every zone for each preferred dataset ('' for the
         default order) and each year from just before the first data year to just after the last
         (other years give the same choice as the nearest of these; 0 stands for "the latest")."""
-        first, last = self.con.execute("SELECT min(year), max(year) FROM electricity_mix").fetchall()[0]
-        self.mix_years = (int(first) - 1, int(last) + 1)
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _wanted_all AS
             SELECT z.zone, d.mix_dataset, y.year
             FROM (SELECT DISTINCT zone FROM electricity_mix) z,
@@ -177,7 +208,13 @@ class FactorBase:
 
     @property
     def version(self) -> str:
+        """Version of the factor base; ``files+hash`` when the authority's own values replace some."""
         return self.info.version
+
+    @property
+    def base_version(self) -> str:
+        """Version of the factor files alone (a hash of the files)."""
+        return self._origin.info.version
 
     # -- quantities --------------------------------------------------------------------------
 
@@ -313,3 +350,432 @@ class FactorBase:
     def constant_sources(self, names: list[str]) -> list[dict]:
         placeholders = ", ".join("?" for _ in names)
         return self.source_rows("constants", f"parameter IN ({placeholders})", list(names))
+
+    def parameter_tables(self) -> list[str]:
+        """The tables of numeric factors (those whose values an override can replace)."""
+        return [name for name, spec in self.info.tables.items() if not spec.is_catalogue]
+
+    def parameter_rows(self, table: str) -> pd.DataFrame:
+        """Every factor of a table of numeric factors, one row per value: the key columns, a
+        ``key`` dict (what ``save_override`` takes), parameter, label, value, unit, year, source,
+        source_url, note, the value in the canonical unit and the plausible range in that unit."""
+        spec = self.info.tables.get(table)
+        if spec is None or spec.is_catalogue:
+            raise InputError([Problem(f"table de facteurs inconnue (tables modifiables : "
+                                      f"{', '.join(self.parameter_tables())})", column="table", value=table)])
+        keys = [f'"{k}", ' for k in spec.keys if k != "year"]
+        order = "".join(keys) + ("year, " if "year" in spec.keys else "") + "parameter"
+        frame = self._query(f"SELECT {''.join(keys)}parameter, value, unit, year, source, source_url, note, "
+                            f'canonical_value, canonical_unit FROM "factor_{table}" ORDER BY {order}', [], frame=True)
+        frame.insert(0, "key", [_key_of(spec, row) for row in frame.to_dict("records")])
+        parameters = spec.parameters
+        frame.insert(frame.columns.get_loc("parameter") + 1, "label",
+                     frame["parameter"].map(lambda p: parameters[p].label))
+        frame["plausible_min"] = frame["parameter"].map(lambda p: parameters[p].minimum)
+        frame["plausible_max"] = frame["parameter"].map(lambda p: parameters[p].maximum)
+        return frame
+
+    # -- the authority's own values (overrides) ----------------------------------------------
+
+    def check_override(self, table: str, key: dict, parameter: str, value: float, unit: str,
+                       year: int | None = None) -> list[Problem]:
+        """What is wrong with replacing one factor of this base by ``value`` ``unit`` (French
+        problems; empty when it can be applied): unknown table, key or parameter, unit that Pint
+        cannot read or of the wrong dimension, value outside the plausible range of the schema,
+        year missing or invalid, and a low value above its high one (``pue_min`` > ``pue_max``)
+        once replaced. ``year``: of the value; for a table whose key has a year (electricity),
+        that of the key."""
+        problems, resolved = self._check_one(table, key, parameter, value, unit, year)
+        if resolved is None:
+            return problems
+        return problems + [p for _, p in self._inverted_pairs([resolved], origin=self)]
+
+    def check_overrides(self, overrides: pd.DataFrame) -> list[Problem]:
+        """The problems of a whole set of overrides (rows as ``Store.factor_overrides`` gives
+        them), checked together against the factor files: each one as ``check_override`` does,
+        a missing justification, and low/high pairs with both ends replaced."""
+        return self._origin._check_records(_override_records(overrides))[0]
+
+    def with_overrides(self, overrides: pd.DataFrame) -> FactorBase:
+        """The factor base of the files with the authority's active overrides (rows as
+        ``Store.factor_overrides`` gives them; deleted ones are skipped) in place of their values.
+
+        The base of the files (``self`` for it) when there is none. Otherwise a new base, in a new
+        in-memory database, whose wide tables hold the new values in their canonical units and
+        whose long ``factor_*`` rows say "Valeur propre à la collectivité : justification" with
+        the value they replace in the note; its version is ``files_version+hash``. The overrides
+        replace any applied to ``self``. Kept in a small cache, so that asking again is cheap.
+        Raises ``InputError`` naming each override that no longer applies, and why.
+        """
+        origin = self._origin
+        records = [r for r in _override_records(overrides) if not r["deleted"]]
+        if not records:
+            return origin
+        digest = _digest(records)
+        cache_key = (origin.version, digest, tuple(r["id"] for r in records))
+        with origin._with_overrides_lock:
+            found = origin._with_overrides.get(cache_key)
+            if found is not None:
+                return found
+            problems, resolved = origin._check_records(records)
+            if problems:
+                raise InputError(problems)
+            derived = origin._apply(resolved, digest)
+            origin._with_overrides[cache_key] = derived
+            while len(origin._with_overrides) > OVERRIDE_CACHE_SIZE:
+                origin._with_overrides.pop(next(iter(origin._with_overrides)))
+            return derived
+
+    def _check_one(self, table: str, key: dict, parameter: str, value: object, unit: str | None,
+                   year: object) -> tuple[list[Problem], dict | None]:
+        """Problems of one override, and what applying it needs (None when it cannot be applied)."""
+        spec = self.info.tables.get(table)
+        if spec is None or spec.is_catalogue:
+            return [Problem(f"table de facteurs inconnue (tables modifiables : {', '.join(self.parameter_tables())})",
+                            column="table", value=table)], None
+        expected = ", ".join(spec.keys) or "aucune colonne, la table n'a qu'une ligne"
+        given = {str(k).strip(): v for k, v in key.items()} if isinstance(key, dict) else None
+        if given is None or sorted(given) != sorted(spec.keys) or any(_blank(v) for v in given.values()):
+            return [Problem(f"clé de la table « {table} » incomplète ou inattendue (colonnes attendues : {expected})",
+                            column="cle", value=json.dumps(key, ensure_ascii=False, default=str))], None
+        try:
+            key = {k: int(given[k]) if k == "year" else str(given[k]).strip() for k in spec.keys}
+        except (TypeError, ValueError):
+            return [Problem("année de la clé invalide", column="cle", value=given.get("year"))], None
+        label = " / ".join(str(key[k]) for k in spec.keys) or table
+        where = " AND ".join(f'"{k}" = ?' for k in spec.keys) or "true"
+        rows = self._query(f"""SELECT parameter, value, unit, canonical_value, canonical_unit, year, source,
+            source_url FROM "factor_{table}" WHERE {where}""", list(key.values()))
+        if not rows:
+            columns = ", ".join(f'"{k}"' for k in spec.keys)
+            known = [" / ".join(str(v) for v in row)
+                     for row in self._query(f'SELECT DISTINCT {columns} FROM "factor_{table}"', [])]
+            close = difflib.get_close_matches(label, known, n=5, cutoff=0.5)
+            hint = f" (proches : {', '.join(close)})" if close else ""
+            return [Problem(f"clé inconnue dans la table « {table} »{hint}", column="cle", value=label)], None
+        if parameter not in spec.parameters:
+            return [Problem(f"paramètre inconnu pour la table « {table} » (attendus : {', '.join(spec.parameters)})",
+                            column="parametre", value=parameter)], None
+        by_parameter = {row[0]: dict(zip(("parameter", "value", "unit", "canonical_value", "canonical_unit", "year",
+                                          "source", "source_url"), row)) for row in rows}
+        replaced = by_parameter.get(parameter)
+        if replaced is None:
+            return [Problem(f"« {label} » n'a pas de valeur de « {parameter} » dans la base : une valeur propre "
+                            "remplace une valeur existante", column="parametre", value=parameter)], None
+        problems = []
+        canonical = replaced["canonical_unit"]
+        number = None if isinstance(value, bool) else _number(value)
+        if number is None:
+            problems.append(Problem("valeur non numérique", column="valeur", value=value))
+        factor = _conversion(unit, canonical) if isinstance(unit, str) and unit.strip() else (
+            f"unité manquante : attendu une unité convertible en « {canonical} »")
+        if isinstance(factor, str):
+            problems.append(Problem(factor, column="unite", value=unit))
+        converted = None
+        if number is not None and not isinstance(factor, str):
+            converted = number * factor
+            bounds = spec.parameters[parameter]
+            if not bounds.minimum <= converted <= bounds.maximum:
+                problems.append(Problem(
+                    f"valeur hors de l'intervalle plausible [{_shown(bounds.minimum)} ; {_shown(bounds.maximum)}] "
+                    f"{canonical} pour « {parameter} » ({bounds.label})", column="valeur", value=value))
+        if "year" in spec.keys:
+            if not _blank(year) and _number(year) != key["year"]:
+                problems.append(Problem(f"l'année fait partie de la clé de la table « {table} » : {key['year']} "
+                                        "attendu", column="annee", value=year))
+            year = key["year"]
+        else:
+            number_year = None if _blank(year) else _number(year)
+            if number_year is None or number_year != int(number_year) or not (
+                    YEAR_RANGE[0] <= number_year <= YEAR_RANGE[1]):
+                problems.append(Problem(f"année de la valeur manquante ou invalide (attendu un entier entre "
+                                        f"{YEAR_RANGE[0]} et {YEAR_RANGE[1]})", column="annee", value=year))
+            else:
+                year = int(number_year)
+        if problems:
+            return problems, None
+        return [], {"table": table, "key": key, "label": label, "where": where, "parameter": parameter,
+                    "value": number, "unit": unit.strip(), "year": year, "canonical_value": converted,
+                    "canonical_unit": canonical, "replaced": replaced}
+
+    def _current(self, resolved: dict, parameter: str) -> float | None:
+        """The canonical value of another parameter of the same entity, in this base."""
+        found = self._query(
+            f'SELECT canonical_value FROM "factor_{resolved["table"]}" WHERE {resolved["where"]} AND parameter = ?',
+            [*resolved["key"].values(), parameter])
+        return found[0][0] if found else None
+
+    def _query(self, sql: str, params: list, frame: bool = False) -> list[tuple] | pd.DataFrame:
+        """Rows (or a DataFrame) of one query, on a cursor of its own (safe beside other threads)."""
+        cursor = self.con.cursor()
+        try:
+            result = cursor.execute(sql, params)
+            return result.df() if frame else result.fetchall()
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _inverted_pairs(resolved: list[dict], origin: FactorBase) -> list[tuple[dict, Problem]]:
+        """Low values above their high ones once ``resolved`` replace the values of ``origin``:
+        (the override concerned, the problem)."""
+        replacing = {_identity(r): r for r in resolved}
+        found, seen = [], set()
+        for r in resolved:
+            stem, _, end = r["parameter"].rpartition("_")
+            pair = (r["table"], json.dumps(r["key"], sort_keys=True), stem)
+            if end not in ("min", "max") or pair in seen:
+                continue
+            seen.add(pair)
+            ends = {}
+            for name in (f"{stem}_min", f"{stem}_max"):
+                other = replacing.get(pair[:2] + (name,))
+                ends[name] = other["canonical_value"] if other else origin._current(r, name)
+            low, high = ends[f"{stem}_min"], ends[f"{stem}_max"]
+            if low is not None and high is not None and low > high:
+                found.append((r, Problem(
+                    f"« {r['label']} » : {stem}_min ({_shown(low)}) serait supérieur à {stem}_max ({_shown(high)}) ; "
+                    "donnez une valeur propre aux deux bornes (la même pour une valeur unique)",
+                    column="valeur", value=r["value"])))
+        return found
+
+    def _check_records(self, records: list[dict], pairs: bool = True) -> tuple[list[Problem], list[dict]]:
+        """``check_overrides`` on records (of the files' base): problems, and what to apply;
+        ``pairs`` False leaves out the check of low/high pairs."""
+        problems, resolved, seen = [], [], set()
+        for record in records:
+            found, applied = self._check_one(record["table"], record["key"], record["parameter"], record["value"],
+                                              record["unit"], record["year"])
+            if _blank(record["justification"]):
+                found.append(Problem("justification manquante : dites d'où vient la valeur (mesure, facture, "
+                                     "étude…)", column="justification"))
+                applied = None
+            if applied is not None and _identity(applied) in seen:
+                found.append(Problem("deux valeurs propres pour le même facteur : gardez-en une",
+                                     column="parametre", value=applied["parameter"]))
+                applied = None
+            if applied is not None:
+                seen.add(_identity(applied))
+                resolved.append(applied | {"id": record["id"], "justification": record["justification"].strip(),
+                                           "created_by": record["created_by"], "created_at": record["created_at"]})
+            problems += [_about(record, p) for p in found]
+        if pairs:
+            problems += [_about(r, p) for r, p in self._inverted_pairs(resolved, origin=self)]
+        return problems, resolved
+
+    def _apply(self, resolved: list[dict], digest: str) -> FactorBase:
+        """A copy of this base with ``resolved`` overrides applied, in a new in-memory database.
+
+        The database is attached to this base's DuckDB instance: copying the tables there costs
+        a tenth of a copy into another instance. The new base's connection (and each of its
+        cursors) reads it by default; it is detached when the new base is garbage-collected."""
+        catalog = f"overrides_{digest}_{next(_CATALOG_NUMBERS)}"
+        con = self.con.cursor()
+        con.execute(f"ATTACH ':memory:' AS {catalog}")
+        for table in _tables(con, "memory"):
+            con.execute(f'CREATE TABLE {catalog}.main."{table}" AS SELECT * FROM memory.main."{table}"')
+        con.execute(f"USE {catalog}")
+        version = f"{self.version}+{digest}"
+        applied = []
+        for r in resolved:
+            old = r["replaced"]
+            shown_old = f"{_shown(old['value'])} {old['unit']} ({old['year']}, {old['source']}"
+            shown_old += f", {old['source_url']})" if old["source_url"] else ")"
+            who = f" saisie par {r['created_by']}" if not _blank(r["created_by"]) else ""
+            note = (f"Valeur propre {r['id']}{who} ; remplace la valeur de la base de facteurs {self.version} : "
+                    f"{shown_old}")
+            params = list(r["key"].values())
+            con.execute(f"""UPDATE "factor_{r['table']}" SET value = ?, unit = ?, canonical_value = ?, year = ?,
+                source = ?, source_url = '', note = ? WHERE {r['where']} AND parameter = ?""",
+                        [r["value"], r["unit"], r["canonical_value"], r["year"],
+                         f"{LOCAL_SOURCE} : {r['justification']}", note.replace("  ", " "), *params, r["parameter"]])
+            con.execute(f'UPDATE "{r["table"]}" SET "{r["parameter"]}" = ? WHERE {r["where"]}',
+                        [r["canonical_value"], *params])
+            applied.append({"id": r["id"], "table_name": r["table"], "key": r["key"], "parameter": r["parameter"],
+                            "value": r["value"], "unit": r["unit"], "year": r["year"],
+                            "justification": r["justification"], "canonical_value": r["canonical_value"],
+                            "canonical_unit": r["canonical_unit"], "replaced_value": old["value"],
+                            "replaced_unit": old["unit"], "replaced_source": old["source"]})
+        con.execute("UPDATE factor_base_meta SET version = ?", [version])
+        # The lookups of names never change (names are not factors); the electricity choices do.
+        derived = FactorBase(_CatalogConnection(con, catalog), dataclasses.replace(self.info, version=version),
+                             origin=self, overrides=pd.DataFrame(applied, columns=list(APPLIED_COLUMNS)),
+                             build_lookups=any(r["table"] == "electricity_mix" for r in resolved))
+        weakref.finalize(derived, _detach, self.con, con, catalog)
+        return derived
+
+
+class _CatalogConnection:
+    """A DuckDB connection whose default database, and that of each of its cursors, is one
+    attached database (DuckDB's ``USE`` holds for one connection only, not for its cursors)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, catalog: str):
+        self._con = con
+        self._catalog = catalog
+
+    def cursor(self) -> _CatalogConnection:
+        cursor = self._con.cursor()
+        cursor.execute(f"USE {self._catalog}")
+        return _CatalogConnection(cursor, self._catalog)
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def _detach(con: duckdb.DuckDBPyConnection, used: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Free the database of a derived base: close the cursor that uses it, then detach it."""
+    try:
+        used.close()
+        cursor = con.cursor()
+        cursor.execute(f"DETACH DATABASE IF EXISTS {catalog}")
+        cursor.close()
+    except duckdb.Error:
+        pass  # still in use or already closed: freed with the connection
+
+
+_CATALOG_NUMBERS = itertools.count(1)
+
+# The source text of a factor replaced by the authority's own value (followed by the justification).
+LOCAL_SOURCE = "Valeur propre à la collectivité"
+# Columns of ``FactorBase.overrides``: what was applied, and what it replaced.
+APPLIED_COLUMNS = ("id", "table_name", "key", "parameter", "value", "unit", "year", "justification",
+                   "canonical_value", "canonical_unit", "replaced_value", "replaced_unit", "replaced_source")
+# Derived bases kept per base of the files (a dashboard switches between a few sets at most).
+OVERRIDE_CACHE_SIZE = 4
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(value: object) -> float | None:
+    """A finite number from a number or a text (decimal comma accepted); None otherwise."""
+    try:
+        number = float(value.replace(",", ".").strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: float) -> str:
+    return format(value, ".6g").replace(".", ",")
+
+
+def _key_of(spec: TableSpec, row: dict) -> dict:
+    return {k: int(row[k]) if k == "year" else row[k] for k in spec.keys}
+
+
+def _override_records(overrides: pd.DataFrame) -> list[dict]:
+    """Rows of overrides as dicts with every field (a frame of ``Store.factor_overrides``, or one
+    with at least ``table_name`` (or ``table``), ``key`` (or ``key_json``), ``parameter``,
+    ``value``, ``unit``)."""
+    records = []
+    for row in overrides.to_dict("records"):
+        key = row.get("key")
+        if not isinstance(key, dict):
+            key = json.loads(row["key_json"]) if isinstance(row.get("key_json"), str) else key
+        deleted = row.get("deleted")
+        records.append({"id": "" if _blank(row.get("id")) else str(row["id"]),
+                        "table": row.get("table_name", row.get("table")), "key": key,
+                        "parameter": row.get("parameter"), "value": row.get("value"), "unit": row.get("unit"),
+                        "year": None if _blank(row.get("year")) else row.get("year"),
+                        "justification": "" if _blank(row.get("justification")) else str(row["justification"]),
+                        "created_by": None if _blank(row.get("created_by")) else row["created_by"],
+                        "created_at": row.get("created_at"), "deleted": False if _blank(deleted) else bool(deleted)})
+    return records
+
+
+def _identity(override: dict) -> tuple[str, str, str]:
+    """What one override replaces: table, key (as sorted JSON) and parameter."""
+    return override["table"], json.dumps(override["key"], sort_keys=True), override["parameter"]
+
+
+def _about(record: dict, problem: Problem) -> Problem:
+    """A problem of a stored override, saying which one and that it no longer applies."""
+    if not record["id"]:
+        return problem
+    value = f" (valeur : « {problem.value} »)" if not _blank(problem.value) else ""
+    return Problem(f"la valeur propre {record['id']} ({record['table']}, "
+                   f"{json.dumps(record['key'], ensure_ascii=False, default=str)}, {record['parameter']}) ne "
+                   f"s'applique pas à la base de facteurs : {problem.message}{value} ; supprimez-la ou "
+                   "enregistrez-la de nouveau")
+
+
+def _digest(records: list[dict]) -> str:
+    """8 hexadecimal digits of what the overrides change (their factor, value, unit, year and
+    justification), whatever their order."""
+    content = sorted(json.dumps([r["table"], json.dumps(r["key"], sort_keys=True, default=str), r["parameter"],
+                                 repr(_number(r["value"])),
+                                 r["unit"], None if r["year"] is None else str(r["year"]), r["justification"]],
+                                ensure_ascii=False) for r in records)
+    return hashlib.sha256("\n".join(content).encode()).hexdigest()[:8]
+
+
+def load_with_overrides(store, factors: FactorBase | None = None) -> FactorBase:
+    """The factor base (``factors``, else loaded from its files) with the store's active
+    overrides applied: what every command working on a store computes with."""
+    base = factors if factors is not None else FactorBase.load()
+    return base.with_overrides(store.factor_overrides())
+
+
+def save_overrides(store, factors: FactorBase, overrides: list[dict], user: str | None = None) -> list[str]:
+    """Check overrides (dicts with ``table``, ``key``, ``parameter``, ``value``, ``unit``,
+    ``year``, ``justification``) together with those already in the store, then save them in
+    one transaction; returns their ids. Raises ``InputError`` (French) and saves nothing when
+    one is wrong. An override of a factor that already has one replaces it."""
+    origin = factors._origin
+    fresh = [{"id": "", "created_by": user, "created_at": None, "deleted": False,
+              "year": None, "justification": ""} | dict(o) for o in overrides]
+    problems, resolved = origin._check_records(fresh, pairs=False)
+    if problems:
+        raise InputError(problems)
+    replaced = {_identity(r) for r in resolved}
+    kept = [r for r in _override_records(store.factor_overrides()) if _identity(r) not in replaced]
+    problems, _ = origin._check_records(kept + fresh)
+    if problems:
+        raise InputError(problems)
+    return store.save_factor_overrides(
+        [{"table": r["table"], "key": r["key"], "parameter": r["parameter"], "value": r["value"], "unit": r["unit"],
+          "year": r["year"], "justification": r["justification"]} for r in resolved], user)
+
+
+def save_override(store, factors: FactorBase, table: str, key: dict, parameter: str, value: float, unit: str,
+                  year: int | None, justification: str, user: str | None = None) -> str:
+    """``save_overrides`` for one override; returns its id (``VL-nnnnn``)."""
+    return save_overrides(store, factors, [{"table": table, "key": key, "parameter": parameter, "value": value,
+                                            "unit": unit, "year": year, "justification": justification}], user)[0]
+
+
+def delete_override(store, factors: FactorBase, identifier: str, user: str | None = None) -> None:
+    """Delete an override (it stays in the store's history): the factor takes its files' value
+    again. Refused (``InputError``) for an unknown id, or when the files' value would fall on the
+    wrong side of the other end of its range (delete or change that one first)."""
+    records = _override_records(store.factor_overrides())
+    chosen = next((r for r in records if r["id"] == identifier), None)
+    if chosen is None:
+        raise InputError([Problem("valeur propre inconnue ou déjà supprimée", column="id", value=identifier)])
+    origin = factors._origin
+    _, deleted = origin._check_one(chosen["table"], chosen["key"], chosen["parameter"], chosen["value"],
+                                   chosen["unit"], chosen["year"])
+    stem, _, end = chosen["parameter"].rpartition("_")
+    if deleted is not None and end in ("min", "max"):
+        other_end = f"{stem}_{'max' if end == 'min' else 'min'}"
+        other = [applied for record in records if record["parameter"] == other_end
+                 for _, applied in [origin._check_one(record["table"], record["key"], record["parameter"],
+                                                      record["value"], record["unit"], record["year"])]
+                 if applied is not None and _identity(applied)[:2] == _identity(deleted)[:2]]
+        other_value = other[0]["canonical_value"] if other else origin._current(deleted, other_end)
+        restored = deleted["replaced"]["canonical_value"]
+        low, high = (restored, other_value) if end == "min" else (other_value, restored)
+        if other_value is not None and low > high:
+            raise InputError([Problem(
+                f"supprimer cette valeur propre ramènerait {chosen['parameter']} à la valeur de la base de facteurs "
+                f"({_shown(restored)}), de l'autre côté de {other_end} ({_shown(other_value)}) : supprimez ou "
+                f"modifiez d'abord la valeur propre de {other_end}", column="id", value=identifier)])
+    store.delete_factor_override(identifier, user)

@@ -1,4 +1,5 @@
-"""Command-line handlers for the inventory: ``declarations …``, ``inventory`` and ``usage import``.
+"""Command-line handlers for the inventory: ``declarations …``, ``inventory``, ``usage import``,
+``measure`` and ``factors overrides …`` (the collectivité's own factor values).
 
 Owns: turning parsed arguments into calls to ``declarations``, ``store``, ``inventory`` and
 ``usage_logs``, and printing French summaries, JSON or CSV. ``cli`` builds the parser and
@@ -103,6 +104,32 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                               help="associer un nom de modèle du journal à un modèle connu (répétable)")
     usage_import.add_argument("--hosting", help="profil d'hébergement des modèles du journal")
 
+    factors = commands.add_parser("factors", help="base de facteurs : valeurs propres à la collectivité",
+                                  description="Base de facteurs : valeurs propres à la collectivité, qui remplacent "
+                                              "celles de la base dans tous les calculs sur la base de données.")
+    factor_actions = factors.add_subparsers(dest="action", metavar="action", parser_class=parser_class)
+    factor_actions.required = True
+    overrides = factor_actions.add_parser("overrides", help="lister, enregistrer ou supprimer des valeurs propres")
+    override_actions = overrides.add_subparsers(dest="override_action", metavar="action", parser_class=parser_class)
+    override_actions.required = True
+    listed_overrides = with_db(override_actions.add_parser("list", help="lister les valeurs propres"))
+    listed_overrides.add_argument("--all", action="store_true", help="inclure les valeurs remplacées ou supprimées")
+    listed_overrides.add_argument("--json", action="store_true", help="en JSON")
+    saved = with_db(override_actions.add_parser("set", help="enregistrer une valeur propre (remplace la précédente)"))
+    saved.add_argument("--table", required=True, help="table de la base : hosting_profiles, electricity_mix, "
+                                                      "constants, gpus, tasks…")
+    saved.add_argument("--key", action="append", metavar="COLONNE=VALEUR",
+                       help="clé de la ligne (répétable) : hosting=salle_serveurs ; zone=FRA, dataset=…, year=…")
+    saved.add_argument("--parameter", required=True, action="append",
+                       help="paramètre remplacé (répétable : pue_min et pue_max pour une valeur unique)")
+    saved.add_argument("--value", required=True, help="la valeur propre à la collectivité")
+    saved.add_argument("--unit", required=True, help="son unité (dimensionless, kgCO2e/kWh, W…)")
+    saved.add_argument("--year", help="année de la valeur (pour l'électricité : celle de la clé)")
+    saved.add_argument("--justification", required=True, help="d'où vient la valeur (mesure, facture, étude…)")
+    deleted = with_db(override_actions.add_parser("delete", help="supprimer une valeur propre (gardée dans "
+                                                                  "l'historique) : la valeur de la base revient"))
+    deleted.add_argument("id", metavar="ID")
+
     measure = with_db(commands.add_parser(
         "measure", help="mesurer un traitement avec CodeCarbon (ou importer un emissions.csv)",
         description="Mesurer un traitement : python -m footprint measure --name NOM -- COMMANDE [ARGUMENTS…] ; "
@@ -132,10 +159,11 @@ def _store(args: argparse.Namespace):
     return Store(args.db)
 
 
-def _factors():
-    from footprint.factor_base import FactorBase
+def _factors(store):
+    """The factor base with the store's own values of the collectivité applied (overrides)."""
+    from footprint.factor_base import load_with_overrides
 
-    return FactorBase.load()
+    return load_with_overrides(store)
 
 
 def parse_year(text: str | None, flag: str = "--year") -> int | None:
@@ -159,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         return _inventory(args)
     if args.command == "usage":
         return _usage_import(args)
+    if args.command == "factors":
+        return {"list": _list_overrides, "set": _set_override, "delete": _delete_override}[args.override_action](args)
     handler = {"import": _import, "export": _export, "list": _list, "add": _add, "delete": _delete,
                "restore": _restore, "history": _history}[args.action]
     return handler(args)
@@ -167,9 +197,9 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from footprint.declarations import file_sha256, read_declarations
 
-    factors = _factors()
-    frame = read_declarations(args.file, factors)
     store = _store(args)
+    factors = _factors(store)
+    frame = read_declarations(args.file, factors)
     from pathlib import Path
 
     counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), import_record={
@@ -248,14 +278,15 @@ def _add(args: argparse.Namespace) -> int:
         raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
                           for p in problems])
     frame = records_frame([parsed])
+    factors = _factors(store)
     try:
-        check(frame, _factors())
+        check(frame, factors)
     except InputError as error:
         raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
                           for p in error.problems]) from None
     from footprint.declarations import normalise_names
 
-    counts = store.save(normalise_names(frame, _factors()), action="saisie")
+    counts = store.save(normalise_names(frame, factors), action="saisie")
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
     print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0
@@ -323,7 +354,9 @@ def _inventory(args: argparse.Namespace) -> int:
     from footprint.inventory import compute_inventory
 
     year = parse_year(args.year)
-    inventory = compute_inventory(_store(args), _factors(), year)
+    store = _store(args)
+    factors = _factors(store)
+    inventory = compute_inventory(store, factors, year)
     result = inventory.as_dict(args.by)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -343,6 +376,10 @@ def _inventory(args: argparse.Namespace) -> int:
         return 0
     print(f"Inventaire {year} : {result['declarations']} déclaration(s), "
           f"base de facteurs {result['factor_base_version']}")
+    if not factors.overrides.empty:
+        print("  Valeurs propres à la collectivité : " + ", ".join(
+            f"{row.id} ({' / '.join(map(str, row.key.values())) or row.table_name}, {row.parameter})"
+            for row in factors.overrides.itertuples(index=False)))
     for key, label, unit in SUMMARY:
         values = result["total"][key]
         print(f"  {label:<22} {format_range(values['low'], values['central'], values['high'], unit)}")
@@ -362,7 +399,8 @@ def _inventory(args: argparse.Namespace) -> int:
 def _usage_import(args: argparse.Namespace) -> int:
     from footprint.usage_logs import import_usage, parse_mapping
 
-    done = import_usage(args.file, _store(args), _factors(), preset=args.preset, service=args.service,
+    store = _store(args)
+    done = import_usage(args.file, store, _factors(store), preset=args.preset, service=args.service,
                         mapping=parse_mapping(args.map), hosting=args.hosting)
     print(f"Journal {done.file_name} : {format_number(done.rows)} ligne(s) agrégée(s) en "
           f"{len(done.declarations)} déclaration(s) mensuelle(s).")
@@ -403,7 +441,8 @@ def _measure(args: argparse.Namespace) -> int:
     measurement = Measurement(args.name, service=args.service, year=parse_year(args.year), country=args.country,
                               declaration=args.declaration, db=args.db,
                               tokens=parse_number(args.tokens, "--tokens"), model=args.model,
-                              units=parse_number(args.units, "--units"), task=args.task)
+                              units=parse_number(args.units, "--units"), task=args.task,
+                              factors=_factors(_store(args)))
     code = run_command(command, measurement)
     run = measurement.run
     row = run.row
@@ -426,10 +465,78 @@ def _measure_import(options: argparse.Namespace, db: str | None) -> int:
     from footprint.measurement import import_emissions
     from footprint.store import Store
 
-    counts = import_emissions(options.file, Store(options.db or db), _factors(), service=options.service,
+    store = Store(options.db or db)
+    counts = import_emissions(options.file, store, _factors(store), service=options.service,
                               year=parse_year(options.year), country=options.country, name=options.name,
                               declaration=options.declaration)
     print(f"Import de {Path(options.file).name} : {counts['runs']} mesure(s) ajoutée(s), "
           f"{counts['updated_runs']} complétée(s) (les mesures déjà présentes et complètes sont ignorées) ; "
           f"{counts['created']} déclaration(s) créée(s), {counts['modified']} mise(s) à jour.")
+    return 0
+
+
+# Fields of an override problem -> the flag of ``factors overrides set`` (or ``delete``) the user typed.
+OVERRIDE_FLAGS = {"table": "--table", "cle": "--key", "parametre": "--parameter", "valeur": "--value",
+                  "unite": "--unit", "annee": "--year", "justification": "--justification", "id": "ID"}
+
+
+def _list_overrides(args: argparse.Namespace) -> int:
+    frame = _store(args).factor_overrides(include_deleted=args.all)
+    if args.json:
+        print(frame.drop(columns=["key_json"]).to_json(orient="records", force_ascii=False, date_format="iso"))
+        return 0
+    if frame.empty:
+        print("Aucune valeur propre : les calculs utilisent les valeurs de la base de facteurs.")
+        return 0
+    for row in frame.to_dict("records"):
+        key = ", ".join(f"{k}={v}" for k, v in row["key"].items()) or "-"
+        year = "" if is_missing(row["year"]) else f" ({int(row['year'])})"
+        state = " [remplacée ou supprimée]" if row["deleted"] else ""
+        value = format(row["value"], ".6g").replace(".", ",")
+        print(f"{row['id']}  {row['table_name']}  {key}  {row['parameter']} = {value} "
+              f"{row['unit']}{year} — {row['justification']} — {row['created_by']}, "
+              f"{row['created_at']:%Y-%m-%d}{state}")
+    return 0
+
+
+def _with_flags(error: InputError) -> InputError:
+    """The problems with the flags the user typed, each once (one per parameter would repeat them)."""
+    problems = [Problem(p.message, column=OVERRIDE_FLAGS.get(p.column or "", p.column), value=p.value)
+                for p in error.problems]
+    return InputError(list(dict.fromkeys(problems)))
+
+
+def _set_override(args: argparse.Namespace) -> int:
+    from footprint.cli import parse_number
+    from footprint.factor_base import FactorBase, save_overrides
+
+    key = {}
+    for text in args.key or []:
+        column, equal, value = text.partition("=")
+        if not equal or not column.strip():
+            raise InputError([Problem("clé attendue sous la forme COLONNE=VALEUR", column="--key", value=text)])
+        key[column.strip()] = value.strip()
+    value = parse_number(args.value, "--value")
+    year = parse_year(args.year)
+    store = _store(args)
+    try:
+        ids = save_overrides(store, FactorBase.load(), [
+            {"table": args.table, "key": key, "parameter": parameter, "value": value, "unit": args.unit, "year": year,
+             "justification": args.justification} for parameter in args.parameter])
+    except InputError as error:
+        raise _with_flags(error) from None
+    print(f"Valeur(s) propre(s) enregistrée(s) : {', '.join(ids)}. Les calculs sur cette base l'utilisent "
+          "désormais (version de la base de facteurs suivie de « + »).")
+    return 0
+
+
+def _delete_override(args: argparse.Namespace) -> int:
+    from footprint.factor_base import FactorBase, delete_override
+
+    try:
+        delete_override(_store(args), FactorBase.load(), args.id)
+    except InputError as error:
+        raise _with_flags(error) from None
+    print(f"Valeur propre {args.id} supprimée (elle reste dans l'historique) : la valeur de la base de facteurs "
+          "s'applique de nouveau.")
     return 0

@@ -79,10 +79,12 @@ def _inventory_year(text: str | None, store) -> int:
 
 
 def _context(args):
-    from footprint.factor_base import FactorBase
+    """The store and the factor base with the store's own values of the collectivité applied."""
+    from footprint.factor_base import load_with_overrides
     from footprint.store import Store
 
-    return Store(args.db), FactorBase.load()
+    store = Store(args.db)
+    return store, load_with_overrides(store)
 
 
 def check_targets(scenario, factors) -> None:
