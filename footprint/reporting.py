@@ -326,8 +326,16 @@ def write(export: Export, path: Path, file_format: str, separator: str = ";", de
     """Write the export: CSV files (summary at ``path``, then ``-detail``, ``-sources``,
     ``-indicateurs``) or one XLSX workbook, plus the note in Markdown and HTML. Everything is
     built in memory first; each file is written under a temporary name then renamed."""
-    path = Path(path)
-    stem = path.with_suffix("")
+    files = render(export, Path(path), file_format, separator=separator, decimal=decimal, stamp=stamp)
+    for target, data in files.items():
+        write_atomically(target, data)
+    return list(files)
+
+
+def render(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",",
+           stamp: str | None = None) -> dict[Path, bytes]:
+    """The bytes of each file of the export (see ``write``), by path; nothing is written."""
+    stem = Path(path).with_suffix("")
     files: dict[Path, bytes] = {}
     tables = {name: getattr(export, attribute) for name, attribute in SHEETS}
     if file_format == "xlsx":
@@ -339,9 +347,7 @@ def write(export: Export, path: Path, file_format: str, separator: str = ";", de
             files[target] = csv_bytes(list(table.columns), _rows(table), separator=separator, decimal=decimal)
     files[Path(f"{stem}-note.md")] = export.note.encode("utf-8")
     files[Path(f"{stem}-note.html")] = note_html(export.note).encode("utf-8")
-    for target, data in files.items():
-        write_atomically(target, data)
-    return list(files)
+    return files
 
 
 def _rows(frame: pd.DataFrame) -> list[list[object]]:
