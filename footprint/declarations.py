@@ -106,7 +106,7 @@ ENGINE_TO_DECLARATION = {"output_tokens_per_request": "output_tokens_per_request
                          "energy_kwh": "energy_kwh"}
 
 
-def _key(text: str) -> str:
+def plain_key(text: str) -> str:
     """Header or code as a plain key: lower case, no accents, underscores."""
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
@@ -157,7 +157,7 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
 def _map_header(table: Table) -> dict[int, str]:
     mapping, unknown, seen = {}, [], {}
     for index, raw in enumerate(table.header):
-        key = _key(raw)
+        key = plain_key(raw)
         key = HEADER_ALIASES.get(key, key)
         if key == "":
             continue
@@ -201,7 +201,7 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
                 continue
             out[column] = number
         elif column == "personal_data":
-            text = _key(value) if value not in (None, "") else ""
+            text = plain_key(value) if value not in (None, "") else ""
             if text == "":
                 out[column] = None
             elif text in YES or text in NO:
@@ -209,12 +209,12 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
             else:
                 bad(column, "attendu « oui » ou « non »", value)
         elif column == "ai_act_risk":
-            text = _key(value) if value not in (None, "") else ""
+            text = plain_key(value) if value not in (None, "") else ""
             if text and text not in AI_ACT_LEVELS:
                 bad(column, f"niveau inconnu (attendus : {', '.join(sorted(set(AI_ACT_LEVELS.values())))})", value)
             out[column] = AI_ACT_LEVELS.get(text) if text else None
         elif column == "kind":
-            text = _key(value) if value not in (None, "") else ""
+            text = plain_key(value) if value not in (None, "") else ""
             if text not in KIND_ALIASES:
                 bad(column, "type inconnu (attendus : llm, gpu, tache, mesure)", value)
             out[column] = KIND_ALIASES.get(text)
@@ -409,9 +409,9 @@ def _profiles(factors: FactorBase) -> pd.DataFrame:
 def _profile_of(use_case: object, profiles: pd.DataFrame):
     if use_case is None or (isinstance(use_case, float) and np.isnan(use_case)) or use_case is pd.NA:
         return None
-    key = _key(use_case)
+    key = plain_key(use_case)
     for row in profiles.itertuples(index=False):
-        if key in (_key(row.use_case), _key(row.label)):
+        if key in (plain_key(row.use_case), plain_key(row.label)):
             return row
     return None
 
@@ -426,9 +426,9 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """
     frame = frame.reindex(columns=list(DECLARATION_COLUMNS))
     profiles = _profiles(factors)
-    keys = {**{_key(r.use_case): r for r in profiles.itertuples(index=False)},
-            **{_key(r.label): r for r in profiles.itertuples(index=False)}}
-    use_case_keys = frame["use_case"].astype("string").map(lambda v: _key(v) if isinstance(v, str) else "")
+    keys = {**{plain_key(r.use_case): r for r in profiles.itertuples(index=False)},
+            **{plain_key(r.label): r for r in profiles.itertuples(index=False)}}
+    use_case_keys = frame["use_case"].astype("string").map(lambda v: plain_key(v) if isinstance(v, str) else "")
     profile_out = use_case_keys.map(lambda k: keys[k].output_tokens_per_request if k in keys else np.nan)
     profile_in = use_case_keys.map(lambda k: keys[k].input_tokens_per_request if k in keys else np.nan)
     number = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in NUMBER_FIELDS}

@@ -35,7 +35,7 @@ from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import Store
-from footprint.tabular import parse_number
+from footprint.tabular import is_missing, parse_number
 
 NO_SERVICE = "(service non précisé)"
 MEASURE_POWER_SECS = 5.0  # CodeCarbon's sampling interval; the last interval is measured at stop
@@ -323,10 +323,11 @@ REQUIRED_COLUMNS = ("timestamp", "project_name", "run_id", "duration", "emission
 
 def import_emissions(path: Path | str, store: Store, factors: FactorBase, *, service: str | None = None,
                      year: int | None = None, country: str | None = None, name: str | None = None,
-                     declaration: str | None = None) -> dict[str, int]:
+                     declaration: str | None = None, work: dict | None = None) -> dict[str, int]:
     """Import a CodeCarbon ``emissions.csv`` (2.x or 3.x): the last row of each run_id (flush()
     writes several), refused whole if a row has no valid country or one that differs from
-    ``country``. Runs already in the store are skipped."""
+    ``country``. Runs already in the store are skipped. ``work``: what the runs produced, for the
+    calibration (``tokens`` with ``provider``/``model``, or ``units`` with ``task``)."""
     from footprint.tabular import read_table
 
     path = Path(path)
@@ -408,7 +409,7 @@ def import_emissions(path: Path | str, store: Store, factors: FactorBase, *, ser
             "gpu_model": row.get("gpu_model") or None, "gpu_count": numbers.get((index, "gpu_count")),
             "tracking_mode": row.get("tracking_mode") or None,
             "codecarbon_version": row.get("codecarbon_version") or None, "status": "complet",
-            "origin": f"import:{path.name}"})
+            "origin": f"import:{path.name}"} | (work or {}))
     runs_frame = pd.DataFrame(runs)
     return store.save_measurements(runs_frame, _declarations(runs_frame, store))
 
@@ -422,6 +423,7 @@ def calibration(row: dict, factors: FactorBase) -> list[str]:
 
     lines = []
     energy_wh = row["energy_kwh"] * 1000
+    row = {key: (None if is_missing(value) else value) for key, value in row.items()}  # a stored run has NaN
     if row.get("tokens"):
         model = f"{row['provider']}/{row['model']}" if row.get("provider") else row["model"]
         provider, name = (model.split("/", 1) + [""])[:2]
