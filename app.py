@@ -1,9 +1,37 @@
-"""Streamlit entry point: navigation only. The dashboard pages come with the dashboard issue;
-until then, a single page says what the tool is and how to use the command line."""
+"""Streamlit entry point: first-start set-up, navigation, and the last guard that turns a bug
+into a French message. Every page is a file of ``pages/``."""
+
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Empreinte IA", page_icon="🌱", layout="wide")
+from dashboard import state
 
-home = st.Page("pages/accueil.py", title="Accueil", icon="🏠", default=True)
-st.navigation([home]).run()
+ICON = Path(__file__).parent / "dashboard" / "icon.png"  # a local file: no favicon fetched from outside
+st.set_page_config(page_title="Empreinte IA", page_icon=str(ICON), layout="wide")
+state.start()
+
+PAGES = {
+    "Inventaire": [
+        st.Page("pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True),
+        st.Page("pages/declarer.py", title="Déclarer", icon=":material/edit_note:"),
+        st.Page("pages/usages.py", title="Usages importés", icon=":material/upload_file:"),
+        st.Page("pages/mesures.py", title="Mesures", icon=":material/bolt:"),
+    ],
+    "Réduire": [
+        st.Page("pages/scenarios.py", title="Scénarios 2030", icon=":material/trending_down:"),
+        st.Page("pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
+    ],
+    "Référence": [
+        st.Page("pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        st.Page("pages/methode.py", title="Méthode", icon=":material/school:"),
+    ],
+}
+page = st.navigation(PAGES)
+st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte cette machine.")
+try:
+    with state.guard():  # bad input or a busy store that a page did not catch itself
+        page.run()
+except Exception as error:  # noqa: BLE001 — Streamlit's reruns are BaseExceptions and pass through
+    state.unexpected(error)

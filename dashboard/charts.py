@@ -1,0 +1,86 @@
+"""Plotly figures of the dashboard, French formatted (``1 234,5``), from the tables of ``views``.
+
+Must not: compute a figure (the tables come computed) or load anything from outside the
+machine (Streamlit serves Plotly's code itself).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+SEPARATORS = ", "  # decimal comma, thin space for thousands: Plotly's French convention
+PALETTE = px.colors.qualitative.Safe
+SCENARIO_COLOURS = {"Sobre": "#2a9d8f", "Tendanciel": "#e9c46a", "Intensif": "#e76f51",
+                    "Trajectoire cible": "#264653"}
+
+
+def _french(figure: go.Figure, height: int = 360) -> go.Figure:
+    figure.update_layout(separators=SEPARATORS, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                         legend_title_text="", font_family="sans-serif")
+    return figure
+
+
+def breakdown_bar(table: pd.DataFrame, title: str) -> go.Figure:
+    """Horizontal bars of tCO2e by group, with the range as error bars."""
+    shown = table.sort_values("tco2e")
+    figure = go.Figure(go.Bar(
+        x=shown["tco2e"], y=shown["groupe"], orientation="h", marker_color=PALETTE[0],
+        error_x=dict(type="data", symmetric=False, array=shown["tco2e_haut"] - shown["tco2e"],
+                     arrayminus=shown["tco2e"] - shown["tco2e_bas"], color="#555"),
+        customdata=shown[["tco2e_bas", "tco2e_haut", "mwh", "declarations"]],
+        hovertemplate="%{y}<br>%{x:,.3f} tCO2e (de %{customdata[0]:,.3f} à %{customdata[1]:,.3f})"
+                      "<br>%{customdata[2]:,.3f} MWh<br>%{customdata[3]} déclaration(s)<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="tCO2e par an (valeur centrale et fourchette)")
+    return _french(figure, height=max(260, 60 + 34 * len(shown)))
+
+
+def share_pie(table: pd.DataFrame, title: str) -> go.Figure:
+    figure = px.pie(table, values="tco2e", names="groupe", title=title, hole=0.45,
+                    color_discrete_sequence=PALETTE)
+    figure.update_traces(hovertemplate="%{label}<br>%{value:,.3f} tCO2e (%{percent})<extra></extra>",
+                         textinfo="percent")
+    return _french(figure)
+
+
+def trajectories(table: pd.DataFrame) -> go.Figure:
+    """One line per scenario with its range as a band, and the target path dashed."""
+    figure = go.Figure()
+    for name, rows in table.groupby("scenario", sort=False):
+        colour = SCENARIO_COLOURS.get(name, PALETTE[len(figure.data) % len(PALETTE)])
+        if name != "Trajectoire cible":
+            figure.add_trace(go.Scatter(
+                x=pd.concat([rows["annee"], rows["annee"][::-1]]),
+                y=pd.concat([rows["tco2e_haut"], rows["tco2e_bas"][::-1]]), fill="toself", fillcolor=colour,
+                opacity=0.18, line=dict(width=0), hoverinfo="skip", showlegend=False, name=f"{name} (fourchette)"))
+        figure.add_trace(go.Scatter(
+            x=rows["annee"], y=rows["tco2e"], name=name, mode="lines+markers",
+            line=dict(color=colour, dash="dash" if name == "Trajectoire cible" else "solid"),
+            hovertemplate=f"{name}<br>%{{x}} : %{{y:,.3f}} tCO2e<extra></extra>"))
+    figure.update_layout(title="Émissions de GES par an (tCO2e), fourchette en bande",
+                         xaxis=dict(title="Année", dtick=1), yaxis_title="tCO2e par an")
+    return _french(figure, height=420)
+
+
+def stacked_kinds(table: pd.DataFrame, title: str) -> go.Figure:
+    figure = px.area(table, x="annee", y="tco2e", color="type", title=title,
+                     color_discrete_sequence=PALETTE, labels={"annee": "Année", "tco2e": "tCO2e par an", "type": ""})
+    figure.update_traces(hovertemplate="%{fullData.name}<br>%{x} : %{y:,.3f} tCO2e<extra></extra>")
+    figure.update_layout(xaxis=dict(dtick=1))
+    return _french(figure)
+
+
+def gateway_bars(table: pd.DataFrame) -> go.Figure:
+    """Our central kWh beside the gateway's range, by imported declaration."""
+    figure = go.Figure()
+    figure.add_trace(go.Bar(x=table["id"], y=table["kwh_empreinte_ia"], name="Empreinte IA (central)",
+                            marker_color=PALETTE[0]))
+    middle = (table["kwh_passerelle_min"] + table["kwh_passerelle_max"]) / 2
+    figure.add_trace(go.Bar(x=table["id"], y=middle, name="Passerelle (milieu de sa fourchette)",
+                            marker_color=PALETTE[1],
+                            error_y=dict(type="data", symmetric=False, array=table["kwh_passerelle_max"] - middle,
+                                         arrayminus=middle - table["kwh_passerelle_min"])))
+    figure.update_layout(barmode="group", yaxis_title="kWh",
+                         title="Énergie par mois et modèle : notre estimation et celle de la passerelle")
+    return _french(figure)

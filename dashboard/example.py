@@ -1,0 +1,53 @@
+"""The example inventory shown on first start: a fictional agglomération of about 100,000
+inhabitants (drafting assistant for 200 agents, citizen chatbot, meeting transcription on an
+in-house GPU, OCR of incoming mail, one run measured with CodeCarbon), loaded through the same
+import paths as a user's files (``examples/inventaire-exemple.csv`` and
+``examples/emissions-exemple.csv``), and cleared in one click (soft deletion: it stays in the
+history). Must not: hold a number (they are in the example files) or talk to Streamlit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from footprint.declarations import file_sha256, read_declarations
+from footprint.factor_base import FactorBase
+from footprint.measurement import import_emissions
+from footprint.store import Store
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DECLARATIONS_FILE = EXAMPLES / "inventaire-exemple.csv"
+EMISSIONS_FILE = EXAMPLES / "emissions-exemple.csv"
+ORIGIN = "exemple"
+AUTHORITY = "Communauté d'agglomération du Val-Fictif (exemple)"
+MEASURED_RUN = {"name": "exemple-transcription-conseil", "service": "Assemblées",
+                "hosting": "salle_serveurs", "work": {"task": "transcription_audio", "units": 180.0}}
+
+
+def create_example(store: Store, factors: FactorBase) -> int:
+    """Load the example inventory into ``store``; returns the number of declarations created."""
+    frame = read_declarations(DECLARATIONS_FILE, factors)
+    counts = store.save(frame, action="import", user="exemple", import_record={
+        "kind": "declarations", "file_name": DECLARATIONS_FILE.name, "file_sha256": file_sha256(DECLARATIONS_FILE)})
+    measured = import_emissions(EMISSIONS_FILE, store, factors, service=MEASURED_RUN["service"],
+                                name=MEASURED_RUN["name"], work=MEASURED_RUN["work"])
+    # The run was made on the authority's server: its hosting gives the PUE and water of the room.
+    run = store.measurements().iloc[-1]
+    declaration = store.declarations().set_index("id").loc[[run["declaration_id"]]].reset_index()
+    store.save(declaration.assign(hosting=MEASURED_RUN["hosting"]), action="saisie", user="exemple")
+    return counts["created"] + measured["created"]
+
+
+def example_ids(store: Store) -> list[str]:
+    """Active declarations that belong to the example (its file's rows and its measured run)."""
+    declarations = store.declarations()
+    runs = store.measurements()
+    measured = set(runs.loc[runs["origin"] == f"import:{EMISSIONS_FILE.name}", "declaration_id"])
+    mask = (declarations["origin"] == ORIGIN).fillna(False) | declarations["id"].isin(measured)
+    return declarations.loc[mask, "id"].tolist()
+
+
+def clear_example(store: Store) -> int:
+    """Remove the example from the inventory (kept in the history, restorable)."""
+    ids = example_ids(store)
+    return store.delete(ids, user="exemple") if ids else 0

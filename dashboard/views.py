@@ -1,0 +1,575 @@
+"""What the dashboard pages show, as plain tables and values computed without Streamlit: the
+headline figures of a year, breakdowns, equivalences, energy classes, top workloads, the
+declaration tables with French headers, the scenario series, the factor tables, and the
+validation of what is typed in a form or a table editor.
+
+Must not: import Streamlit or Plotly, hold a number of its own (they come from the engine
+and the factor base), or write to the store except through ``Store`` methods called by the
+functions whose name says so (``save_*``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from emission_factors.errors import InputError, Problem
+from footprint.declarations import (
+    FRENCH_COLUMNS,
+    KINDS_FR,
+    check,
+    normalise_names,
+    parse_record,
+    plain_key,
+    records_frame,
+    to_workloads,
+)
+from footprint.engine import ENDS
+from footprint.factor_base import FactorBase
+from footprint.formatting import format_number, format_quantity, format_range
+from footprint.inventory import Inventory
+from footprint.store import CONTENT_COLUMNS, Store
+from footprint.tabular import is_missing
+from scenarios.definitions import LEVERS, Scenario, parse_scenario
+from scenarios.projection import Projection, zones
+
+NOT_GIVEN = "(non renseigné)"
+BREAKDOWNS = {"service": "Service", "cas_usage": "Cas d'usage", "modele": "Modèle ou ressource",
+              "zone": "Zone électrique", "type": "Type"}
+KIND_LABELS = {"llm": "IA générative (requêtes)", "gpu": "Heures de GPU", "task": "Tâches à l'unité",
+               "measured": "Énergie mesurée"}
+# The headline indicators: impact key, French label, unit of the PCAET report, its factor from the
+# engine's unit, and the engine's unit (for the readable range below the figure).
+HEADLINE = (("energy_kwh", "Énergie", "MWh", 1e-3, "kWh"), ("gwp_kgco2e", "Émissions de GES", "tCO2e", 1e-3, "kgCO2e"),
+            ("water_l", "Eau consommée", "m³", 1e-3, "L"),
+            ("adpe_kgsbeq", "Ressources abiotiques (ADPe)", "kgSbeq", 1.0, "kgSbeq"))
+
+
+# -- years and problems --------------------------------------------------------------------------
+
+
+def inventory_years(store: Store) -> list[int]:
+    """Years that have at least one active declaration, latest first."""
+    years = store.declarations()["year"].dropna().astype(int).unique().tolist()
+    return sorted(years, reverse=True)
+
+
+def problems_table(error: InputError) -> pd.DataFrame:
+    """The problems of an ``InputError`` as a French table (file, line, column, value, why)."""
+    return pd.DataFrame([{"Fichier": p.file or "", "Ligne": "" if p.line is None else str(p.line),
+                          "Colonne": p.column or "", "Valeur": "" if is_missing(p.value) else str(p.value),
+                          "Problème": p.message} for p in error.problems])
+
+
+# -- synthesis -----------------------------------------------------------------------------------
+
+
+def labels(inventory: Inventory, factors: FactorBase, by: str) -> pd.Series:
+    """The group of each declaration of the inventory for a breakdown of ``BREAKDOWNS``."""
+    declarations = inventory.declarations
+    if by == "zone":
+        found = pd.Series(zones(declarations, factors), index=declarations.index).replace("", None)
+    elif by == "type":
+        found = declarations["kind"].map(KIND_LABELS)
+    elif by == "modele":
+        model = declarations["provider"].astype("string") + "/" + declarations["model"].astype("string")
+        found = model.fillna(declarations["gpu"].astype("string")).fillna(declarations["task"].astype("string"))
+        found = found.fillna("énergie mesurée")
+    else:
+        found = declarations[{"service": "service", "cas_usage": "use_case"}[by]]
+    return found.astype("string").fillna(NOT_GIVEN)
+
+
+def headline(inventory: Inventory) -> list[dict]:
+    """The four headline figures in the units of the PCAET report, with their range in French."""
+    total = inventory.total()
+    shown = []
+    for key, label, unit, factor, base_unit in HEADLINE:
+        low, central, high = (total[key][end] for end in ENDS)
+        shown.append({"key": key, "label": label, "unit": unit, "value": format_number(central * factor),
+                      "range": "soit " + format_range(low, central, high, base_unit), "low": low, "central": central,
+                      "high": high})
+    return shown
+
+
+def breakdown(inventory: Inventory, factors: FactorBase, by: str) -> pd.DataFrame:
+    """Totals by group, largest GWP first: group, declarations, tCO2e (low, central, high), MWh, m³."""
+    groups = labels(inventory, factors, by).to_numpy()
+    impacts = inventory.impacts
+    columns = ["gwp_kgco2e_low", "gwp_kgco2e_central", "gwp_kgco2e_high", "energy_kwh_central", "water_l_central"]
+    summed = impacts[columns].groupby(groups, sort=False).sum()
+    counts = pd.Series(groups).value_counts()
+    table = pd.DataFrame({
+        "groupe": summed.index.astype(str),
+        "declarations": counts.reindex(summed.index).to_numpy(),
+        "tco2e_bas": summed["gwp_kgco2e_low"].to_numpy() / 1000,
+        "tco2e": summed["gwp_kgco2e_central"].to_numpy() / 1000,
+        "tco2e_haut": summed["gwp_kgco2e_high"].to_numpy() / 1000,
+        "mwh": summed["energy_kwh_central"].to_numpy() / 1000,
+        "eau_m3": summed["water_l_central"].to_numpy() / 1000,
+    })
+    return table.sort_values("tco2e", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def equivalences(gwp_kgco2e: float, factors: FactorBase, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """What ``gwp_kgco2e`` equals in everyday terms (ADEME Impact CO2 factors of the base)."""
+    table = factors.con.execute("SELECT equivalence, label, gwp_per_unit FROM equivalences").df()
+    if names:
+        table = table.set_index("equivalence").loc[list(names)].reset_index()
+    table["quantite"] = gwp_kgco2e / table["gwp_per_unit"]
+    table["texte"] = [f"{format_number(q)} {label}" for q, label in zip(table["quantite"], table["label"])]
+    return table[["equivalence", "label", "quantite", "texte"]]
+
+
+def energy_classes(inventory: Inventory, factors: FactorBase) -> pd.DataFrame:
+    """Energy class (compar:IA scale, A–F) of each generative model of the inventory, from the
+    energy it used per million output tokens in the declared use."""
+    declarations = inventory.declarations
+    is_llm = (declarations["kind"] == "llm").to_numpy()
+    if not is_llm.any():
+        return pd.DataFrame(columns=["modele", "tokens_sortie", "wh_par_million_tokens", "classe", "libelle"])
+    workloads = to_workloads(declarations[is_llm].reset_index(drop=True), factors)
+    tokens = (workloads["requests"] * workloads["output_tokens_per_request"]).to_numpy(dtype=float)
+    energy = inventory.impacts.loc[is_llm, "energy_kwh_central"].to_numpy(dtype=float)
+    model = (workloads["provider"].astype(str) + "/" + workloads["model"].astype(str)).to_numpy()
+    per_model = pd.DataFrame({"modele": model, "tokens_sortie": tokens, "kwh": energy}).groupby(
+        "modele", sort=False).sum().reset_index()
+    per_model = per_model[per_model["tokens_sortie"] > 0]
+    per_model["wh_par_million_tokens"] = per_model["kwh"] * 1000 / (per_model["tokens_sortie"] / 1e6)
+    scale = factors.con.execute("SELECT energy_class, label, lower_bound FROM energy_classes ORDER BY lower_bound"
+                                ).fetchall()
+    bounds = np.array([row[2] for row in scale])
+    position = np.searchsorted(bounds, per_model["wh_par_million_tokens"].to_numpy(), side="right") - 1
+    per_model["classe"] = [scale[max(p, 0)][0] for p in position]
+    per_model["libelle"] = [scale[max(p, 0)][1] for p in position]
+    return per_model.drop(columns="kwh").sort_values("wh_par_million_tokens").reset_index(drop=True)
+
+
+def measured_share(inventory: Inventory) -> dict[str, float]:
+    """Share of the year's central GWP and energy that was measured rather than estimated."""
+    measured = (inventory.declarations["kind"] == "measured").to_numpy()
+    shares = {}
+    for key in ("gwp_kgco2e", "energy_kwh"):
+        values = inventory.impacts[f"{key}_central"].to_numpy(dtype=float)
+        total = values.sum()
+        shares[key] = float(values[measured].sum() / total) if total > 0 else 0.0
+    return shares
+
+
+def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) -> pd.DataFrame:
+    """The ``count`` declarations with the largest central GWP."""
+    impacts = inventory.impacts
+    table = pd.DataFrame({
+        "id": inventory.declarations["id"].to_numpy(),
+        "service": inventory.declarations["service"].to_numpy(),
+        "cas_usage": inventory.declarations["use_case"].astype("string").fillna(NOT_GIVEN).to_numpy(),
+        "modele": labels(inventory, factors, "modele").to_numpy(),
+        "kgco2e": impacts["gwp_kgco2e_central"].to_numpy(),
+        "kgco2e_bas": impacts["gwp_kgco2e_low"].to_numpy(),
+        "kgco2e_haut": impacts["gwp_kgco2e_high"].to_numpy(),
+        "kwh": impacts["energy_kwh_central"].to_numpy(),
+        "eau_l": impacts["water_l_central"].to_numpy(),
+    })
+    return table.nlargest(count, "kgco2e").reset_index(drop=True)
+
+
+# -- declarations ----------------------------------------------------------------------------------
+
+# Store column -> what the dashboard's tables call it.
+DISPLAY_COLUMNS = {
+    "id": "Identifiant", "year": "Année", "service": "Service", "use_case": "Cas d'usage", "kind": "Type",
+    "provider": "Fournisseur", "model": "Modèle", "hosting": "Hébergement", "zone": "Zone", "agents": "Agents",
+    "requests_per_agent_per_day": "Requêtes par agent et par jour", "days_per_year": "Jours par an",
+    "requests": "Requêtes par an", "input_tokens_per_request": "Tokens d'entrée par requête",
+    "output_tokens_per_request": "Tokens de sortie par requête", "input_tokens": "Tokens d'entrée par an",
+    "output_tokens": "Tokens de sortie par an", "gpu": "GPU", "gpus": "Nombre de GPU", "hours": "Heures par an",
+    "utilization": "Taux d'utilisation", "pue": "PUE", "wue": "WUE (L/kWh)", "task": "Tâche",
+    "units": "Unités par an", "energy_kwh": "Énergie mesurée (kWh)", "owner": "Responsable",
+    "personal_data": "Données personnelles", "ai_act_risk": "Risque (AI Act)",
+    "human_oversight": "Supervision humaine", "comment": "Commentaire", "origin": "Origine",
+    "gateway_kwh_min": "Passerelle : kWh (bas)", "gateway_kwh_max": "Passerelle : kWh (haut)",
+    "gateway_kgco2e_min": "Passerelle : kgCO2e (bas)", "gateway_kgco2e_max": "Passerelle : kgCO2e (haut)",
+}
+EDITABLE = [c for c in DISPLAY_COLUMNS if c not in ("id", "origin") and not c.startswith("gateway_")]
+
+
+def declarations_table(declarations: pd.DataFrame) -> pd.DataFrame:
+    """Declarations with French headers and kinds, for display and the table editor."""
+    table = declarations[list(DISPLAY_COLUMNS)].copy()
+    table["kind"] = table["kind"].map(KINDS_FR).fillna(table["kind"])
+    return table.rename(columns=DISPLAY_COLUMNS).reset_index(drop=True)
+
+
+def _record(values: dict) -> dict:
+    """French-file record (the keys of ``FRENCH_COLUMNS``) from typed values: numbers and
+    booleans written as text the way a file would have them."""
+    record = {}
+    for column, value in values.items():
+        if is_missing(value) or value == "":
+            continue
+        if isinstance(value, bool):
+            value = "oui" if value else "non"
+        elif isinstance(value, float | int | np.floating | np.integer):
+            value = format(float(value), ".17g").replace(".", ",")
+        record[column] = str(value)
+    return record
+
+
+def validate_declarations(rows: list[dict], factors: FactorBase, origin: str) -> pd.DataFrame:
+    """Rows typed in a form or table editor (store column names) checked exactly like an import;
+    ``InputError`` naming the row (« ligne » = position in the table, from 1) and the column."""
+    problems: list[Problem] = []
+    records = []
+    for position, values in enumerate(rows, start=1):
+        parsed = parse_record(_record(values), origin, position, problems)
+        records.append(parsed)
+    if problems:
+        raise InputError(problems)
+    frame = records_frame(records)
+    check(frame, factors, origin)
+    return normalise_names(frame, factors)
+
+
+def save_form(values: dict, store: Store, factors: FactorBase) -> str:
+    """Validate and save one declaration typed in the form; returns its new identifier."""
+    try:
+        frame = validate_declarations([values], factors, "formulaire")
+    except InputError as error:
+        # A form has no file nor line: name the field as the form labels it.
+        english = {french: column for column, french in FRENCH_COLUMNS.items()}
+        raise InputError([Problem(p.message, column=DISPLAY_COLUMNS.get(english.get(p.column, p.column), p.column),
+                                  value=p.value) for p in error.problems]) from None
+    store.save(frame, action="saisie")
+    return store.last_ids[0]
+
+
+def save_edits(original: pd.DataFrame, edited: pd.DataFrame, store: Store, factors: FactorBase) -> dict[str, int]:
+    """Save the rows changed in the table editor (``edited`` has the French headers of
+    ``declarations_table``); every changed row is validated, and nothing is written if one is bad."""
+    english = {label: column for column, label in DISPLAY_COLUMNS.items()}
+    before = original.rename(columns=english).set_index("id")
+    after = edited.rename(columns=english)
+    kind_codes = {label: code for code, label in KINDS_FR.items()}
+    after["kind"] = after["kind"].map(lambda k: kind_codes.get(k, k))
+    after = after.set_index("id")
+    changed = []
+    for identifier, row in after.iterrows():
+        old = before.loc[identifier]
+        if any(_differs(old[c], row[c]) for c in EDITABLE):
+            changed.append(identifier)
+    if not changed:
+        return {"created": 0, "modified": 0, "unchanged": len(after)}
+    rows = []
+    for identifier in changed:
+        values = {c: after.loc[identifier, c] for c in EDITABLE}
+        values["kind"] = {"task": "tache", "measured": "mesure"}.get(values["kind"], values["kind"])
+        rows.append({"id": identifier, "origin": before.loc[identifier, "origin"]} | values)
+    frame = validate_declarations(rows, factors, "tableau")
+    return store.save(frame, action="saisie", columns=["id", *CONTENT_COLUMNS])
+
+
+def _differs(old: object, new: object) -> bool:
+    if is_missing(old) and is_missing(new):
+        return False
+    if is_missing(old) or is_missing(new):
+        return not (str(new if not is_missing(new) else old).strip() == "")
+    if isinstance(old, float | int | np.floating | np.integer) and not isinstance(old, bool):
+        try:
+            return not np.isclose(float(old), float(new), rtol=1e-12, atol=0)
+        except (TypeError, ValueError):
+            return True
+    return str(old) != str(new)
+
+
+def history_table(store: Store, declaration_id: str | None = None) -> pd.DataFrame:
+    """Every version of the declarations, newest first, with what changed in French."""
+    history = store.history(declaration_id)
+    if history.empty:
+        return pd.DataFrame(columns=["Identifiant", "Version", "Date", "Par", "Action", "Changements"])
+    rows, previous = [], {}
+    for row in history.to_dict("records"):
+        before = previous.get(row["id"])
+        changes = []
+        if before is not None:
+            for column in CONTENT_COLUMNS:
+                old, new = _shown(before[column]), _shown(row[column])
+                if old != new:
+                    changes.append(f"{DISPLAY_COLUMNS[column]} : {old} → {new}")
+        if row["deleted"] and not (before or {}).get("deleted"):
+            changes.append("supprimée")
+        rows.append({"Identifiant": row["id"], "Version": int(row["version"]),
+                     "Date": pd.Timestamp(row["changed_at"]).strftime("%d/%m/%Y %H:%M"), "Par": row["changed_by"],
+                     "Action": row["action"], "Changements": "; ".join(changes) or "création"})
+        previous[row["id"]] = row
+    return pd.DataFrame(rows[::-1])
+
+
+def _shown(value: object) -> str:
+    if is_missing(value):
+        return "(vide)"
+    if isinstance(value, bool | np.bool_):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return format_number(value, significant=12)
+    return str(value)
+
+
+def deleted_declarations(store: Store) -> pd.DataFrame:
+    declarations = store.declarations(include_deleted=True)
+    return declarations_table(declarations[declarations["deleted"].fillna(False)])
+
+
+# -- usage logs and measurements -----------------------------------------------------------------------
+
+
+def usage_months(store: Store, year: int | None = None) -> pd.DataFrame:
+    """Declarations that came from gateway logs: month, model, requests, tokens and the gateway's
+    own estimate beside ours."""
+    declarations = store.declarations(year=year)
+    gateway = declarations[declarations["origin"].astype("string").str.startswith("usage:").fillna(False)]
+    return gateway.reset_index(drop=True)
+
+
+def gateway_comparison(inventory: Inventory) -> pd.DataFrame:
+    """For each declaration imported from gateway logs: our range beside the gateway's (kWh, kgCO2e)."""
+    declarations = inventory.declarations
+    mask = declarations["gateway_kwh_min"].notna().to_numpy() | declarations["gateway_kgco2e_min"].notna().to_numpy()
+    impacts = inventory.impacts[mask]
+    chosen = declarations[mask]
+    return pd.DataFrame({
+        "id": chosen["id"].to_numpy(), "service": chosen["service"].to_numpy(),
+        "cas_usage": chosen["use_case"].to_numpy(),
+        "modele": (chosen["provider"].astype("string") + "/" + chosen["model"].astype("string")).to_numpy(),
+        "requetes": chosen["requests"].to_numpy(), "tokens_sortie": chosen["output_tokens"].to_numpy(),
+        "kwh_empreinte_ia": impacts["energy_kwh_central"].to_numpy(),
+        "kwh_passerelle_min": chosen["gateway_kwh_min"].to_numpy(),
+        "kwh_passerelle_max": chosen["gateway_kwh_max"].to_numpy(),
+        "kgco2e_empreinte_ia": impacts["gwp_kgco2e_central"].to_numpy(),
+        "kgco2e_passerelle_min": chosen["gateway_kgco2e_min"].to_numpy(),
+        "kgco2e_passerelle_max": chosen["gateway_kgco2e_max"].to_numpy(),
+    })
+
+
+def measurement_runs(store: Store, factors: FactorBase) -> pd.DataFrame:
+    """Measured runs of the active declarations, with the calibration against the estimate."""
+    from footprint.measurement import calibration
+
+    runs = store.measurements()
+    active = set(store.declarations()["id"])
+    runs = runs[runs["declaration_id"].isin(active)].reset_index(drop=True)
+    if runs.empty:
+        return pd.DataFrame(columns=["run_id", "nom", "service", "declaration", "debut", "duree_min", "kwh",
+                                     "kgco2e", "materiel", "etat", "calibration"])
+    notes = []
+    for row in runs.to_dict("records"):
+        try:
+            notes.append(" ; ".join(calibration(row, factors)))
+        except InputError as error:
+            notes.append(str(error))
+    hardware = [", ".join(str(v) for v in (cpu, gpu) if not is_missing(v))
+                for cpu, gpu in zip(runs["cpu_model"], runs["gpu_model"])]
+    return pd.DataFrame({
+        "run_id": runs["run_id"], "nom": runs["name"], "service": runs["service"],
+        "declaration": runs["declaration_id"],
+        "debut": pd.to_datetime(runs["started_at"]).dt.tz_convert("Europe/Paris").dt.strftime("%d/%m/%Y %H:%M"),
+        "duree_min": runs["duration_s"] / 60, "kwh": runs["energy_kwh"], "kgco2e": runs["gwp_kgco2e"],
+        "materiel": hardware, "etat": runs["status"], "calibration": notes})
+
+
+def measure_command(name: str, service: str, year: int, command: str, task: str | None = None,
+                    units: float | None = None) -> str:
+    """The exact command line that measures a job with CodeCarbon and records it in the store."""
+    import shlex
+
+    parts = [".venv/bin/python", "-m", "footprint", "measure", "--name", name, "--service", service,
+             "--year", str(year)]
+    if task:
+        parts += ["--task", task]
+    if units:
+        parts += ["--units", format(units, "g")]
+    return " ".join(shlex.quote(p) for p in parts) + " -- " + (command or "python mon_traitement.py")
+
+
+# -- scenarios -------------------------------------------------------------------------------------
+
+
+def trajectories(projection: Projection, target: np.ndarray) -> pd.DataFrame:
+    """GWP by scenario and year in tCO2e (low, central, high) with the target path."""
+    totals = projection.totals()
+    labels_by_id = {s.id: s.label for s in projection.scenarios}
+    table = pd.DataFrame({"scenario": totals["scenario"].map(labels_by_id), "annee": totals["year"],
+                          "tco2e_bas": totals["gwp_kgco2e_low"] / 1000, "tco2e": totals["gwp_kgco2e_central"] / 1000,
+                          "tco2e_haut": totals["gwp_kgco2e_high"] / 1000, "mwh": totals["energy_kwh_central"] / 1000})
+    path = pd.DataFrame({"scenario": "Trajectoire cible", "annee": projection.years.astype(int),
+                         "tco2e_bas": target / 1000, "tco2e": target / 1000, "tco2e_haut": target / 1000,
+                         "mwh": np.nan})
+    return pd.concat([table, path], ignore_index=True)
+
+
+def by_kind(projection: Projection, scenario_id: str) -> pd.DataFrame:
+    """Central GWP (tCO2e) of one scenario by kind of workload and year, for stacked areas."""
+    totals = projection.totals("type")
+    chosen = totals[totals["scenario"] == scenario_id]
+    kinds = {KINDS_FR[k]: label for k, label in KIND_LABELS.items()}
+    return pd.DataFrame({"annee": chosen["year"], "type": chosen["group"].map(lambda g: kinds.get(g, g)),
+                         "tco2e": chosen["gwp_kgco2e_central"] / 1000}).reset_index(drop=True)
+
+
+def savings(projection: Projection, factors: FactorBase, sober: str = "sobre", other: str = "intensif") -> dict:
+    """What ``sober`` avoids over the period compared with ``other``: tCO2e, MWh and equivalences."""
+    saving = projection.saving(sober, other)
+    gwp = saving["gwp_kgco2e"]["central"]
+    return {"tco2e": gwp / 1000, "tco2e_bas": saving["gwp_kgco2e"]["low"] / 1000,
+            "tco2e_haut": saving["gwp_kgco2e"]["high"] / 1000, "mwh": saving["energy_kwh"]["central"] / 1000,
+            "equivalences": equivalences(gwp, factors, ("voiture_thermique", "tgv", "streaming_video"))}
+
+
+# The levers offered as sliders: (lever, label, unit shown, slider bounds in that unit).
+SLIDERS = (("volume_growth", "Croissance annuelle des volumes", "%/an", -20.0, 60.0),
+           ("small_model_share", "Part des tokens servie par un petit modèle en fin de période", "%", 0.0, 100.0),
+           ("french_hosting_share", "Part hébergée en France en fin de période", "%", 0.0, 100.0),
+           ("efficiency_gain", "Gain d'efficacité annuel du matériel et des modèles", "%/an", 0.0, 30.0),
+           ("pue_change", "Évolution annuelle du PUE", "%/an", -10.0, 10.0))
+
+
+def slider_values(scenario: Scenario, to_year: int) -> dict[str, float]:
+    """The value of each slider lever in ``scenario`` (end value for shares), in percent."""
+    return {name: float(scenario.lever(name).at(np.array([to_year]))[0]) * 100 for name, *_ in SLIDERS}
+
+
+def derive_scenario(base: Scenario, identifier: str, label: str, values: dict[str, float], start_year: int,
+                    to_year: int, author: str) -> tuple[Scenario, str]:
+    """A custom scenario: ``base`` with the slider levers set to ``values`` (percent); shares move
+    linearly from 0 in the inventory year to their value in ``to_year``. Returns the scenario and
+    its TOML text (what the store keeps and what ``scenarios save`` reads)."""
+    identifier = identifier.strip()
+    if not identifier or not identifier.replace("-", "").replace("_", "").isalnum() or not identifier.isascii():
+        raise InputError([Problem("identifiant attendu : lettres sans accents, chiffres, - ou _", column="id",
+                                  value=identifier)])
+    source = f"Choix de la collectivité ({author}), dérivé du scénario « {base.label} » dans le tableau de bord"
+    lines = [f"id = {json.dumps(identifier)}", f"label = {json.dumps(label.strip() or identifier, ensure_ascii=False)}",
+             f"description = {json.dumps(f'Dérivé de « {base.label} » : ' + base.description, ensure_ascii=False)}"]
+    levers = dict(base.levers)
+    for name, *_ in SLIDERS:
+        levers[name] = None
+    for name, lever in levers.items():
+        lines.append(f"\n[levers.{name}]")
+        spec = LEVERS[name]
+        if lever is None:
+            value = values[name] / 100
+            if spec.target:
+                lines.append(f"path = {{ {start_year} = 0.0, {to_year} = {value!r} }}")
+                target = base.lever(name).target if name in base.levers else None
+                lines.append(f"target = {json.dumps(target or _default_target(name))}")
+            else:
+                lines.append(f"value = {value!r}")
+            lines.append(f"unit = {json.dumps(spec.unit)}")
+            lines.append(f"source = {json.dumps(source, ensure_ascii=False)}")
+            continue
+        if len(lever.years) == 1:
+            lines.append(f"value = {lever.values[0]!r}")
+        else:
+            lines.append("path = { " + ", ".join(f"{y} = {v!r}" for y, v in zip(lever.years, lever.values)) + " }")
+        if lever.target:
+            lines.append(f"target = {json.dumps(lever.target)}")
+        lines.append(f"unit = {json.dumps(spec.unit)}")
+        lines.append(f"source = {json.dumps(lever.source, ensure_ascii=False)}")
+    text = "\n".join(lines) + "\n"
+    return parse_scenario(text, f"{identifier} (tableau de bord)", identifier), text
+
+
+def _default_target(lever: str) -> str:
+    from scenarios.definitions import built_in_scenarios
+
+    for scenario in built_in_scenarios():
+        if lever in scenario.levers and scenario.levers[lever].target:
+            return scenario.levers[lever].target
+    raise InputError([Problem("aucune cible connue pour ce levier", column=lever)])
+
+
+# -- factors ---------------------------------------------------------------------------------------
+
+
+def factor_tables(factors: FactorBase) -> dict[str, str]:
+    """Tables of sourced values (name → French description)."""
+    return {name: spec.description for name, spec in factors.info.tables.items() if spec.parameters}
+
+
+def factor_rows(factors: FactorBase, table: str, search: str = "") -> pd.DataFrame:
+    """Every value of a factor table with its unit, year, source and link, filtered by ``search``
+    (words that must all appear somewhere in the row, accents and case ignored)."""
+    rows = factors.parameter_rows(table)
+    rows.insert(0, "element", rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())))
+    if search.strip():
+        haystack = rows.drop(columns="key").astype(str).agg(" ".join, axis=1).map(plain_key)
+        for word in plain_key(search).split("_"):
+            if word:
+                keep = haystack.str.contains(word, regex=False).to_numpy()
+                rows, haystack = rows[keep], haystack[keep]
+    return rows.reset_index(drop=True)
+
+
+def override_rows(table: str, key: dict, parameter: str, value: float, unit: str, year: int | None,
+                  justification: str, both_ends: bool) -> list[dict]:
+    """The overrides to save for one value typed on the Facteurs page: the parameter, and the other
+    end of its range too when ``both_ends`` (a PUE of 1,3 is then 1,3 low and high)."""
+    rows = [{"table": table, "key": key, "parameter": parameter, "value": value, "unit": unit, "year": year,
+             "justification": justification}]
+    stem, _, end = parameter.rpartition("_")
+    if both_ends and end in ("min", "max"):
+        rows.append(rows[0] | {"parameter": f"{stem}_{'max' if end == 'min' else 'min'}"})
+    return rows
+
+
+def overrides_table(store: Store) -> pd.DataFrame:
+    """The authority's own values in force, in French."""
+    overrides = store.factor_overrides()
+    return pd.DataFrame({
+        "Identifiant": overrides["id"], "Table": overrides["table_name"],
+        "Élément": overrides["key"].map(lambda key: " / ".join(str(v) for v in key.values())),
+        "Paramètre": overrides["parameter"], "Valeur": overrides["value"], "Unité": overrides["unit"],
+        "Justification": overrides["justification"], "Par": overrides["created_by"],
+        "Le": pd.to_datetime(overrides["created_at"]).dt.strftime("%d/%m/%Y")})
+
+
+# -- form ------------------------------------------------------------------------------------------
+
+
+def form_options(factors: FactorBase, default_year: int) -> dict:
+    """Choices offered by the declaration form, from the factor base, with French labels."""
+    con = factors.con
+    models = [f"{p}/{m}" for p, m in con.execute("SELECT provider, model FROM models ORDER BY provider, model"
+                                                  ).fetchall()]
+    return {
+        "year": default_year,
+        "use_cases": dict(con.execute("SELECT use_case, label FROM use_cases ORDER BY label").fetchall()),
+        "hostings": dict(con.execute("SELECT hosting, label FROM hosting_profiles ORDER BY label").fetchall()),
+        "tasks": dict(con.execute("SELECT task, label FROM tasks ORDER BY label").fetchall()),
+        "gpus": factors.gpus(),
+        "models": models,
+        "model": "mistralai/mistral-small-latest" if "mistralai/mistral-small-latest" in models else models[0],
+    }
+
+
+def declaration_impact(inventory: Inventory, identifier: str) -> str:
+    """One declaration's yearly GWP and energy in French, e.g. « 12,3 kgCO2e et 210 kWh par an »."""
+    rows = np.flatnonzero(inventory.declarations["id"].to_numpy() == identifier)
+    if not len(rows):
+        return "hors de l'année affichée"
+    impacts = inventory.impacts.iloc[rows[0]]
+    gwp = format_range(impacts["gwp_kgco2e_low"], impacts["gwp_kgco2e_central"], impacts["gwp_kgco2e_high"], "kgCO2e")
+    return f"{gwp} et {format_quantity(impacts['energy_kwh_central'], 'kWh')} par an"
+
+
+# -- recommendations -------------------------------------------------------------------------------
+
+
+def recommendations_table(found: list) -> pd.DataFrame:
+    """The ranked recommendations as a table (kgCO2e and kWh saved per year)."""
+    return pd.DataFrame([{"rang": rank, "declaration": r.declaration_id, "service": r.service, "action": r.action,
+                          "kgco2e_evites": r.gwp_saved_kgco2e, "kwh_evites": r.energy_saved_kwh,
+                          "hypothese": r.assumption} for rank, r in enumerate(found, start=1)],
+                        columns=["rang", "declaration", "service", "action", "kgco2e_evites", "kwh_evites",
+                                 "hypothese"])

@@ -1,0 +1,140 @@
+"""Déclarer: a guided form, a table editor for bulk edits, a CSV/XLSX import with preview, and
+the history (deleted declarations included)."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state, views
+from footprint.declarations import AI_ACT_LEVELS, file_sha256, read_declarations
+
+st.title("Déclarer les usages d'IA")
+state.example_banner()
+factors = state.factors()
+store = state.store()
+options = views.form_options(factors, (state.years() or [pd.Timestamp.now().year - 1])[0])
+
+form_tab, table_tab, import_tab, history_tab = st.tabs(
+    ["Formulaire guidé", "Modifier en tableau", "Importer un fichier", "Historique et corbeille"])
+
+with form_tab:
+    st.markdown("Décrivez un usage avec vos mots : **quel service**, **pour quoi faire**, **avec quel modèle**, "
+                "**où il tourne** et **combien**. Les tokens par requête viennent du profil du cas d'usage si vous "
+                "les laissez vides.")
+    kind = st.radio("Type d'usage", list(views.KIND_LABELS), format_func=views.KIND_LABELS.get, horizontal=True,
+                    key="form_kind")
+    with st.form("declaration", clear_on_submit=False):
+        first, second = st.columns(2)
+        values = {"kind": kind}
+        values["year"] = first.number_input("Année d'inventaire", min_value=2000, max_value=2100, step=1,
+                                            value=options["year"])
+        values["service"] = second.text_input("Service", placeholder="Direction des ressources humaines")
+        use_case = first.selectbox("Cas d'usage", list(options["use_cases"]), format_func=options["use_cases"].get,
+                                   index=None, placeholder="Choisir ou laisser vide", accept_new_options=True)
+        values["use_case"] = use_case
+        values["hosting"] = second.selectbox("Hébergement", list(options["hostings"]),
+                                             format_func=options["hostings"].get, index=None,
+                                             placeholder="Par défaut : celui du fournisseur")
+        if kind == "llm":
+            model = first.selectbox("Modèle", options["models"], index=options["models"].index(options["model"]),
+                                    help="fournisseur/modèle, tels que la base de facteurs les connaît")
+            values["provider"], _, values["model"] = model.partition("/")
+            values["agents"] = first.number_input("Nombre d'agents qui l'utilisent", min_value=0.0, value=None,
+                                                  step=1.0, format="%g")
+            values["requests_per_agent_per_day"] = second.number_input(
+                "Requêtes par agent et par jour", min_value=0.0, value=None, step=1.0, format="%g")
+            values["requests"] = first.number_input(
+                "… ou requêtes par an (à la place des agents)", min_value=0.0, value=None, step=100.0, format="%g")
+            values["output_tokens_per_request"] = second.number_input(
+                "Tokens de sortie par requête (facultatif)", min_value=0.0, value=None, step=50.0, format="%g")
+        elif kind == "gpu":
+            values["gpu"] = first.selectbox("GPU", options["gpus"])
+            values["gpus"] = second.number_input("Nombre de GPU", min_value=0.0, value=1.0, step=1.0, format="%g")
+            values["hours"] = first.number_input("Heures d'utilisation par an", min_value=0.0, value=None,
+                                                 step=10.0, format="%g")
+            values["utilization"] = second.number_input("Taux d'utilisation (0 à 1)", min_value=0.0, max_value=1.0,
+                                                        value=None, step=0.05)
+        elif kind == "task":
+            values["task"] = first.selectbox("Tâche", list(options["tasks"]), format_func=options["tasks"].get)
+            values["units"] = second.number_input("Unités par an (pages, minutes d'audio, images…)", min_value=0.0,
+                                                  value=None, step=100.0, format="%g")
+        else:
+            values["energy_kwh"] = first.number_input("Énergie mesurée (kWh par an)", min_value=0.0, value=None,
+                                                      step=1.0, format="%g")
+        with st.expander("Registre des usages (AFNOR Spec 2314, AI Act)"):
+            values["owner"] = st.text_input("Responsable")
+            values["personal_data"] = {"oui": True, "non": False, "": None}[
+                st.radio("Données personnelles", ["", "oui", "non"], horizontal=True, format_func=lambda v: v or "?")]
+            values["ai_act_risk"] = st.selectbox("Niveau de risque (AI Act)", sorted(set(AI_ACT_LEVELS.values())),
+                                                 index=None)
+            values["human_oversight"] = st.text_input("Supervision humaine")
+            values["comment"] = st.text_input("Commentaire")
+        submitted = st.form_submit_button("Enregistrer la déclaration", type="primary")
+    if submitted:
+        with state.guard():
+            identifier = views.save_form(values, store, factors)
+            st.session_state["declared"] = identifier
+            st.rerun()
+    if st.session_state.get("declared"):
+        identifier = st.session_state.pop("declared")
+        impact = views.declaration_impact(state.inventory(int(values["year"])), identifier)
+        st.success(f"Déclaration {identifier} enregistrée : {impact}. La synthèse en tient compte.")
+
+year = state.year_picker()
+with table_tab:
+    if year is None:
+        st.info("Aucune déclaration pour l'instant.")
+    else:
+        st.markdown(f"Déclarations {year} : modifiez les cellules puis enregistrez. Chaque ligne modifiée est "
+                    "vérifiée comme un import ; si une seule est fausse, rien n'est enregistré.")
+        original = views.declarations_table(store.declarations(year=year))
+        edited = st.data_editor(original, key=f"editor_{year}", hide_index=True, width="stretch",
+                                disabled=["Identifiant", "Origine"], num_rows="fixed",
+                                column_config=state.editor_columns(original))
+        save, _ = st.columns([1, 3])
+        if save.button("Enregistrer les modifications", type="primary"):
+            with state.guard():
+                counts = views.save_edits(original, edited, store, factors)
+                st.toast(f"{counts['modified']} déclaration(s) modifiée(s).")
+                st.rerun()
+        chosen = st.multiselect("Supprimer des déclarations (elles restent dans l'historique)",
+                                original["Identifiant"].tolist(), placeholder="Choisir les identifiants")
+        if chosen and st.button(f"Supprimer {len(chosen)} déclaration(s)"):
+            with state.guard():
+                store.delete(chosen)
+                st.rerun()
+
+with import_tab:
+    st.markdown("Un fichier CSV (séparateur `;`, `,` ou tabulation ; virgule décimale acceptée) ou XLSX avec les "
+                "colonnes de `examples/declarations.csv`. Tout le fichier est vérifié avant d'écrire quoi que ce soit.")
+    upload = st.file_uploader("Fichier de déclarations", type=["csv", "xlsx", "txt"], key="declarations_file")
+    if upload is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / upload.name
+            path.write_bytes(upload.getvalue())
+            with state.guard():
+                frame = read_declarations(path, factors)
+                st.success(f"{len(frame)} déclaration(s) valides dans {upload.name}. Aperçu :")
+                st.dataframe(views.declarations_table(frame.assign(
+                    **{c: pd.NA for c in views.DISPLAY_COLUMNS if c not in frame.columns})), hide_index=True)
+                if st.button(f"Importer {len(frame)} déclaration(s)", type="primary"):
+                    counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), import_record={
+                        "kind": "declarations", "file_name": upload.name, "file_sha256": file_sha256(path)})
+                    st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
+                             f"{counts['unchanged']} inchangée(s).")
+                    st.rerun()
+
+with history_tab:
+    deleted = views.deleted_declarations(store)
+    if not deleted.empty:
+        st.markdown("**Déclarations supprimées** (restaurables)")
+        st.dataframe(deleted, hide_index=True)
+        restore = st.multiselect("Restaurer", deleted["Identifiant"].tolist(), placeholder="Choisir les identifiants")
+        if restore and st.button(f"Restaurer {len(restore)} déclaration(s)"):
+            with state.guard():
+                store.restore(restore)
+                st.rerun()
+    st.markdown("**Historique des modifications** (qui, quand, quoi)")
+    st.dataframe(views.history_table(store), hide_index=True, width="stretch")

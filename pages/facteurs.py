@@ -1,0 +1,69 @@
+"""Facteurs: the factor base, searchable, every value with unit, year and source link; the
+version; and the authority's own values, stored in the store and used from then on."""
+
+import streamlit as st
+
+from dashboard import state, views
+from footprint.factor_base import delete_override, save_overrides
+
+st.title("Base de facteurs")
+factors = state.factors()
+store = state.store()
+tables = views.factor_tables(factors)
+st.markdown(f"Version **{factors.version}** — chaque valeur a une unité, une année et une source. Les résultats et "
+            "les exports portent cette version ; le suffixe après « + » signale des valeurs propres à la collectivité.")
+left, right = st.columns([1, 2])
+table = left.selectbox("Table", list(tables), format_func=lambda t: f"{t} — {tables[t]}")
+search = right.text_input("Rechercher (mots, sans tenir compte des accents)", placeholder="PUE salle serveurs")
+rows = views.factor_rows(factors, table, search)
+st.caption(f"{len(rows)} valeur(s).")
+st.dataframe(rows[["element", "label", "value", "unit", "year", "source", "source_url", "note"]], hide_index=True,
+             width="stretch", column_config={
+                 "element": "Élément", "label": "Paramètre",
+                 "value": st.column_config.NumberColumn("Valeur", format="localized"), "unit": "Unité",
+                 "year": st.column_config.NumberColumn("Année", format="%d"), "source": "Source",
+                 "source_url": st.column_config.LinkColumn("Lien"), "note": "Note"})
+
+st.subheader("Valeurs propres à la collectivité")
+st.markdown("Remplacez une valeur par la vôtre (le PUE mesuré de votre salle serveurs, par exemple) avec sa "
+            "justification : elle est enregistrée dans la base de la collectivité et utilisée partout ensuite "
+            "(synthèse, scénarios, exports, ligne de commande).")
+current = views.overrides_table(store)
+if current.empty:
+    st.caption("Aucune valeur propre pour l'instant.")
+else:
+    st.dataframe(current, hide_index=True, width="stretch",
+                 column_config={"Valeur": st.column_config.NumberColumn("Valeur", format="localized")})
+    removed = st.selectbox("Revenir à la valeur de la base pour", current["Identifiant"].tolist(), index=None,
+                           placeholder="Choisir une valeur propre")
+    if removed and st.button("Supprimer cette valeur propre"):
+        with state.guard():
+            delete_override(store, factors, removed)
+            st.rerun()
+
+all_rows = factors.parameter_rows(table)
+elements = list(dict.fromkeys(all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values()))))
+with st.form("override"):
+    st.markdown(f"Nouvelle valeur dans la table **{table}**")
+    first, second = st.columns(2)
+    element = first.selectbox("Élément", elements)
+    chosen = all_rows[all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())) == element]
+    parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(),
+                                 format_func=dict(zip(chosen["parameter"], chosen["label"])).get)
+    value = first.number_input("Valeur", value=None, format="%g")
+    unit = second.text_input("Unité (Pint : « dimensionless », « L / kWh », « kgCO2e / kWh »…)",
+                             value=str(chosen["unit"].iloc[0]) if len(chosen) else "")
+    year = first.number_input("Année de la valeur", min_value=1990, max_value=2100, value=2025, step=1)
+    both = second.checkbox("Même valeur pour le bas et le haut de la fourchette (…_min et …_max)", value=True)
+    justification = st.text_area("Justification (source, mesure, document)", height=68)
+    submitted = st.form_submit_button("Enregistrer la valeur propre", type="primary")
+if submitted:
+    with state.guard():
+        if value is None:
+            st.error("Indiquez la valeur.")
+        else:
+            key = chosen["key"].iloc[0]
+            ids = save_overrides(store, factors, views.override_rows(table, key, parameter, value, unit, int(year),
+                                                                      justification, both))
+            st.toast(f"Valeur propre enregistrée ({', '.join(ids)}) : les résultats en tiennent compte.")
+            st.rerun()

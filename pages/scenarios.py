@@ -1,0 +1,82 @@
+"""Scénarios 2030: the built-in trajectories and custom ones, with ranges, the target path,
+sobriety savings, and sliders to derive and save a custom scenario."""
+
+import streamlit as st
+
+from dashboard import charts, state, views
+from footprint.formatting import format_number
+from scenarios.definitions import BUILT_IN
+
+st.title("Scénarios à 2030")
+year = state.year_picker()
+if year is None:
+    st.info("Déclarez d'abord des usages : les scénarios projettent l'inventaire d'une année.")
+    st.stop()
+factors = state.factors()
+known = state.scenarios()
+left, middle, right = st.columns([3, 1, 1])
+chosen = left.multiselect("Scénarios comparés", list(known), default=[i for i in BUILT_IN if i in known],
+                          format_func=lambda i: known[i].label)
+to_year = middle.number_input("Horizon", min_value=year + 1, max_value=2050, value=max(2030, year + 1), step=1)
+reduction = right.number_input("Objectif PCAET (baisse en %)", min_value=0.0, max_value=99.0, value=None,
+                               help="vide : trajectoire SNBC de la base de facteurs")
+if not chosen:
+    st.info("Choisissez au moins un scénario.")
+    st.stop()
+projection = state.projection(year, chosen, int(to_year))
+target = projection.target_path(reduction / 100 if reduction else None, int(to_year) if reduction else None)
+st.plotly_chart(charts.trajectories(views.trajectories(projection, target)))
+st.caption(("Trajectoire cible : objectif PCAET de −" + format_number(reduction) + " % en " + str(int(to_year)))
+           if reduction else "Trajectoire cible : rythme de la SNBC (base de facteurs, page Facteurs).")
+
+shown = st.selectbox("Détail par type d'usage", chosen, format_func=lambda i: known[i].label)
+st.plotly_chart(charts.stacked_kinds(views.by_kind(projection, shown),
+                                     f"{known[shown].label} : émissions par type d'usage (tCO2e)"))
+
+if "sobre" in chosen and "intensif" in chosen:
+    saving = views.savings(projection, factors)
+    st.subheader(f"Ce que la sobriété évite entre {year} et {int(to_year)}")
+    a, b = st.columns(2)
+    a.metric("Émissions évitées (sobre plutôt qu'intensif)", f"{format_number(saving['tco2e'])} tCO2e", border=True)
+    a.caption(f"de {format_number(saving['tco2e_bas'])} à {format_number(saving['tco2e_haut'])} tCO2e")
+    b.metric("Énergie évitée", f"{format_number(saving['mwh'])} MWh", border=True)
+    st.markdown("Soit " + ", ".join(saving["equivalences"]["texte"]) + " (ADEME Impact CO2).")
+
+for warning in projection.warnings:
+    st.caption(f"Note : {warning}")
+
+st.subheader("Créer un scénario personnalisé")
+base_id = st.selectbox("Partir du scénario", list(known), format_func=lambda i: known[i].label, key="base_scenario")
+base = known[base_id]
+defaults = views.slider_values(base, int(to_year))
+values = {}
+columns = st.columns(2)
+for index, (lever, label, unit, low, high) in enumerate(views.SLIDERS):
+    values[lever] = columns[index % 2].slider(f"{label} ({unit})", min_value=low, max_value=high,
+                                              value=min(max(defaults[lever], low), high), step=1.0, format="%d",
+                                              key=f"slider_{base_id}_{lever}")
+identifier = columns[0].text_input("Identifiant (lettres, chiffres, - ou _)", value="notre-scenario")
+label = columns[1].text_input("Nom affiché", value="Notre scénario")
+preview, save = st.columns(2)
+with state.guard():
+    custom, text = views.derive_scenario(base, identifier, label, values, year, int(to_year), "tableau de bord")
+    if preview.button("Comparer ce scénario"):
+        from scenarios.projection import project
+
+        trial = project(state.inventory(year), [known[i] for i in chosen] + [custom], factors, int(to_year))
+        st.plotly_chart(charts.trajectories(views.trajectories(trial, target)), key="trial")
+    if save.button("Enregistrer le scénario", type="primary"):
+        if custom.id in BUILT_IN:
+            st.error("Cet identifiant est celui d'un scénario intégré : choisissez-en un autre.")
+        else:
+            state.store().save_scenario(custom.id, custom.label, text)
+            st.toast(f"Scénario « {custom.label} » enregistré.")
+            st.rerun()
+custom_ids = [i for i in known if i not in BUILT_IN]
+if custom_ids:
+    removed = st.selectbox("Supprimer un scénario personnalisé", custom_ids, index=None,
+                           format_func=lambda i: known[i].label)
+    if removed and st.button("Supprimer"):
+        with state.guard():
+            state.store().delete_scenario(removed)
+            st.rerun()

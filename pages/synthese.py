@@ -1,0 +1,74 @@
+"""Synthèse: the year's footprint, its range, equivalences and breakdowns."""
+
+import streamlit as st
+
+from dashboard import charts, state, views
+from footprint.formatting import format_number
+
+st.title("Synthèse de l'empreinte de l'IA")
+state.example_banner()
+year = state.year_picker()
+if year is None:
+    st.info("L'inventaire est vide. Déclarez vos usages d'IA dans la page **Déclarer**, importez les journaux de "
+            "votre passerelle (**Usages importés**) ou mesurez un traitement (**Mesures**).")
+    st.page_link("pages/declarer.py", label="Déclarer un usage", icon=":material/edit_note:")
+    st.stop()
+
+factors = state.factors()
+inventory = state.inventory(year)
+st.caption(f"Inventaire {year} : {len(inventory.declarations)} déclaration(s) — base de facteurs "
+           f"{inventory.factor_base_version}. Valeurs centrales ; la fourchette est donnée sous chaque chiffre.")
+
+for column, figure in zip(st.columns(4), views.headline(inventory)):
+    column.metric(f"{figure['label']} ({figure['unit']})", figure["value"], border=True)
+    column.caption(figure["range"])
+
+gwp = inventory.total()["gwp_kgco2e"]["central"]
+share = views.measured_share(inventory)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Ce que cela représente")
+    shown = views.equivalences(gwp, factors, ("voiture_thermique", "tgv", "streaming_video", "courriel",
+                                              "smartphone"))
+    st.markdown("\n".join(f"- {text}" for text in shown["texte"]))
+    st.caption("Équivalences : ADEME, Impact CO2 (facteurs de la base, page Facteurs).")
+with right:
+    st.subheader("Estimé ou mesuré")
+    st.metric("Part mesurée des émissions", f"{format_number(share['gwp_kgco2e'] * 100)} %", border=True)
+    st.caption(f"Part mesurée de l'énergie : {format_number(share['energy_kwh'] * 100)} %. Le reste est estimé "
+               "avec la méthode EcoLogits et la base de facteurs ; mesurer un traitement avec CodeCarbon "
+               "(page Mesures) remplace l'estimation.")
+
+st.subheader("Répartition des émissions")
+tabs = st.tabs([f"Par {label.lower()}" for label in ("service", "cas d'usage", "modèle", "zone électrique")])
+for tab, by in zip(tabs, ("service", "cas_usage", "modele", "zone")):
+    with tab:
+        table = views.breakdown(inventory, factors, by)
+        chart, pie = st.columns([3, 2])
+        chart.plotly_chart(charts.breakdown_bar(table, f"tCO2e par {views.BREAKDOWNS[by].lower()}"), key=f"bar_{by}")
+        pie.plotly_chart(charts.share_pie(table, "Part des émissions"), key=f"pie_{by}")
+
+st.subheader("Les usages qui pèsent le plus")
+st.dataframe(views.top_workloads(inventory, factors), hide_index=True, width="stretch", column_config={
+    "id": "Identifiant", "service": "Service", "cas_usage": "Cas d'usage", "modele": "Modèle ou ressource",
+    "kgco2e": st.column_config.NumberColumn("kgCO2e par an", format="localized"),
+    "kgco2e_bas": st.column_config.NumberColumn("kgCO2e (bas)", format="localized"),
+    "kgco2e_haut": st.column_config.NumberColumn("kgCO2e (haut)", format="localized"),
+    "kwh": st.column_config.NumberColumn("kWh par an", format="localized"),
+    "eau_l": st.column_config.NumberColumn("Eau (L)", format="localized")})
+
+st.subheader("Classe énergétique des modèles utilisés")
+classes = views.energy_classes(inventory, factors)
+if classes.empty:
+    st.caption("Aucun modèle d'IA générative déclaré cette année.")
+else:
+    st.dataframe(classes, hide_index=True, width="stretch", column_config={
+        "modele": "Modèle", "classe": "Classe", "libelle": "Niveau",
+        "tokens_sortie": st.column_config.NumberColumn("Tokens de sortie par an", format="localized"),
+        "wh_par_million_tokens": st.column_config.NumberColumn("Wh par million de tokens de sortie",
+                                                               format="localized")})
+    st.caption("Échelle de compar:IA (A : moins de 100 Wh par million de tokens de sortie … F : 10 000 Wh ou plus), "
+               "appliquée à l'énergie de l'usage déclaré, hébergement compris.")
+
+for warning in inventory.warnings:
+    st.caption(f"Note : {warning}")

@@ -1,0 +1,69 @@
+"""Usages importés: a gateway's usage log turned into monthly declarations, and the gateway's
+own estimate beside ours."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import charts, state, views
+from footprint.formatting import format_number, format_range
+from footprint.usage_logs import PRESETS, import_usage, parse_mapping
+
+st.title("Usages importés d'une passerelle")
+factors = state.factors()
+store = state.store()
+st.markdown("Importez le journal d'usage de votre passerelle d'API (Albert / OpenGateLLM, un export OpenAI ou un "
+            "fichier générique : horodatage, modèle, tokens). Les requêtes sont regroupées par mois, service et "
+            "modèle ; réimporter un mois le remplace au lieu de l'ajouter.")
+with st.form("usage_import"):
+    upload = st.file_uploader("Journal d'usage (CSV, Parquet ou JSONL)", type=["csv", "tsv", "txt", "parquet",
+                                                                             "jsonl", "ndjson", "json"])
+    left, right = st.columns(2)
+    preset = left.selectbox("Format", list(PRESETS), format_func={"generic": "générique", "openai": "OpenAI",
+                                                                    "albert": "Albert / OpenGateLLM"}.get)
+    service = right.text_input("Service (si le journal n'a pas de colonne service)")
+    hosting = left.selectbox("Hébergement", factors.hostings(), index=None,
+                             placeholder="Par défaut : celui du fournisseur ou du format")
+    mapping = right.text_area("Correspondance de noms de modèles (une par ligne : nom_du_journal=fournisseur/modèle)",
+                              height=68)
+    submitted = st.form_submit_button("Importer", type="primary")
+if submitted and upload is None:
+    st.warning("Choisissez d'abord un fichier.")
+elif submitted:
+    with state.guard(), tempfile.TemporaryDirectory() as folder, st.status(
+            f"Import de {upload.name} ({format_number(upload.size / 1e6)} Mo)…", expanded=True) as status:
+        path = Path(folder) / upload.name
+        status.write("Lecture et vérification de toutes les lignes…")
+        path.write_bytes(upload.getvalue())
+        pairs = [line.strip() for line in mapping.splitlines() if line.strip()]
+        result = import_usage(path, store, factors, preset=preset, service=service or None,
+                              mapping=parse_mapping(pairs), hosting=hosting)
+        total = result.ours["gwp_kgco2e"]
+        shown = format_range(total["low"], total["central"], total["high"], "kgCO2e")
+        status.update(label=f"{format_number(result.rows)} ligne(s) importée(s) en {len(result.declarations)} "
+                            f"déclaration(s) mensuelle(s) : {shown}", state="complete")
+
+year = state.year_picker()
+if year is None:
+    st.info("Aucun usage importé pour l'instant.")
+    st.stop()
+months = views.usage_months(store, year)
+if months.empty:
+    st.info(f"Aucun usage importé pour {year}.")
+    st.stop()
+st.subheader(f"Volumes mensuels importés en {year}")
+st.dataframe(months[["id", "service", "use_case", "provider", "model", "requests", "input_tokens", "output_tokens",
+                     "origin"]], hide_index=True, width="stretch", column_config={
+    "id": "Identifiant", "service": "Service", "use_case": "Mois", "provider": "Fournisseur", "model": "Modèle",
+    "requests": st.column_config.NumberColumn("Requêtes", format="localized"),
+    "input_tokens": st.column_config.NumberColumn("Tokens d'entrée", format="localized"),
+    "output_tokens": st.column_config.NumberColumn("Tokens de sortie", format="localized"), "origin": "Fichier"})
+comparison = views.gateway_comparison(state.inventory(year))
+if comparison.empty:
+    st.caption("Ce journal ne donnait pas d'estimation de la passerelle.")
+else:
+    st.subheader("Estimation de la passerelle et la nôtre")
+    st.plotly_chart(charts.gateway_bars(comparison))
+    st.caption("La passerelle (Albert, avec EcoLogits) donne une fourchette par requête ; la nôtre applique en plus "
+               "l'hébergement et le facteur d'électricité retenus pour le BEGES (ADEME pour la France).")

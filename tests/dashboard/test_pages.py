@@ -1,0 +1,118 @@
+"""Every page of the dashboard, driven by Streamlit's AppTest over a real store file: it renders
+on the example inventory and on an empty one, the form changes the Synthèse totals by exactly
+the engine's figure, and bad input is explained in French without writing anything."""
+
+import pandas as pd
+import pytest
+from conftest import PAGES, no_failure, open_app
+
+from footprint.engine import compute_impacts
+from footprint.formatting import format_number
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_example_inventory(example_store, page):
+    app = open_app(page)
+    no_failure(app)
+    assert app.title, "each page has a French title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_inventory(empty_store, page):
+    app = open_app(page)
+    no_failure(app)
+    assert empty_store.declarations().empty
+
+
+def test_first_start_creates_the_store_with_the_labelled_example(tmp_path, monkeypatch):
+    path = tmp_path / "data" / "footprint.duckdb"
+    monkeypatch.setenv("FOOTPRINT_DB", str(path))
+    app = open_app()
+    no_failure(app)
+    assert path.exists()
+    assert any("Inventaire d'exemple" in block.value for block in app.markdown)
+    assert [m.label for m in app.metric][:2] == ["Énergie (MWh)", "Émissions de GES (tCO2e)"]
+
+
+def test_the_example_is_cleared_in_one_click_and_stays_in_the_history(example_store):
+    app = open_app()
+    app.button(key="vider_exemple").click().run()
+    no_failure(app)
+    assert example_store.declarations().empty
+    assert example_store.declarations(include_deleted=True)["deleted"].all()
+    assert any("inventaire est vide" in block.value for block in app.info)
+
+
+def _gwp_metric(app) -> float:
+    metric = next(m for m in app.metric if m.label.startswith("Émissions de GES"))
+    return metric.value
+
+
+def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_figure(example_store, factors):
+    before = example_store.declarations(year=2025)
+    app = open_app("declarer")
+    form_inputs = {w.label: w for w in app.text_input}
+    form_inputs["Service"].input("Urbanisme")
+    next(w for w in app.selectbox if w.label == "Cas d'usage").set_value("redaction_courrier")
+    numbers = {w.label: w for w in app.number_input}
+    numbers["Nombre d'agents qui l'utilisent"].set_value(12.0)
+    numbers["Requêtes par agent et par jour"].set_value(7.0)
+    app.button(key="FormSubmitter:declaration-Enregistrer la déclaration").click().run()
+    no_failure(app)
+    after = example_store.declarations(year=2025)
+    assert len(after) == len(before) + 1
+    added = after[~after["id"].isin(before["id"])]
+    assert added.iloc[0]["service"] == "Urbanisme" and added.iloc[0]["agents"] == 12
+    assert any("enregistrée" in s.value for s in app.success)
+
+    from footprint.declarations import to_workloads
+
+    engine = compute_impacts(to_workloads(added.reset_index(drop=True), factors), factors)
+    expected = compute_impacts(to_workloads(before, factors), factors)["gwp_kgco2e_central"].sum() + \
+        engine["gwp_kgco2e_central"].sum()
+    app.switch_page("pages/synthese.py")
+    app.run()
+    no_failure(app)
+    assert engine["gwp_kgco2e_central"].sum() > 0
+    assert _gwp_metric(app) == format_number(expected / 1000)
+
+
+def test_a_form_with_an_unknown_gpu_count_is_refused_in_french_and_writes_nothing(example_store):
+    before = example_store.declarations()
+    app = open_app("declarer")
+    app.radio(key="form_kind").set_value("gpu").run()
+    app.button(key="FormSubmitter:declaration-Enregistrer la déclaration").click().run()
+    no_failure(app)
+    assert app.error and "rien n'a été enregistré" in app.error[0].value
+    pd.testing.assert_frame_equal(example_store.declarations(), before)
+
+
+def test_a_bad_import_lists_every_error_and_writes_nothing(example_store):
+    before = example_store.declarations()
+    app = open_app("declarer")
+    bad = (b"annee;service;cas_usage;type;fournisseur;modele;agents;requetes_par_agent_par_jour\n"
+           b"2025;RH;redaction_courrier;llm;mistralai;mistral-large-latest;10;5\n"
+           b"2025;RH;redaction_courrier;llm;mistralai;mistral-large-latest;-3;5\n"
+           b"2025;;redaction_courrier;llm;mistralai;mistral-large-latest;10;5\n")
+    app.file_uploader(key="declarations_file").set_value(("mauvais.csv", bad, "text/csv")).run()
+    no_failure(app)
+    assert app.error and "problèmes" in app.error[0].value
+    problems = next(d.value for d in app.dataframe if "Problème" in d.value.columns)
+    assert {"Fichier", "Ligne", "Colonne", "Problème"} <= set(problems.columns)
+    assert set(problems["Ligne"]) >= {"3", "4"} and set(problems["Fichier"]) == {"mauvais.csv"}
+    assert not [b for b in app.button if b.label.startswith("Importer")]
+    pd.testing.assert_frame_equal(example_store.declarations(), before)
+    assert len(example_store.imports()) == 1  # the example's only
+
+
+def test_a_good_import_shows_a_preview_and_writes_only_when_confirmed(empty_store):
+    good = (b"annee;service;cas_usage;type;fournisseur;modele;agents;requetes_par_agent_par_jour\n"
+            b"2025;RH;redaction_courrier;llm;mistralai;mistral-large-latest;10;5\n")
+    app = open_app("declarer")
+    app.file_uploader(key="declarations_file").set_value(("bon.csv", good, "text/csv")).run()
+    no_failure(app)
+    assert empty_store.declarations().empty
+    assert any("1 déclaration(s) valides" in s.value for s in app.success)
+    next(b for b in app.button if b.label.startswith("Importer")).click().run()
+    no_failure(app)
+    assert empty_store.declarations()["service"].tolist() == ["RH"]

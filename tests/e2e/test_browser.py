@@ -1,0 +1,175 @@
+"""End to end, in a real browser: the test starts ``streamlit run`` on a free port over a new
+store (so the first start loads the example), drives the system Chromium with Playwright,
+declares a workload through the form, sees the Synthèse total change by the engine's figure,
+downloads the PCAET CSV and checks it, and saves a screenshot of every page under
+docs/screenshots/ (shown in the README). No request may leave the machine."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from footprint.factor_base import FactorBase
+from footprint.formatting import format_number
+from footprint.inventory import compute_inventory
+from footprint.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("EMPREINTE_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PAGES = {"synthese": "", "declarer": "declarer", "usages": "usages", "mesures": "mesures",
+         "scenarios": "scenarios", "recommandations": "recommandations", "facteurs": "facteurs",
+         "export": "export", "methode": "methode"}
+# What each page shows last once its script has run (and how many Plotly charts it draws).
+READY = {"synthese": ("Classe énergétique des modèles utilisés", 2), "declarer": ("Enregistrer la déclaration", 0),
+         "usages": ("Journal d'usage", 0), "mesures": ("Importer un fichier emissions.csv", 0),
+         "scenarios": ("Créer un scénario personnalisé", 2), "recommandations": ("Toutes les recommandations", 0),
+         "facteurs": ("valeur(s).", 0), "export": ("Aperçu de la note", 0), "methode": ("Limites.", 0)}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard as a user starts it, on a free port, over a store that does not exist yet."""
+    assert Path(CHROMIUM).exists(), f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium »"
+    folder = tmp_path_factory.mktemp("e2e")
+    database = folder / "footprint.duckdb"
+    port = _free_port()
+    environment = os.environ | {"FOOTPRINT_DB": str(database), "PYTHONUNBUFFERED": "1"}
+    log = (folder / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        assert process.poll() is None, (folder / "streamlit.log").read_text()
+        assert time.monotonic() < deadline, "le tableau de bord n'a pas démarré en 90 s"
+        time.sleep(0.3)
+    yield {"url": url, "database": database, "log": folder / "streamlit.log"}
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    outside: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", accept_downloads=True)
+        page = context.new_page()
+
+        def watch(request) -> None:
+            if not request.url.startswith((server["url"], "ws://localhost", "data:", "blob:", "about:")):
+                outside.append(request.url)
+
+        page.on("request", watch)
+        page.outside_requests = outside
+        yield page
+        browser.close()
+
+
+def _open(page, server, name: str) -> None:
+    page.goto(f"{server['url']}/{PAGES[name]}")
+    page.locator("h1").first.wait_for(timeout=90_000)
+    marker, charts = READY[name]
+    page.get_by_text(marker).first.wait_for(timeout=90_000)
+    if charts:
+        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+                               timeout=90_000)
+    _settle(page)
+
+
+def _settle(page) -> None:
+    """Wait until the script run is over (Streamlit shows its status widget while running)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    page.wait_for_timeout(300)
+
+
+def _gwp_shown(page) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Émissions de GES (tCO2e)")
+    return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def _engine_gwp_t(database: Path, year: int = 2025) -> float:
+    inventory = compute_inventory(Store(database), FactorBase.load(), year)
+    return inventory.total()["gwp_kgco2e"]["central"] / 1000
+
+
+def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports(server, browser_page):
+    page = browser_page
+    _open(page, server, "synthese")
+    expect(page.get_by_text("Inventaire d'exemple")).to_be_visible()
+    before = _gwp_shown(page)
+    assert before == format_number(_engine_gwp_t(server["database"]))
+
+    _open(page, server, "declarer")
+    page.get_by_label("Service").fill("Urbanisme")
+    page.get_by_label("Cas d'usage").click()
+    page.get_by_role("option", name="Rédaction d'un courrier ou d'une note").click()
+    page.get_by_label("Nombre d'agents qui l'utilisent").fill("40")
+    page.get_by_label("Requêtes par agent et par jour").fill("10")
+    page.get_by_role("button", name="Enregistrer la déclaration").click()
+    expect(page.get_by_text("enregistrée").first).to_be_visible(timeout=60_000)
+    stored = Store(server["database"]).declarations()
+    assert stored["service"].eq("Urbanisme").sum() == 1
+
+    _open(page, server, "synthese")
+    after = _gwp_shown(page)
+    expected = _engine_gwp_t(server["database"])
+    assert after == format_number(expected) and after != before
+
+    _open(page, server, "export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Synthèse PCAET/BEGES (CSV)").click()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith("\ufeff".encode()), "UTF-8 avec BOM pour Excel"
+    summary = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
+    done = summary[summary["statut_annee"] == "réalisé"]
+    assert set(done["annee"]) == {2025}
+    assert done["emissions_tco2e"].sum() == pytest.approx(expected, rel=1e-9)
+    assert {"sobre", "tendanciel", "intensif"} <= set(summary["scenario"])
+    assert not page.outside_requests, page.outside_requests
+
+
+def test_every_page_renders_in_the_browser_and_its_screenshot_is_saved(server, browser_page):
+    page = browser_page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 2200})
+    for name in PAGES:
+        _open(page, server, name)
+        assert not page.locator("[data-testid='stException']").count(), f"traceback sur la page {name}"
+        assert not page.get_by_text("Erreur inattendue").count(), f"erreur inattendue sur la page {name}"
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        assert path.stat().st_size > 20_000
+    assert not page.outside_requests, page.outside_requests
+    assert "Traceback" not in server["log"].read_text()
