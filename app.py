@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import charts, state  # noqa: F401 — charts: Plotly imported once, at the server's first run
 
 ICON = Path(__file__).parent / "dashboard" / "icon.png"  # a local file: no favicon fetched from outside
 st.set_page_config(page_title="Empreinte IA", page_icon=str(ICON), layout="wide")

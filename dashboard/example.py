@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from footprint.declarations import file_sha256, read_declarations
 from footprint.factor_base import FactorBase
 from footprint.measurement import import_emissions
@@ -31,23 +33,21 @@ def create_example(store: Store, factors: FactorBase) -> int:
         "kind": "declarations", "file_name": DECLARATIONS_FILE.name, "file_sha256": file_sha256(DECLARATIONS_FILE)})
     measured = import_emissions(EMISSIONS_FILE, store, factors, service=MEASURED_RUN["service"],
                                 name=MEASURED_RUN["name"], work=MEASURED_RUN["work"])
-    # The run was made on the authority's server: its hosting gives the PUE and water of the room.
+    # The run was made on the authority's server: its hosting gives the PUE and water of the room;
+    # its declaration is marked as part of the example, like the file's rows.
     run = store.measurements().iloc[-1]
     declaration = store.declarations().set_index("id").loc[[run["declaration_id"]]].reset_index()
-    store.save(declaration.assign(hosting=MEASURED_RUN["hosting"]), action="saisie", user="exemple")
+    store.save(declaration.assign(hosting=MEASURED_RUN["hosting"], origin=ORIGIN), action="saisie", user="exemple")
     return counts["created"] + measured["created"]
 
 
-def example_ids(store: Store) -> list[str]:
-    """Active declarations that belong to the example (its file's rows and its measured run)."""
-    declarations = store.declarations()
-    runs = store.measurements()
-    measured = set(runs.loc[runs["origin"] == f"import:{EMISSIONS_FILE.name}", "declaration_id"])
-    mask = (declarations["origin"] == ORIGIN).fillna(False) | declarations["id"].isin(measured)
-    return declarations.loc[mask, "id"].tolist()
+def example_ids(declarations: pd.DataFrame) -> list[str]:
+    """Those of the active ``declarations`` that belong to the example (its file's rows and its
+    measured run, all with the origin « exemple »)."""
+    return declarations.loc[(declarations["origin"] == ORIGIN).fillna(False).to_numpy(), "id"].tolist()
 
 
 def clear_example(store: Store) -> int:
     """Remove the example from the inventory (kept in the history, restorable)."""
-    ids = example_ids(store)
+    ids = example_ids(store.declarations())
     return store.delete(ids, user="exemple") if ids else 0

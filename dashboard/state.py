@@ -43,7 +43,27 @@ def store() -> Store:
 
 
 def revision() -> tuple:
-    return store().revision()
+    """The store's revision (``Store.revision``), read again only when its files changed on disk:
+    a stat of the file and of its write-ahead log costs microseconds, a connection ~50 ms, and a
+    page asks for the revision several times per run."""
+    path = default_path()
+    return _revision(str(path), _file_state(path))
+
+
+def _file_state(path) -> tuple:
+    states = []
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            found = candidate.stat()
+            states.append((found.st_mtime_ns, found.st_size))
+        except FileNotFoundError:
+            states.append(None)
+    return tuple(states)
+
+
+@st.cache_resource(max_entries=8)
+def _revision(path: str, file_state: tuple) -> tuple:
+    return _store(path).revision()
 
 
 @st.cache_resource(max_entries=4)
@@ -67,13 +87,18 @@ def inventory(year: int) -> Inventory:
     return _inventory(str(default_path()), revision(), year, chosen.version, chosen)
 
 
-@st.cache_resource(max_entries=8)
-def _years(path: str, store_revision: tuple) -> list[int]:
-    return views.inventory_years(_store(path))
+@st.cache_resource(max_entries=4)
+def _declarations(path: str, store_revision: tuple):
+    return _store(path).declarations()
+
+
+def declarations():
+    """The active declarations of every year (read once per state of the store; do not modify)."""
+    return _declarations(str(default_path()), revision())
 
 
 def years() -> list[int]:
-    return _years(str(default_path()), revision())
+    return views.inventory_years(declarations())
 
 
 def start() -> None:
@@ -108,7 +133,7 @@ def year_picker() -> int | None:
 
 def example_banner() -> None:
     """Say clearly when the example inventory is shown, with the button that clears it."""
-    ids = _example_ids(str(default_path()), revision())
+    ids = example.example_ids(declarations())
     if not ids:
         return
     with st.container(border=True):
@@ -119,11 +144,6 @@ def example_banner() -> None:
                 count = example.clear_example(store())
                 st.toast(f"Exemple retiré : {count} déclaration(s).")
                 st.rerun()
-
-
-@st.cache_resource(max_entries=4)
-def _example_ids(path: str, store_revision: tuple) -> list[str]:
-    return example.example_ids(_store(path))
 
 
 def show_error(error: Exception) -> None:
@@ -222,3 +242,27 @@ def export_files(year: int, ids: list[str], authority: str, export_date: str, fi
     chosen = factors()
     return _export_files(str(default_path()), revision(), year, tuple(ids), authority, export_date, file_format,
                          chosen.version, inventory(year), chosen)
+
+
+
+@st.cache_resource(max_entries=4)
+def _tables(path: str, store_revision: tuple, year: int | None) -> dict:
+    store = _store(path)
+    return {"declarations": views.declarations_table(store.declarations(year=year)) if year else None,
+            "deleted": views.deleted_declarations(store), "history": views.history_table(store)}
+
+
+def declaration_tables(year: int | None) -> dict:
+    """The Déclarer page's tables (declarations of the year, deleted ones, history), once per state
+    of the store."""
+    return _tables(str(default_path()), revision(), year)
+
+
+@st.cache_resource(max_entries=4)
+def _form_options(factor_version: str, default_year: int, _factors: FactorBase) -> dict:
+    return views.form_options(_factors, default_year)
+
+
+def form_options(default_year: int) -> dict:
+    chosen = factors()
+    return _form_options(chosen.version, default_year, chosen)

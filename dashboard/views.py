@@ -50,10 +50,9 @@ HEADLINE = (("energy_kwh", "Énergie", "MWh", 1e-3, "kWh"), ("gwp_kgco2e", "Émi
 # -- years and problems --------------------------------------------------------------------------
 
 
-def inventory_years(store: Store) -> list[int]:
-    """Years that have at least one active declaration, latest first."""
-    years = store.declarations()["year"].dropna().astype(int).unique().tolist()
-    return sorted(years, reverse=True)
+def inventory_years(declarations: pd.DataFrame) -> list[int]:
+    """Years that have at least one of the active ``declarations``, latest first."""
+    return sorted(declarations["year"].dropna().astype(int).unique().tolist(), reverse=True)
 
 
 def problems_table(error: InputError) -> pd.DataFrame:

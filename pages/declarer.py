@@ -14,7 +14,7 @@ st.title("Déclarer les usages d'IA")
 state.example_banner()
 factors = state.factors()
 store = state.store()
-options = views.form_options(factors, (state.years() or [pd.Timestamp.now().year - 1])[0])
+options = state.form_options((state.years() or [pd.Timestamp.now().year - 1])[0])
 
 form_tab, table_tab, import_tab, history_tab = st.tabs(
     ["Formulaire guidé", "Modifier en tableau", "Importer un fichier", "Historique et corbeille"])
@@ -83,13 +83,14 @@ with form_tab:
         st.success(f"Déclaration {identifier} enregistrée : {impact}. La synthèse en tient compte.")
 
 year = state.year_picker()
+tables = state.declaration_tables(year)
 with table_tab:
     if year is None:
         st.info("Aucune déclaration pour l'instant.")
     else:
         st.markdown(f"Déclarations {year} : modifiez les cellules puis enregistrez. Chaque ligne modifiée est "
                     "vérifiée comme un import ; si une seule est fausse, rien n'est enregistré.")
-        original = views.declarations_table(store.declarations(year=year))
+        original = tables["declarations"]
         edited = st.data_editor(original, key=f"editor_{year}", hide_index=True, width="stretch",
                                 disabled=["Identifiant", "Origine"], num_rows="fixed",
                                 column_config=state.editor_columns(original))
@@ -127,7 +128,7 @@ with import_tab:
                     st.rerun()
 
 with history_tab:
-    deleted = views.deleted_declarations(store)
+    deleted = tables["deleted"]
     if not deleted.empty:
         st.markdown("**Déclarations supprimées** (restaurables)")
         st.dataframe(deleted, hide_index=True)
@@ -137,4 +138,4 @@ with history_tab:
                 store.restore(restore)
                 st.rerun()
     st.markdown("**Historique des modifications** (qui, quand, quoi)")
-    st.dataframe(views.history_table(store), hide_index=True, width="stretch")
+    st.dataframe(tables["history"], hide_index=True, width="stretch")

@@ -40,13 +40,12 @@ with right:
                "(page Mesures) remplace l'estimation.")
 
 st.subheader("Répartition des émissions")
-tabs = st.tabs([f"Par {label.lower()}" for label in ("service", "cas d'usage", "modèle", "zone électrique")])
-for tab, by in zip(tabs, ("service", "cas_usage", "modele", "zone")):
-    with tab:
-        table = views.breakdown(inventory, factors, by)
-        chart, pie = st.columns([3, 2])
-        chart.plotly_chart(charts.breakdown_bar(table, f"tCO2e par {views.BREAKDOWNS[by].lower()}"), key=f"bar_{by}")
-        pie.plotly_chart(charts.share_pie(table, "Part des émissions"), key=f"pie_{by}")
+by = st.segmented_control("Répartir par", list(views.BREAKDOWNS)[:4], format_func=views.BREAKDOWNS.get,
+                          default="service", key="repartition", label_visibility="collapsed") or "service"
+table = views.breakdown(inventory, factors, by)
+chart, pie = st.columns([3, 2])
+chart.plotly_chart(charts.breakdown_bar(table, f"tCO2e par {views.BREAKDOWNS[by].lower()}"), key="bar")
+pie.plotly_chart(charts.share_pie(table, "Part des émissions"), key="pie")
 
 st.subheader("Les usages qui pèsent le plus")
 st.dataframe(views.top_workloads(inventory, factors), hide_index=True, width="stretch", column_config={
