@@ -307,14 +307,9 @@ def _recommend(args) -> int:
 def _export(args) -> int:
     from pathlib import Path
 
-    import numpy as np
-    import pandas as pd
-
     from footprint import reporting
-    from footprint.declarations import to_workloads
-    from footprint.formatting import format_number
     from footprint.inventory import compute_inventory
-    from scenarios.projection import OUTPUT, project, zones
+    from scenarios.pcaet import build_export, check_export_date
 
     store, factors = _context(args)
     year = _inventory_year(args.year, store)
@@ -333,54 +328,18 @@ def _export(args) -> int:
             raise InputError([Problem(f"scénario inconnu (connus : {', '.join(known)})", column="--scenarios",
                                       value=n) for n in unknown])
         chosen = [known[n] for n in names]
-    export_date = args.export_date or pd.Timestamp.now().strftime("%Y-%m-%d")
-    try:
-        pd.Timestamp(export_date)
-    except ValueError:
-        raise InputError([Problem("date illisible (AAAA-MM-JJ)", column="--export-date",
-                                  value=args.export_date)]) from None
+    export_date = check_export_date(args.export_date)
     file_format = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "csv") or "csv"
     if file_format not in ("csv", "xlsx"):
         raise InputError([Problem("format inconnu (csv ou xlsx)", column="--format", value=file_format)])
     out = Path(args.out or f"export-pcaet-{year}.{file_format}")
-
-    declarations = inventory.declarations.reset_index(drop=True)
-    impacts = inventory.impacts.reset_index(drop=True)
-    periods = [reporting.Period(year, "réalisé", "inventaire",
-                                pd.DataFrame({k: impacts[f"{k}_low"] for k in reporting.KEYS}),
-                                pd.DataFrame({k: impacts[f"{k}_high"] for k in reporting.KEYS}))]
-    if chosen:
-        for scenario in chosen:
-            check_targets(scenario, factors)
-        projection = project(inventory, chosen, factors, parse_year(args.to, "--to"))
-        index = [OUTPUT.index(k) for k in reporting.KEYS]
-        for s_index, scenario in enumerate(chosen):
-            for t_index, projected_year in enumerate(projection.years[1:], start=1):
-                values = projection.values[s_index, t_index][:, index]
-                periods.append(reporting.Period(int(projected_year), "projeté", scenario.id,
-                                                pd.DataFrame(values[:, :, 0], columns=list(reporting.KEYS)),
-                                                pd.DataFrame(values[:, :, 1], columns=list(reporting.KEYS))))
-    zone_by_declaration = list(zones(declarations, factors))
-    zones = sorted({z for z in zone_by_declaration if z})
-    zone_factors = " ; ".join(
-        f"{zone} : {format_number(f.value)} kgCO2e/kWh ({f.dataset} {f.year})"
-        for zone in zones for f in [factors.mix(zone, None, year)["gwp"]])
-    measured = (declarations["kind"] == "measured").to_numpy()
-    summary = reporting.summary(periods, declarations, factors, args.collectivite, export_date, measured, zone_factors)
-    workloads = to_workloads(declarations, factors)
-    requests = float(np.nansum(workloads["requests"].where(workloads["kind"] == "llm")))
-    agents = float(np.nansum(declarations["agents"]))
-    factor_rows = reporting.sources(declarations, factors)
-    export = reporting.Export(summary, reporting.detail(declarations, impacts, factors, year, zone_by_declaration),
-                              factor_rows,
-                              reporting.indicators(summary, periods, declarations, requests, agents),
-                              reporting.note_markdown(args.collectivite, year, factor_rows, summary, export_date,
-                                                      factors.version))
+    for scenario in chosen:
+        check_targets(scenario, factors)
+    export = build_export(inventory, chosen, factors, args.collectivite, export_date, parse_year(args.to, "--to"))
     written = reporting.write(export, out, file_format, separator=args.separator, decimal=args.decimal,
                               stamp=export_date)
-    print(f"Export PCAET/BEGES {year} : {len(summary)} ligne(s) de synthèse, {len(declarations)} déclaration(s), "
-          f"{len(factor_rows)} facteur(s) sourcé(s).")
+    print(f"Export PCAET/BEGES {year} : {len(export.summary)} ligne(s) de synthèse, {len(inventory.declarations)} "
+          f"déclaration(s), {len(export.sources)} facteur(s) sourcé(s).")
     for path in written:
         print(f"  {path}")
     return 0
-
