@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/usage_import.py
 	$(BIN)/python bench/measure_overhead.py
+	$(BIN)/python bench/scenarios.py
+	$(BIN)/python bench/dashboard.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

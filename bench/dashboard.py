@@ -74,8 +74,8 @@ def _baseline(repeat: int) -> None:
         trivial.run()
         reruns.append(time.perf_counter() - start)
     BASELINE.update(first=statistics.median(firsts), rerun=statistics.median(reruns))
-    print(f"AppTest's own cost (one-line script), subtracted below: first run {BASELINE['first'] * 1000:.0f} ms, "
-          f"rerun {BASELINE['rerun'] * 1000:.0f} ms")
+    print(f"Coût propre d'AppTest (script d'une ligne), retranché : premier passage {BASELINE['first'] * 1000:.0f} ms, "
+          f"relance {BASELINE['rerun'] * 1000:.0f} ms")
 
 
 def main() -> None:
@@ -89,7 +89,7 @@ def main() -> None:
     store = Store(os.environ["FOOTPRINT_DB"])
     frame = read_declarations(_declarations(args.declarations, folder), factors)
     store.save(frame, action="import")
-    print(f"Store: {len(store.declarations())} declarations (2024 and 2025), {os.environ['FOOTPRINT_DB']}")
+    print(f"Base : {fr(len(store.declarations()))} déclarations (2024 et 2025), {os.environ['FOOTPRINT_DB']}")
 
     from streamlit.testing.v1 import AppTest
 
@@ -102,7 +102,8 @@ def main() -> None:
     warm_app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     BASELINE[id(warm_app)] = BASELINE["first"]
     warm_up = _timed(warm_app)
-    print(f"Server's first session (imports, factor base), empty store: {warm_up * 1000:.0f} ms, once per server")
+    print(f"Première session du serveur (imports, base de facteurs), base vide : {warm_up * 1000:.0f} ms, "
+          "une fois par serveur")
     os.environ["FOOTPRINT_DB"] = database
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     BASELINE[id(app)] = BASELINE["first"]
@@ -118,38 +119,37 @@ def main() -> None:
     else:
         first = _timed(app)
     del BASELINE[id(app)]  # later runs of this AppTest are reruns
-    print(f"Synthèse, first render (inventory 2025 computed): {first * 1000:.0f} ms")
+    print(f"Synthèse, premier affichage (inventaire 2025 calculé) : {first * 1000:.0f} ms")
     figures: dict[str, list[float]] = {}
 
     def measure(label: str, action) -> None:
         figures.setdefault(label, []).append(action())
 
     for _ in range(args.repeat):
-        measure("Synthèse, rerun without change", lambda: _timed(app))
+        measure("Synthèse, relance sans changement", lambda: _timed(app))
     # The first visit of 2024 computes its inventory; later switches find it cached.
     app.sidebar.selectbox[0].set_value(2024)
-    print(f"Synthèse, first switch to 2024 (inventory 2024 computed): {_timed(app) * 1000:.0f} ms")
+    print(f"Synthèse, premier passage à 2024 (inventaire 2024 calculé) : {_timed(app) * 1000:.0f} ms")
     for _ in range(args.repeat):
         for year in (2025, 2024):
             app.sidebar.selectbox[0].set_value(year)
-            measure("Synthèse, year changed in the sidebar", lambda: _timed(app))
+            measure("Synthèse, année changée dans le menu", lambda: _timed(app))
     app.switch_page("pages/declarer.py")
     _timed(app)
     for _ in range(args.repeat):
         for kind in ("gpu", "llm"):
             app.radio(key="form_kind").set_value(kind)
-            measure("Déclarer, kind of usage changed", lambda: _timed(app))
+            measure("Déclarer, type d'usage changé", lambda: _timed(app))
     app.switch_page("pages/scenarios.py")
-    print(f"Scénarios 2030, first render (projection of 3 scenarios): {_timed(app) * 1000:.0f} ms")
+    print(f"Scénarios 2030, premier affichage (projection des 3 scénarios) : {_timed(app) * 1000:.0f} ms")
     slider = next(s for s in app.slider if s.key and s.key.endswith("volume_growth"))
     for value in range(args.repeat):
         slider.set_value(float(value))
-        measure("Scénarios 2030, slider moved", lambda: _timed(app))
-    print(f"Script time of a rerun after a widget change, median (min–max) of {args.repeat}+ runs:")
+        measure("Scénarios 2030, curseur déplacé", lambda: _timed(app))
+    print(f"Relance après un changement de widget, médiane (min–max) sur {args.repeat} à {2 * args.repeat} relances :")
     for label, values in figures.items():
         print(f"  {label:<40} {statistics.median(values) * 1000:6.0f} ms ({min(values) * 1000:.0f}–"
               f"{max(values) * 1000:.0f} ms)")
-    print(f"Declarations in the store: {fr(len(store.declarations()))}")
 
 
 if __name__ == "__main__":
