@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state, views
 from footprint.factor_base import delete_override, save_overrides
+from footprint.formatting import format_number
 
 st.title("Base de facteurs")
 factors = state.factors()
@@ -13,7 +14,9 @@ tables = views.factor_tables(factors)
 st.markdown(f"Version **{factors.version}** — chaque valeur a une unité, une année et une source. Les résultats et "
             "les exports portent cette version ; le suffixe après « + » signale des valeurs propres à la collectivité.")
 left, right = st.columns([1, 2])
-table = left.selectbox("Table", list(tables), format_func=lambda t: f"{t} — {tables[t]}")
+names = list(tables)
+table = left.selectbox("Table", names, format_func=lambda t: f"{t} — {tables[t]}",
+                       index=names.index("hosting_profiles") if "hosting_profiles" in names else 0)
 search = right.text_input("Rechercher (mots, sans tenir compte des accents)", placeholder="PUE salle serveurs")
 rows = views.factor_rows(factors, table, search)
 st.caption(f"{len(rows)} valeur(s).")
@@ -43,16 +46,21 @@ else:
 
 all_rows = factors.parameter_rows(table)
 elements = list(dict.fromkeys(all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values()))))
+st.markdown(f"Nouvelle valeur dans la table **{table}**")
+first, second = st.columns(2)
+element = first.selectbox("Élément", elements, key=f"element_{table}")
+chosen = all_rows[all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())) == element]
+parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(), key=f"parameter_{table}",
+                             format_func=dict(zip(chosen["parameter"], chosen["label"])).get)
+current_row = chosen[chosen["parameter"] == parameter]
+if len(current_row):
+    row = current_row.iloc[0]
+    st.caption(f"Valeur actuelle : {format_number(row['value'])} {row['unit']} ({row['year']}) — {row['source']}")
 with st.form("override"):
-    st.markdown(f"Nouvelle valeur dans la table **{table}**")
     first, second = st.columns(2)
-    element = first.selectbox("Élément", elements)
-    chosen = all_rows[all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())) == element]
-    parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(),
-                                 format_func=dict(zip(chosen["parameter"], chosen["label"])).get)
     value = first.number_input("Valeur", value=None, format="%g")
     unit = second.text_input("Unité (Pint : « dimensionless », « L / kWh », « kgCO2e / kWh »…)",
-                             value=str(chosen["unit"].iloc[0]) if len(chosen) else "")
+                             value=str(current_row["unit"].iloc[0]) if len(current_row) else "")
     year = first.number_input("Année de la valeur", min_value=1990, max_value=2100, value=2025, step=1)
     both = second.checkbox("Même valeur pour le bas et le haut de la fourchette (…_min et …_max)", value=True)
     justification = st.text_area("Justification (source, mesure, document)", height=68)

@@ -116,3 +116,22 @@ def test_a_good_import_shows_a_preview_and_writes_only_when_confirmed(empty_stor
     next(b for b in app.button if b.label.startswith("Importer")).click().run()
     no_failure(app)
     assert empty_store.declarations()["service"].tolist() == ["RH"]
+
+
+def test_the_authoritys_own_pue_is_saved_from_the_factors_page_and_changes_the_synthesis(example_store):
+    app = open_app()
+    before = _gwp_metric(app)
+    app.switch_page("pages/facteurs.py")
+    app.run()
+    app.selectbox(key="element_hosting_profiles").set_value("salle_serveurs").run()
+    app.selectbox(key="parameter_hosting_profiles").set_value("pue_min").run()
+    next(w for w in app.number_input if w.label == "Valeur").set_value(1.2)
+    next(w for w in app.text_area if w.label.startswith("Justification")).input("Mesure 2025 de la DSI")
+    app.button(key="FormSubmitter:override-Enregistrer la valeur propre").click().run()
+    no_failure(app)
+    overrides = example_store.factor_overrides()
+    assert sorted(overrides["parameter"]) == ["pue_max", "pue_min"] and set(overrides["value"]) == {1.2}
+    app.switch_page("pages/synthese.py")
+    app.run()
+    no_failure(app)
+    assert _gwp_metric(app) != before  # the GPU and the measured run in the server room now use a PUE of 1,2
