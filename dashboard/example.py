@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from footprint.declarations import file_sha256, read_declarations
 from footprint.factor_base import FactorBase
+from footprint.inventory import import_declarations
 from footprint.measurement import import_emissions
 from footprint.store import Store
 
@@ -28,9 +28,7 @@ MEASURED_RUN = {"name": "exemple-transcription-conseil", "service": "Assemblées
 
 def create_example(store: Store, factors: FactorBase) -> int:
     """Load the example inventory into ``store``; returns the number of declarations created."""
-    frame = read_declarations(DECLARATIONS_FILE, factors)
-    counts = store.save(frame, action="import", user="exemple", import_record={
-        "kind": "declarations", "file_name": DECLARATIONS_FILE.name, "file_sha256": file_sha256(DECLARATIONS_FILE)})
+    _, counts = import_declarations(DECLARATIONS_FILE, store, factors, user="exemple")
     measured = import_emissions(EMISSIONS_FILE, store, factors, service=MEASURED_RUN["service"],
                                 name=MEASURED_RUN["name"], work=MEASURED_RUN["work"])
     # The run was made on the authority's server: its hosting gives the PUE and water of the room;

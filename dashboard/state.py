@@ -131,6 +131,15 @@ def year_picker() -> int | None:
     return st.sidebar.selectbox("Année d'inventaire", found, key=YEAR_KEY)
 
 
+def required_year(empty_message: str) -> int:
+    """The chosen inventory year; on an empty store, ``empty_message`` and the page stops there."""
+    year = year_picker()
+    if year is None:
+        st.info(empty_message)
+        st.stop()
+    return year
+
+
 def example_banner() -> None:
     """Say clearly when the example inventory is shown, with the button that clears it."""
     ids = example.example_ids(declarations())
@@ -186,9 +195,9 @@ def editor_columns(table) -> dict:
 
 @st.cache_resource(max_entries=4)
 def _scenarios(path: str, store_revision: tuple) -> dict:
-    from scenarios.commands import available
+    from scenarios.definitions import available
 
-    return available(_store(path), base_factors())
+    return available(_store(path))
 
 
 def scenarios() -> dict:
@@ -266,3 +275,15 @@ def _form_options(factor_version: str, default_year: int, _factors: FactorBase) 
 def form_options(default_year: int) -> dict:
     chosen = factors()
     return _form_options(chosen.version, default_year, chosen)
+
+
+@st.cache_resource(max_entries=4)
+def _runs(path: str, store_revision: tuple, factor_version: str, _factors: FactorBase):
+    return views.measurement_runs(_store(path).measurements(), set(_declarations(path, store_revision)["id"]),
+                                  _factors)
+
+
+def measurement_runs():
+    """The Mesures page's table of runs with their calibration, once per state of the store."""
+    chosen = factors()
+    return _runs(str(default_path()), revision(), chosen.version, chosen)

@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from emission_factors.errors import InputError, Problem
+from emission_factors.units import ureg
 from footprint.declarations import (
     FRENCH_COLUMNS,
     KINDS_FR,
     check,
+    history_changes,
     normalise_names,
     parse_record,
     plain_key,
@@ -29,22 +31,22 @@ from footprint.declarations import (
 from footprint.engine import ENDS
 from footprint.factor_base import FactorBase
 from footprint.formatting import format_number, format_quantity, format_range
-from footprint.inventory import Inventory
+from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
 from footprint.store import CONTENT_COLUMNS, Store
 from footprint.tabular import is_missing
 from scenarios.definitions import LEVERS, Scenario, parse_scenario
 from scenarios.projection import Projection, zones
 
-NOT_GIVEN = "(non renseigné)"
 BREAKDOWNS = {"service": "Service", "cas_usage": "Cas d'usage", "modele": "Modèle ou ressource",
               "zone": "Zone électrique", "type": "Type"}
 KIND_LABELS = {"llm": "IA générative (requêtes)", "gpu": "Heures de GPU", "task": "Tâches à l'unité",
                "measured": "Énergie mesurée"}
-# The headline indicators: impact key, French label, unit of the PCAET report, its factor from the
-# engine's unit, and the engine's unit (for the readable range below the figure).
-HEADLINE = (("energy_kwh", "Énergie", "MWh", 1e-3, "kWh"), ("gwp_kgco2e", "Émissions de GES", "tCO2e", 1e-3, "kgCO2e"),
-            ("water_l", "Eau consommée", "m³", 1e-3, "L"),
-            ("adpe_kgsbeq", "Ressources abiotiques (ADPe)", "kgSbeq", 1.0, "kgSbeq"))
+# The headline indicators: impact key, French label, unit of the PCAET report (shown, then as Pint
+# reads it), and the engine's unit of the key.
+HEADLINE = (("energy_kwh", "Énergie", "MWh", "MWh", "kWh"),
+            ("gwp_kgco2e", "Émissions de GES", "tCO2e", "tCO2e", "kgCO2e"),
+            ("water_l", "Eau consommée", "m³", "m**3", "L"),
+            ("adpe_kgsbeq", "Ressources abiotiques (ADPe)", "kgSbeq", "kgSbeq", "kgSbeq"))
 
 
 # -- years and problems --------------------------------------------------------------------------
@@ -72,24 +74,21 @@ def labels(inventory: Inventory, factors: FactorBase, by: str) -> pd.Series:
         found = pd.Series(zones(declarations, factors), index=declarations.index).replace("", None)
     elif by == "type":
         found = declarations["kind"].map(KIND_LABELS)
-    elif by == "modele":
-        model = declarations["provider"].astype("string") + "/" + declarations["model"].astype("string")
-        found = model.fillna(declarations["gpu"].astype("string")).fillna(declarations["task"].astype("string"))
-        found = found.fillna("énergie mesurée")
     else:
-        found = declarations[{"service": "service", "cas_usage": "use_case"}[by]]
+        found = group_labels(declarations)[GROUPINGS[by]]
     return found.astype("string").fillna(NOT_GIVEN)
 
 
 def headline(inventory: Inventory) -> list[dict]:
-    """The four headline figures in the units of the PCAET report, with their range in French."""
+    """The four headline figures in the units of the PCAET report (label, unit, value), with their
+    range in the most readable unit, in French."""
     total = inventory.total()
     shown = []
-    for key, label, unit, factor, base_unit in HEADLINE:
+    for key, label, unit, pint_unit, engine_unit in HEADLINE:
         low, central, high = (total[key][end] for end in ENDS)
-        shown.append({"key": key, "label": label, "unit": unit, "value": format_number(central * factor),
-                      "range": "soit " + format_range(low, central, high, base_unit), "low": low, "central": central,
-                      "high": high})
+        value = ureg.Quantity(central, engine_unit).m_as(pint_unit)
+        shown.append({"label": label, "unit": unit, "value": format_number(value),
+                      "range": "soit " + format_range(low, central, high, engine_unit)})
     return shown
 
 
@@ -196,24 +195,9 @@ EDITABLE = [c for c in DISPLAY_COLUMNS if c not in ("id", "origin") and not c.st
 
 def declarations_table(declarations: pd.DataFrame) -> pd.DataFrame:
     """Declarations with French headers and kinds, for display and the table editor."""
-    table = declarations[list(DISPLAY_COLUMNS)].copy()
+    table = declarations.reindex(columns=list(DISPLAY_COLUMNS))  # a file read may lack the audit columns
     table["kind"] = table["kind"].map(KINDS_FR).fillna(table["kind"])
     return table.rename(columns=DISPLAY_COLUMNS).reset_index(drop=True)
-
-
-def _record(values: dict) -> dict:
-    """French-file record (the keys of ``FRENCH_COLUMNS``) from typed values: numbers and
-    booleans written as text the way a file would have them."""
-    record = {}
-    for column, value in values.items():
-        if is_missing(value) or value == "":
-            continue
-        if isinstance(value, bool):
-            value = "oui" if value else "non"
-        elif isinstance(value, float | int | np.floating | np.integer):
-            value = format(float(value), ".17g").replace(".", ",")
-        record[column] = str(value)
-    return record
 
 
 def validate_declarations(rows: list[dict], factors: FactorBase, origin: str) -> pd.DataFrame:
@@ -222,7 +206,8 @@ def validate_declarations(rows: list[dict], factors: FactorBase, origin: str) ->
     problems: list[Problem] = []
     records = []
     for position, values in enumerate(rows, start=1):
-        parsed = parse_record(_record(values), origin, position, problems)
+        typed = {column: None if is_missing(value) else value for column, value in values.items()}
+        parsed = parse_record(typed, origin, position, problems)
         records.append(parsed)
     if problems:
         raise InputError(problems)
@@ -249,70 +234,34 @@ def save_edits(original: pd.DataFrame, edited: pd.DataFrame, store: Store, facto
     ``declarations_table``); every changed row is validated, and nothing is written if one is bad."""
     english = {label: column for column, label in DISPLAY_COLUMNS.items()}
     before = original.rename(columns=english).set_index("id")
-    after = edited.rename(columns=english)
-    kind_codes = {label: code for code, label in KINDS_FR.items()}
-    after["kind"] = after["kind"].map(lambda k: kind_codes.get(k, k))
-    after = after.set_index("id")
-    changed = []
-    for identifier, row in after.iterrows():
-        old = before.loc[identifier]
-        if any(_differs(old[c], row[c]) for c in EDITABLE):
-            changed.append(identifier)
+    after = edited.rename(columns=english).set_index("id")
+    changed = [i for i in after.index if any(_differs(before.at[i, c], after.at[i, c]) for c in EDITABLE)]
     if not changed:
         return {"created": 0, "modified": 0, "unchanged": len(after)}
-    rows = []
-    for identifier in changed:
-        values = {c: after.loc[identifier, c] for c in EDITABLE}
-        values["kind"] = {"task": "tache", "measured": "mesure"}.get(values["kind"], values["kind"])
-        rows.append({"id": identifier, "origin": before.loc[identifier, "origin"]} | values)
+    # Kinds stay in French (llm, gpu, tache, mesure): the checks read them as a file's would be.
+    rows = [{"id": i, "origin": before.at[i, "origin"]} | {c: after.at[i, c] for c in EDITABLE} for i in changed]
     frame = validate_declarations(rows, factors, "tableau")
     return store.save(frame, action="saisie", columns=["id", *CONTENT_COLUMNS])
 
 
 def _differs(old: object, new: object) -> bool:
-    if is_missing(old) and is_missing(new):
-        return False
-    if is_missing(old) or is_missing(new):
-        return not (str(new if not is_missing(new) else old).strip() == "")
-    if isinstance(old, float | int | np.floating | np.integer) and not isinstance(old, bool):
-        try:
-            return not np.isclose(float(old), float(new), rtol=1e-12, atol=0)
-        except (TypeError, ValueError):
-            return True
-    return str(old) != str(new)
+    """Whether a cell of the table editor changed (empty text is no value; numbers to 1e-12)."""
+    old, new = (None if is_missing(v) or str(v).strip() == "" else v for v in (old, new))
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    try:
+        return not np.isclose(float(old), float(new), rtol=1e-12, atol=0)
+    except (TypeError, ValueError):
+        return str(old) != str(new)
 
 
 def history_table(store: Store, declaration_id: str | None = None) -> pd.DataFrame:
     """Every version of the declarations, newest first, with what changed in French."""
-    history = store.history(declaration_id)
-    if history.empty:
-        return pd.DataFrame(columns=["Identifiant", "Version", "Date", "Par", "Action", "Changements"])
-    rows, previous = [], {}
-    for row in history.to_dict("records"):
-        before = previous.get(row["id"])
-        changes = []
-        if before is not None:
-            for column in CONTENT_COLUMNS:
-                old, new = _shown(before[column]), _shown(row[column])
-                if old != new:
-                    changes.append(f"{DISPLAY_COLUMNS[column]} : {old} → {new}")
-        if row["deleted"] and not (before or {}).get("deleted"):
-            changes.append("supprimée")
-        rows.append({"Identifiant": row["id"], "Version": int(row["version"]),
-                     "Date": pd.Timestamp(row["changed_at"]).strftime("%d/%m/%Y %H:%M"), "Par": row["changed_by"],
-                     "Action": row["action"], "Changements": "; ".join(changes) or "création"})
-        previous[row["id"]] = row
-    return pd.DataFrame(rows[::-1])
-
-
-def _shown(value: object) -> str:
-    if is_missing(value):
-        return "(vide)"
-    if isinstance(value, bool | np.bool_):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return format_number(value, significant=12)
-    return str(value)
+    rows = [{"Identifiant": row["id"], "Version": int(row["version"]),
+             "Date": pd.Timestamp(row["changed_at"]).strftime("%d/%m/%Y %H:%M"), "Par": row["changed_by"],
+             "Action": row["action"], "Changements": "; ".join(row["changes"])}
+            for row in history_changes(store.history(declaration_id), DISPLAY_COLUMNS)]
+    return pd.DataFrame(rows[::-1], columns=["Identifiant", "Version", "Date", "Par", "Action", "Changements"])
 
 
 def deleted_declarations(store: Store) -> pd.DataFrame:
@@ -323,12 +272,11 @@ def deleted_declarations(store: Store) -> pd.DataFrame:
 # -- usage logs and measurements -----------------------------------------------------------------------
 
 
-def usage_months(store: Store, year: int | None = None) -> pd.DataFrame:
-    """Declarations that came from gateway logs: month, model, requests, tokens and the gateway's
-    own estimate beside ours."""
-    declarations = store.declarations(year=year)
-    gateway = declarations[declarations["origin"].astype("string").str.startswith("usage:").fillna(False)]
-    return gateway.reset_index(drop=True)
+def usage_months(declarations: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Those of ``declarations`` in ``year`` that came from gateway logs (one per month, service and
+    model), with their requests and tokens."""
+    from_logs = declarations["origin"].astype("string").str.startswith("usage:").fillna(False).to_numpy()
+    return declarations[from_logs & (declarations["year"] == year).to_numpy()].reset_index(drop=True)
 
 
 def gateway_comparison(inventory: Inventory) -> pd.DataFrame:
@@ -351,13 +299,12 @@ def gateway_comparison(inventory: Inventory) -> pd.DataFrame:
     })
 
 
-def measurement_runs(store: Store, factors: FactorBase) -> pd.DataFrame:
-    """Measured runs of the active declarations, with the calibration against the estimate."""
+def measurement_runs(runs: pd.DataFrame, active_ids: set[str], factors: FactorBase) -> pd.DataFrame:
+    """The measured ``runs`` (``Store.measurements``) of the active declarations, with the
+    calibration against the estimate."""
     from footprint.measurement import calibration
 
-    runs = store.measurements()
-    active = set(store.declarations()["id"])
-    runs = runs[runs["declaration_id"].isin(active)].reset_index(drop=True)
+    runs = runs[runs["declaration_id"].isin(active_ids)].reset_index(drop=True)
     if runs.empty:
         return pd.DataFrame(columns=["run_id", "nom", "service", "declaration", "debut", "duree_min", "kwh",
                                      "kgco2e", "materiel", "etat", "calibration"])
@@ -448,41 +395,42 @@ def derive_scenario(base: Scenario, identifier: str, label: str, values: dict[st
         raise InputError([Problem("identifiant attendu : lettres sans accents, chiffres, - ou _", column="id",
                                   value=identifier)])
     source = f"Choix de la collectivité ({author}), dérivé du scénario « {base.label} » dans le tableau de bord"
-    lines = [f"id = {json.dumps(identifier)}", f"label = {json.dumps(label.strip() or identifier, ensure_ascii=False)}",
-             f"description = {json.dumps(f'Dérivé de « {base.label} » : ' + base.description, ensure_ascii=False)}"]
-    levers = dict(base.levers)
+    levers = {name: _lever_fields(lever) for name, lever in base.levers.items()}
     for name, *_ in SLIDERS:
-        levers[name] = None
-    for name, lever in levers.items():
-        lines.append(f"\n[levers.{name}]")
+        value = values[name] / 100
         spec = LEVERS[name]
-        if lever is None:
-            value = values[name] / 100
-            if spec.target:
-                lines.append(f"path = {{ {start_year} = 0.0, {to_year} = {value!r} }}")
-                target = base.lever(name).target if name in base.levers else None
-                lines.append(f"target = {json.dumps(target or _default_target(name))}")
-            else:
-                lines.append(f"value = {value!r}")
-            lines.append(f"unit = {json.dumps(spec.unit)}")
-            lines.append(f"source = {json.dumps(source, ensure_ascii=False)}")
-            continue
-        if len(lever.years) == 1:
-            lines.append(f"value = {lever.values[0]!r}")
-        else:
-            lines.append("path = { " + ", ".join(f"{y} = {v!r}" for y, v in zip(lever.years, lever.values)) + " }")
-        if lever.target:
-            lines.append(f"target = {json.dumps(lever.target)}")
-        lines.append(f"unit = {json.dumps(spec.unit)}")
-        lines.append(f"source = {json.dumps(lever.source, ensure_ascii=False)}")
+        chosen = {"value": value} if not spec.target else {
+            "path": {start_year: 0.0, to_year: value}, "target": _target(base, name)}
+        levers[name] = chosen | {"unit": spec.unit, "source": source}
+    lines = [f"id = {_toml(identifier)}", f"label = {_toml(label.strip() or identifier)}",
+             f"description = {_toml(f'Dérivé de « {base.label} » : ' + base.description)}"]
+    for name, fields in levers.items():
+        lines += ["", f"[levers.{name}]"] + [f"{field} = {_toml(value)}" for field, value in fields.items()]
     text = "\n".join(lines) + "\n"
     return parse_scenario(text, f"{identifier} (tableau de bord)", identifier), text
 
 
-def _default_target(lever: str) -> str:
+def _lever_fields(lever) -> dict:
+    """A lever of a scenario as the fields of its TOML table."""
+    fields = {"value": lever.values[0]} if len(lever.years) == 1 else {"path": dict(zip(lever.years, lever.values))}
+    return fields | ({"target": lever.target} if lever.target else {}) | {"unit": LEVERS[lever.name].unit,
+                                                                          "source": lever.source}
+
+
+def _toml(value: object) -> str:
+    """A TOML value: a basic string, a float, or an inline table of years."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{year} = {float(v)!r}" for year, v in value.items()) + " }"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are TOML's
+    return repr(float(value))
+
+
+def _target(base: Scenario, lever: str) -> str:
+    """Where a share lever moves usage: the base scenario's target, else a built-in scenario's."""
     from scenarios.definitions import built_in_scenarios
 
-    for scenario in built_in_scenarios():
+    for scenario in (base, *built_in_scenarios()):
         if lever in scenario.levers and scenario.levers[lever].target:
             return scenario.levers[lever].target
     raise InputError([Problem("aucune cible connue pour ce levier", column=lever)])
@@ -496,11 +444,16 @@ def factor_tables(factors: FactorBase) -> dict[str, str]:
     return {name: spec.description for name, spec in factors.info.tables.items() if spec.parameters}
 
 
+def key_label(key: dict) -> str:
+    """A factor's key as people read it: « salle_serveurs », « FRA / ademe / 2024 »."""
+    return " / ".join(str(value) for value in key.values())
+
+
 def factor_rows(factors: FactorBase, table: str, search: str = "") -> pd.DataFrame:
     """Every value of a factor table with its unit, year, source and link, filtered by ``search``
     (words that must all appear somewhere in the row, accents and case ignored)."""
     rows = factors.parameter_rows(table)
-    rows.insert(0, "element", rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())))
+    rows.insert(0, "element", rows["key"].map(key_label))
     if search.strip():
         haystack = rows.drop(columns="key").astype(str).agg(" ".join, axis=1).map(plain_key)
         for word in plain_key(search).split("_"):
@@ -527,7 +480,7 @@ def overrides_table(store: Store) -> pd.DataFrame:
     overrides = store.factor_overrides()
     return pd.DataFrame({
         "Identifiant": overrides["id"], "Table": overrides["table_name"],
-        "Élément": overrides["key"].map(lambda key: " / ".join(str(v) for v in key.values())),
+        "Élément": overrides["key"].map(key_label),
         "Paramètre": overrides["parameter"], "Valeur": overrides["value"], "Unité": overrides["unit"],
         "Justification": overrides["justification"], "Par": overrides["created_by"],
         "Le": pd.to_datetime(overrides["created_at"]).dt.strftime("%d/%m/%Y")})

@@ -26,11 +26,13 @@ from emission_factors.errors import InputError, Problem
 from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
-from footprint.store import DECLARATION_COLUMNS
+from footprint.formatting import format_number
+from footprint.store import CONTENT_COLUMNS, DECLARATION_COLUMNS
 from footprint.tabular import (
     Table,
     csv_bytes,
     has_control_characters,
+    is_missing,
     number_problem,
     parse_number,
     read_table,
@@ -504,3 +506,37 @@ def file_sha256(path: Path | str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- history -------------------------------------------------------------------------------------
+
+
+def shown_value(column: str, value: object) -> str:
+    """A stored value as people read it in a history: « (vide) », oui/non, French kinds, numbers
+    the French way with all their figures."""
+    if is_missing(value):
+        return "(vide)"
+    if isinstance(value, bool | np.bool_):
+        return "oui" if value else "non"
+    if column == "kind":
+        return KINDS_FR.get(value, value)
+    if isinstance(value, float):
+        return format_number(value, significant=12)
+    return str(value)
+
+
+def history_changes(history: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+    """Each version of ``history`` (``Store.history``, oldest first) with ``changes``: what differs
+    from the previous version of the same declaration, as « nom : avant → après » (``names``: the
+    column names to show, e.g. ``FRENCH_COLUMNS``)."""
+    found, previous = [], {}
+    for row in history.to_dict("records"):
+        before = previous.get(row["id"])
+        changes = []
+        for column in CONTENT_COLUMNS if before is not None else ():
+            old, new = shown_value(column, before[column]), shown_value(column, row[column])
+            if old != new:
+                changes.append(f"{names[column]} : {old} → {new}")
+        found.append(row | {"changes": changes})
+        previous[row["id"]] = row
+    return found

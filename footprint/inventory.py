@@ -2,21 +2,25 @@
 
 Owns: turning the stored declarations of a year into impacts (through ``declarations`` and
 the engine) and summing them by service, use case, type or model, with the factor-base
-version. Must not: read files or print anything.
+version; and importing a file of declarations into the store (read and checked by
+``declarations``, saved in one transaction with the file's name and hash). Must not: print
+anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from footprint.declarations import KINDS_FR, to_workloads
+from footprint.declarations import KINDS_FR, file_sha256, read_declarations, to_workloads
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import Store
 
 GROUPINGS = {"service": "service", "cas_usage": "use_case", "type": "kind", "modele": "model_label"}
+NOT_GIVEN = "(non renseigné)"
 
 
 @dataclass
@@ -33,7 +37,7 @@ class Inventory:
 
     def groups(self, by: str) -> list[dict]:
         """Totals by group (``service``, ``cas_usage``, ``type`` or ``modele``), largest GWP first."""
-        labels = _labels(self.declarations)[GROUPINGS[by]].fillna("(non renseigné)")
+        labels = group_labels(self.declarations)[GROUPINGS[by]].fillna(NOT_GIVEN)
         summed = self.impacts.groupby(labels.to_numpy(), sort=False).sum()
         counts = labels.value_counts()
         rows = []
@@ -49,7 +53,9 @@ class Inventory:
                 "groups": self.groups(by) if by else [], "warnings": self.warnings}
 
 
-def _labels(declarations: pd.DataFrame) -> pd.DataFrame:
+def group_labels(declarations: pd.DataFrame) -> pd.DataFrame:
+    """Service, use case, kind (in French) and model label (``provider/model``, else the GPU, the
+    task, or « mesure ») of each declaration."""
     labels = declarations[["service", "use_case"]].astype("string").copy()
     labels["kind"] = declarations["kind"].map(KINDS_FR)
     model = declarations["provider"].astype("string") + "/" + declarations["model"].astype("string")
@@ -65,3 +71,14 @@ def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory
     else:
         impacts = compute_impacts(to_workloads(declarations, factors), factors, usage_split=True)
     return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))
+
+
+def import_declarations(path: Path | str, store: Store, factors: FactorBase, user: str | None = None
+                        ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Read a CSV or XLSX file of declarations (all or nothing: ``InputError`` lists every bad
+    row) and save it in one transaction, recorded as an import of that file (name and SHA-256).
+    Returns the declarations read and the counts by outcome."""
+    frame = read_declarations(path, factors)
+    counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), user=user, import_record={
+        "kind": "declarations", "file_name": Path(path).name, "file_sha256": file_sha256(path)})
+    return frame, counts

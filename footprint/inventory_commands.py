@@ -195,15 +195,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from footprint.declarations import file_sha256, read_declarations
-
-    store = _store(args)
-    factors = _factors(store)
-    frame = read_declarations(args.file, factors)
     from pathlib import Path
 
-    counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), import_record={
-        "kind": "declarations", "file_name": Path(args.file).name, "file_sha256": file_sha256(args.file)})
+    from footprint.inventory import import_declarations
+
+    store = _store(args)
+    frame, counts = import_declarations(args.file, store, _factors(store))
     print(f"Import de {Path(args.file).name} : {len(frame)} ligne(s) lue(s).")
     _print_counts(counts)
     return 0
@@ -261,10 +258,8 @@ def _add(args: argparse.Namespace) -> int:
             raise InputError([Problem("déclaration inconnue", column="--id", value=args.id)])
         # A modification changes only what the user typed; the rest stays as stored.
         record = {c: v for c, v in stored.loc[args.id].to_dict().items() if c in FRENCH_COLUMNS}
-        record = {c: (None if is_missing(v) else v) for c, v in record.items()} | {"id": args.id}
-        record["kind"] = {"task": "tache", "measured": "mesure"}.get(record.get("kind"), record.get("kind"))
-        record["personal_data"] = {True: "oui", False: "non"}.get(record.get("personal_data"))
-        record |= given
+        # Stored kinds (task, measured) and booleans read back as a file's would be.
+        record = {c: (None if is_missing(v) else v) for c, v in record.items()} | {"id": args.id} | given
     else:
         missing = [flag for flag, column in (("--service", "service"), ("--type", "kind")) if column not in given]
         if missing:
@@ -320,33 +315,12 @@ def _history(args: argparse.Namespace) -> int:
     if history.empty:
         print("Aucun historique.")
         return 0
-    from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
-    from footprint.store import CONTENT_COLUMNS
+    from footprint.declarations import FRENCH_COLUMNS, history_changes
 
-    def shown(column: str, value: object) -> str:
-        if is_missing(value):
-            return "(vide)"
-        if isinstance(value, bool):
-            return "oui" if value else "non"
-        if column == "kind":
-            return KINDS_FR.get(value, value)
-        if isinstance(value, float):
-            return format_number(value, significant=12)
-        return str(value)
-
-    previous: dict[str, dict] = {}
-    for row in history.to_dict("records"):
-        before = previous.get(row["id"])
-        changes = []
-        if before is not None:
-            for column in CONTENT_COLUMNS:
-                old, new = before[column], row[column]
-                if shown(column, old) != shown(column, new):
-                    changes.append(f"{FRENCH_COLUMNS[column]} : {shown(column, old)} → {shown(column, new)}")
-        detail = f" — {'; '.join(changes)}" if changes else ""
+    for row in history_changes(history, FRENCH_COLUMNS):
+        detail = f" — {'; '.join(row['changes'])}" if row["changes"] else ""
         print(f"{row['id']} v{row['version']}  {row['changed_at']:%Y-%m-%d %H:%M}  {row['changed_by']}  "
               f"{row['action']}{detail}")
-        previous[row["id"]] = row
     return 0
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state, views
-from footprint.declarations import AI_ACT_LEVELS, file_sha256, read_declarations
+from footprint.declarations import AI_ACT_LEVELS, read_declarations
+from footprint.inventory import import_declarations
 
 st.title("Déclarer les usages d'IA")
 state.example_banner()
@@ -118,11 +119,9 @@ with import_tab:
             with state.guard():
                 frame = read_declarations(path, factors)
                 st.success(f"{len(frame)} déclaration(s) valides dans {upload.name}. Aperçu :")
-                st.dataframe(views.declarations_table(frame.assign(
-                    **{c: pd.NA for c in views.DISPLAY_COLUMNS if c not in frame.columns})), hide_index=True)
+                st.dataframe(views.declarations_table(frame), hide_index=True)
                 if st.button(f"Importer {len(frame)} déclaration(s)", type="primary"):
-                    counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), import_record={
-                        "kind": "declarations", "file_name": upload.name, "file_sha256": file_sha256(path)})
+                    _, counts = import_declarations(path, store, factors)
                     st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
                              f"{counts['unchanged']} inchangée(s).")
                     st.rerun()

@@ -8,14 +8,11 @@ from scenarios.definitions import BUILT_IN
 from scenarios.pcaet import check_export_date
 
 st.title("Export PCAET / BEGES")
-year = state.year_picker()
-if year is None:
-    st.info("L'inventaire est vide : rien à exporter.")
-    st.stop()
+year = state.required_year("L'inventaire est vide : rien à exporter.")
 known = state.scenarios()
 left, right = st.columns(2)
-default_name = example.AUTHORITY if state.inventory(year).declarations["origin"].eq(example.ORIGIN).any() else ""
-authority = left.text_input("Nom de la collectivité", value=default_name or "Collectivité")
+authority = left.text_input("Nom de la collectivité", value=example.AUTHORITY if example.example_ids(
+    state.declarations()) else "Collectivité")
 export_date = right.date_input("Date de l'export", value=pd.Timestamp.now().date(), format="DD/MM/YYYY")
 chosen = st.multiselect("Scénarios projetés dans l'export", list(known), default=[i for i in BUILT_IN if i in known],
                         format_func=lambda i: known[i].label)

@@ -44,12 +44,11 @@ else:
             delete_override(store, factors, removed)
             st.rerun()
 
-all_rows = factors.parameter_rows(table)
-elements = list(dict.fromkeys(all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values()))))
+all_rows = views.factor_rows(factors, table)
 st.markdown(f"Nouvelle valeur dans la table **{table}**")
 first, second = st.columns(2)
-element = first.selectbox("Élément", elements, key=f"element_{table}")
-chosen = all_rows[all_rows["key"].map(lambda key: " / ".join(str(v) for v in key.values())) == element]
+element = first.selectbox("Élément", all_rows["element"].unique().tolist(), key=f"element_{table}")
+chosen = all_rows[all_rows["element"] == element]
 parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(), key=f"parameter_{table}",
                              format_func=dict(zip(chosen["parameter"], chosen["label"])).get)
 current_row = chosen[chosen["parameter"] == parameter]

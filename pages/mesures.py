@@ -13,7 +13,7 @@ from footprint.measurement import import_emissions
 st.title("Mesures CodeCarbon")
 factors = state.factors()
 store = state.store()
-runs = views.measurement_runs(store, factors)
+runs = state.measurement_runs()
 if runs.empty:
     st.info("Aucune mesure pour l'instant : mesurez un traitement avec la commande ci-dessous, ou importez le "
             "fichier emissions.csv qu'écrit CodeCarbon.")

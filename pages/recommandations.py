@@ -6,10 +6,7 @@ from dashboard import state, views
 from footprint.formatting import format_number, format_quantity
 
 st.title("Recommandations de sobriété")
-year = state.year_picker()
-if year is None:
-    st.info("Déclarez d'abord des usages : les recommandations portent sur l'inventaire d'une année.")
-    st.stop()
+year = state.required_year("Déclarez d'abord des usages : les recommandations portent sur l'inventaire d'une année.")
 inventory = state.inventory(year)
 table = views.recommendations_table(state.recommendations(year))
 if table.empty:

@@ -5,13 +5,10 @@ import streamlit as st
 
 from dashboard import charts, state, views
 from footprint.formatting import format_number
-from scenarios.definitions import BUILT_IN
+from scenarios.definitions import BUILT_IN, save_custom
 
 st.title("Scénarios à 2030")
-year = state.year_picker()
-if year is None:
-    st.info("Déclarez d'abord des usages : les scénarios projettent l'inventaire d'une année.")
-    st.stop()
+year = state.required_year("Déclarez d'abord des usages : les scénarios projettent l'inventaire d'une année.")
 factors = state.factors()
 known = state.scenarios()
 left, middle, right = st.columns([3, 1, 1])
@@ -66,12 +63,9 @@ with state.guard():
         trial = project(state.inventory(year), [known[i] for i in chosen] + [custom], factors, int(to_year))
         st.plotly_chart(charts.trajectories(views.trajectories(trial, target)), key="trial")
     if save.button("Enregistrer le scénario", type="primary"):
-        if custom.id in BUILT_IN:
-            st.error("Cet identifiant est celui d'un scénario intégré : choisissez-en un autre.")
-        else:
-            state.store().save_scenario(custom.id, custom.label, text)
-            st.toast(f"Scénario « {custom.label} » enregistré.")
-            st.rerun()
+        save_custom(state.store(), custom, text, factors)
+        st.toast(f"Scénario « {custom.label} » enregistré.")
+        st.rerun()
 custom_ids = [i for i in known if i not in BUILT_IN]
 if custom_ids:
     removed = st.selectbox("Supprimer un scénario personnalisé", custom_ids, index=None,

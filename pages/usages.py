@@ -44,11 +44,8 @@ elif submitted:
         status.update(label=f"{format_number(result.rows)} ligne(s) importée(s) en {len(result.declarations)} "
                             f"déclaration(s) mensuelle(s) : {shown}", state="complete")
 
-year = state.year_picker()
-if year is None:
-    st.info("Aucun usage importé pour l'instant.")
-    st.stop()
-months = views.usage_months(store, year)
+year = state.required_year("Aucun usage importé pour l'instant.")
+months = views.usage_months(state.declarations(), year)
 if months.empty:
     st.info(f"Aucun usage importé pour {year}.")
     st.stop()

@@ -87,35 +87,6 @@ def _context(args):
     return store, load_with_overrides(store)
 
 
-def check_targets(scenario, factors) -> None:
-    """The models and hosting profiles a scenario moves usage to exist in the factor base."""
-    problems = []
-    for lever in scenario.levers.values():
-        if not lever.target:
-            continue
-        if "model" in lever.name:
-            provider, _, model = lever.target.partition("/")
-            provider_id = factors.provider_id(provider)
-            if provider_id is None or factors.model_name(provider_id, model) is None:
-                problems.append(Problem("modèle cible inconnu (fournisseur/modèle attendu)", file=scenario.origin,
-                                        column=lever.name, value=lever.target))
-        elif lever.target not in factors.hostings():
-            problems.append(Problem(f"hébergement cible inconnu (connus : {', '.join(factors.hostings())})",
-                                    file=scenario.origin, column=lever.name, value=lever.target))
-    if problems:
-        raise InputError(problems)
-
-
-def available(store, factors) -> dict:
-    """Built-in and saved scenarios, by id."""
-    from scenarios.definitions import built_in_scenarios, parse_scenario
-
-    found = {s.id: s for s in built_in_scenarios()}
-    for row in store.scenarios().itertuples(index=False):
-        found[row.id] = parse_scenario(row.definition, f"{row.id} (base)", row.id)
-    return found
-
-
 def run(args: argparse.Namespace) -> int:
     if args.command == "recommend":
         return _recommend(args)
@@ -126,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(args) -> int:
     store, factors = _context(args)
-    from scenarios.definitions import BUILT_IN, LEVERS
+    from scenarios.definitions import BUILT_IN, LEVERS, available
 
-    for scenario in available(store, factors).values():
+    for scenario in available(store).values():
         kind = "intégré" if scenario.id in BUILT_IN else "personnalisé"
         print(f"{scenario.id} ({kind}) — {scenario.label} : {scenario.description}")
         for lever in scenario.levers.values():
@@ -146,15 +117,11 @@ def _list(args) -> int:
 def _save(args) -> int:
     from pathlib import Path
 
-    from scenarios.definitions import BUILT_IN, load_scenario
+    from scenarios.definitions import load_scenario, save_custom
 
     store, factors = _context(args)
     scenario = load_scenario(args.file)
-    check_targets(scenario, factors)
-    if scenario.id in BUILT_IN:
-        raise InputError([Problem("identifiant réservé à un scénario intégré : changez « id »",
-                                  file=Path(args.file).name, column="id", value=scenario.id)])
-    store.save_scenario(scenario.id, scenario.label, Path(args.file).read_text(encoding="utf-8"))
+    save_custom(store, scenario, Path(args.file).read_text(encoding="utf-8"), factors)
     print(f"Scénario « {scenario.id} » enregistré.")
     return 0
 
@@ -171,11 +138,11 @@ def _delete(args) -> int:
 def _run(args) -> int:
     from footprint.formatting import format_number, format_quantity
     from footprint.inventory import compute_inventory
-    from scenarios.definitions import BUILT_IN, load_scenario
+    from scenarios.definitions import BUILT_IN, available, check_targets, load_scenario
     from scenarios.projection import OUTPUT, project
 
     store, factors = _context(args)
-    known = available(store, factors)
+    known = available(store)
     chosen = []
     for identifier in args.scenario or ([] if args.file else list(BUILT_IN)):
         if identifier not in known:
@@ -309,6 +276,7 @@ def _export(args) -> int:
 
     from footprint import reporting
     from footprint.inventory import compute_inventory
+    from scenarios.definitions import available, check_targets
     from scenarios.pcaet import build_export, check_export_date
 
     store, factors = _context(args)
@@ -316,7 +284,7 @@ def _export(args) -> int:
     inventory = compute_inventory(store, factors, year)
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à exporter", column="--year", value=year)])
-    known = available(store, factors)
+    known = available(store)
     if args.scenarios == "all":
         chosen = list(known.values())
     elif args.scenarios == "none":

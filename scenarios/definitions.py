@@ -209,3 +209,41 @@ def load_scenario(path: Path | str) -> Scenario:
 
 def built_in_scenarios() -> list[Scenario]:
     return [load_scenario(SCENARIO_DIR / f"{identifier}.toml") for identifier in BUILT_IN]
+
+
+def available(store) -> dict[str, Scenario]:
+    """Built-in and saved scenarios (those of ``store``, a ``footprint.store.Store``), by id."""
+    found = {s.id: s for s in built_in_scenarios()}
+    for row in store.scenarios().itertuples(index=False):
+        found[row.id] = parse_scenario(row.definition, f"{row.id} (base)", row.id)
+    return found
+
+
+def check_targets(scenario: Scenario, factors) -> None:
+    """The models and hosting profiles a scenario moves usage to exist in ``factors`` (the factor
+    base); ``InputError`` naming the scenario's file and lever otherwise."""
+    problems = []
+    for lever in scenario.levers.values():
+        if not lever.target:
+            continue
+        if "model" in lever.name:
+            provider, _, model = lever.target.partition("/")
+            provider_id = factors.provider_id(provider)
+            if provider_id is None or factors.model_name(provider_id, model) is None:
+                problems.append(Problem("modèle cible inconnu (fournisseur/modèle attendu)", file=scenario.origin,
+                                        column=lever.name, value=lever.target))
+        elif lever.target not in factors.hostings():
+            problems.append(Problem(f"hébergement cible inconnu (connus : {', '.join(factors.hostings())})",
+                                    file=scenario.origin, column=lever.name, value=lever.target))
+    if problems:
+        raise InputError(problems)
+
+
+def save_custom(store, scenario: Scenario, text: str, factors) -> None:
+    """Save a custom scenario (``text``: its TOML) in ``store`` once its targets exist in
+    ``factors`` and its id is not a built-in one; nothing is saved otherwise."""
+    check_targets(scenario, factors)
+    if scenario.id in BUILT_IN:
+        raise InputError([Problem("identifiant réservé à un scénario intégré : changez « id »",
+                                  file=scenario.origin, column="id", value=scenario.id)])
+    store.save_scenario(scenario.id, scenario.label, text)

@@ -28,7 +28,7 @@ from emission_factors.errors import InputError, Problem
 from footprint.declarations import KINDS_FR, to_workloads
 from footprint.engine import ENDS, compute_impacts
 from footprint.factor_base import FactorBase
-from footprint.inventory import Inventory
+from footprint.inventory import NOT_GIVEN, Inventory
 from scenarios.definitions import HORIZON, Scenario
 
 # Impacts projected, and which of them PUE and the grid act on.
@@ -130,7 +130,7 @@ class Projection:
             groups = self.declarations[GROUPINGS[by]]
             if by == "type":
                 groups = groups.map(KINDS_FR)
-            groups = groups.astype("string").fillna("(non renseigné)").to_numpy()
+            groups = groups.astype("string").fillna(NOT_GIVEN).to_numpy()
             labels, index = np.unique(groups, return_inverse=True)
             one_hot = np.zeros((len(groups), len(labels)))
             one_hot[np.arange(len(groups)), index] = 1.0

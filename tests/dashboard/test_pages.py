@@ -77,7 +77,7 @@ def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_f
     assert _gwp_metric(app) == format_number(expected / 1000)
 
 
-def test_a_form_with_an_unknown_gpu_count_is_refused_in_french_and_writes_nothing(example_store):
+def test_a_gpu_form_without_hours_is_refused_in_french_and_writes_nothing(example_store):
     before = example_store.declarations()
     app = open_app("declarer")
     app.radio(key="form_kind").set_value("gpu").run()
