@@ -1,0 +1,69 @@
+"""The dashboard's library without Streamlit, over a real store: the table editor's saves, the
+custom scenarios derived from the sliders, and the tables the pages show."""
+
+import pandas as pd
+import pytest
+
+from dashboard import views
+from emission_factors.errors import InputError
+from footprint.inventory import compute_inventory
+from scenarios.definitions import available, built_in_scenarios, save_custom
+from scenarios.projection import project
+
+
+def test_a_cell_changed_in_the_table_editor_is_saved_as_a_new_version(example_store, factors):
+    original = views.declarations_table(example_store.declarations(year=2025))
+    versions = example_store.declarations().set_index("id")["version"]
+    edited = original.copy()
+    row = edited.index[edited["Identifiant"] == "IA-00001"][0]
+    edited.loc[row, "Agents"] = 250.0
+    counts = views.save_edits(original, edited, example_store, factors)
+    assert counts["modified"] == 1
+    stored = example_store.declarations().set_index("id")
+    assert stored.at["IA-00001", "agents"] == 250
+    assert stored.at["IA-00001", "version"] == versions["IA-00001"] + 1
+    pd.testing.assert_series_equal(stored["version"].drop(index="IA-00001"), versions.drop(index="IA-00001"))
+    history = views.history_table(example_store, "IA-00001")
+    assert history.iloc[0]["Changements"] == "Agents : 200 → 250"
+
+
+def test_an_unchanged_table_writes_nothing(example_store, factors):
+    original = views.declarations_table(example_store.declarations(year=2025))
+    before = example_store.history()
+    assert views.save_edits(original, original.copy(), example_store, factors)["modified"] == 0
+    assert len(example_store.history()) == len(before)
+
+
+def test_a_bad_cell_in_the_table_editor_is_refused_and_nothing_is_written(example_store, factors):
+    original = views.declarations_table(example_store.declarations(year=2025))
+    edited = original.copy()
+    edited.loc[0, "Agents"] = 300.0
+    edited.loc[1, "Type"] = "robot"
+    before = example_store.declarations()
+    with pytest.raises(InputError) as refused:
+        views.save_edits(original, edited, example_store, factors)
+    assert [(p.line, p.column) for p in refused.value.problems] == [(2, "type")]
+    pd.testing.assert_frame_equal(example_store.declarations(), before)
+
+
+def test_a_scenario_derived_with_the_sliders_left_as_they_are_projects_like_its_base(example_store, factors):
+    sober = built_in_scenarios()[0]
+    derived, text = views.derive_scenario(sober, "sobre-bis", "Sobre bis", views.slider_values(sober, 2030), 2025,
+                                          2030, "test")
+    inventory = compute_inventory(example_store, factors, 2025)
+    totals = project(inventory, [sober, derived], factors, 2030).totals().set_index(["scenario", "year"])
+    pd.testing.assert_frame_equal(totals.loc["sobre"], totals.loc["sobre-bis"])
+    save_custom(example_store, derived, text, factors)
+    assert available(example_store)["sobre-bis"].levers == derived.levers
+
+
+def test_a_slider_changes_the_derived_scenario_and_a_built_in_id_is_refused(example_store, factors):
+    sober = built_in_scenarios()[0]
+    values = views.slider_values(sober, 2030) | {"volume_growth": 20.0}
+    derived, text = views.derive_scenario(sober, "sobre", "Sobre", values, 2025, 2030, "test")
+    assert derived.lever("volume_growth").values == (0.2,)
+    with pytest.raises(InputError, match="réservé"):
+        save_custom(example_store, derived, text, factors)
+    assert example_store.scenarios().empty
+    with pytest.raises(InputError, match="identifiant"):
+        views.derive_scenario(sober, "mon scénario", "x", values, 2025, 2030, "test")
