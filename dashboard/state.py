@@ -20,9 +20,9 @@ import streamlit as st
 from dashboard import example, views
 from emission_factors.errors import InputError
 from footprint.factor_base import FactorBase
-from footprint.inventory import Inventory, compute_inventory
+from footprint.inventory import Inventory, inventory_of
 from footprint.measurement import MeasurementError
-from footprint.store import Store, StoreError, default_path
+from footprint.store import Snapshot, Store, StoreError, default_path
 
 LOG = logging.getLogger("empreinte_ia.dashboard")
 YEAR_KEY = "annee_inventaire"
@@ -42,12 +42,12 @@ def store() -> Store:
     return _store(str(default_path()))
 
 
-def revision() -> tuple:
-    """The store's revision (``Store.revision``), read again only when its files changed on disk:
-    a stat of the file and of its write-ahead log costs microseconds, a connection ~50 ms, and a
-    page asks for the revision several times per run."""
+def snapshot() -> Snapshot:
+    """What the store holds (revision, active declarations, factor overrides), read again only
+    when its files changed on disk: a stat of the file and of its write-ahead log costs
+    microseconds, a connection to the file tens of milliseconds."""
     path = default_path()
-    return _revision(str(path), _file_state(path))
+    return _snapshot(str(path), _file_state(path))
 
 
 def _file_state(path) -> tuple:
@@ -61,40 +61,54 @@ def _file_state(path) -> tuple:
     return tuple(states)
 
 
-@st.cache_resource(max_entries=8)
-def _revision(path: str, file_state: tuple) -> tuple:
-    return _store(path).revision()
+@st.cache_resource(max_entries=4)
+def _snapshot(path: str, file_state: tuple) -> Snapshot:
+    return _store(path).snapshot()
+
+
+def revision() -> tuple:
+    """The store's revision: the key of everything computed from the store."""
+    return snapshot().revision
+
+
+def declarations():
+    """The active declarations of every year (do not modify)."""
+    return snapshot().declarations
 
 
 @st.cache_resource(max_entries=4)
-def _factors(path: str, store_revision: tuple) -> FactorBase:
-    return base_factors().with_overrides(_store(path).factor_overrides())
+def _factors(path: str, store_revision: tuple, _overrides) -> FactorBase:
+    return base_factors().with_overrides(_overrides)
 
 
 def factors() -> FactorBase:
     """The factor base with the authority's own values (Facteurs page) applied."""
-    return _factors(str(default_path()), revision())
+    current = snapshot()
+    return _factors(str(default_path()), current.revision, current.factor_overrides)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Calcul de l'inventaire…")
-def _inventory(path: str, store_revision: tuple, year: int, factor_version: str, _factors: FactorBase) -> Inventory:
-    return compute_inventory(_store(path), _factors, year)
+def _inventory(path: str, store_revision: tuple, year: int, factor_version: str, _declarations,
+               _factors: FactorBase) -> Inventory:
+    return inventory_of(_declarations, _factors, year)
 
 
 def inventory(year: int) -> Inventory:
     """The inventory of ``year``, computed once per state of the store and of the factors."""
+    current, chosen = snapshot(), factors()
+    return _inventory(str(default_path()), current.revision, year, chosen.version, current.declarations, chosen)
+
+
+@st.cache_resource(max_entries=8)
+def _synthesis(path: str, store_revision: tuple, year: int, factor_version: str, _inventory: Inventory,
+               _factors: FactorBase) -> dict:
+    return views.synthesis(_inventory, _factors)
+
+
+def synthesis(year: int) -> dict:
+    """The Synthèse page's figures and tables for ``year``, once per state of the store."""
     chosen = factors()
-    return _inventory(str(default_path()), revision(), year, chosen.version, chosen)
-
-
-@st.cache_resource(max_entries=4)
-def _declarations(path: str, store_revision: tuple):
-    return _store(path).declarations()
-
-
-def declarations():
-    """The active declarations of every year (read once per state of the store; do not modify)."""
-    return _declarations(str(default_path()), revision())
+    return _synthesis(str(default_path()), revision(), year, chosen.version, inventory(year), chosen)
 
 
 def years() -> list[int]:
@@ -279,8 +293,7 @@ def form_options(default_year: int) -> dict:
 
 @st.cache_resource(max_entries=4)
 def _runs(path: str, store_revision: tuple, factor_version: str, _factors: FactorBase):
-    return views.measurement_runs(_store(path).measurements(), set(_declarations(path, store_revision)["id"]),
-                                  _factors)
+    return views.measurement_runs(_store(path).measurements(), set(declarations()["id"]), _factors)
 
 
 def measurement_runs():

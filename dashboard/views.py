@@ -173,6 +173,19 @@ def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) ->
     return table.nlargest(count, "kgco2e").reset_index(drop=True)
 
 
+SYNTHESIS_EQUIVALENCES = ("voiture_thermique", "tgv", "streaming_video", "courriel", "smartphone")
+
+
+def synthesis(inventory: Inventory, factors: FactorBase) -> dict:
+    """Everything the Synthèse page shows for one inventory: headline figures, equivalences of the
+    central GWP, measured shares, the four breakdowns, the top workloads and the energy classes."""
+    gwp = inventory.total()["gwp_kgco2e"]["central"]
+    return {"headline": headline(inventory), "equivalences": equivalences(gwp, factors, SYNTHESIS_EQUIVALENCES),
+            "measured_share": measured_share(inventory),
+            "breakdowns": {by: breakdown(inventory, factors, by) for by in ("service", "cas_usage", "modele", "zone")},
+            "top": top_workloads(inventory, factors), "classes": energy_classes(inventory, factors)}
+
+
 # -- declarations ----------------------------------------------------------------------------------
 
 # Store column -> what the dashboard's tables call it.

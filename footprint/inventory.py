@@ -65,7 +65,13 @@ def group_labels(declarations: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory:
-    declarations = store.declarations(year=year).reset_index(drop=True)
+    return inventory_of(store.declarations(year=year), factors, year)
+
+
+def inventory_of(declarations: pd.DataFrame, factors: FactorBase, year: int) -> Inventory:
+    """The inventory of ``year`` from active declarations already read from the store (those of
+    other years are left out)."""
+    declarations = declarations[(declarations["year"] == year).to_numpy()].reset_index(drop=True)
     if declarations.empty:
         impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors, usage_split=True)
     else:

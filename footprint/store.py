@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -113,6 +114,15 @@ MEASUREMENT_COLUMNS: dict[str, str] = {
     "recorded_at": "TIMESTAMPTZ",
     "recorded_by": "VARCHAR",
 }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the store held at one moment (``Store.snapshot``); the frames must not be modified."""
+
+    revision: tuple
+    declarations: pd.DataFrame
+    factor_overrides: pd.DataFrame
 
 
 class StoreError(Exception):
@@ -317,15 +327,8 @@ class Store:
 
     def declarations(self, year: int | None = None, include_deleted: bool = False) -> pd.DataFrame:
         """Current declarations (with their version and audit columns), ordered by id."""
-        conditions, params = [], []
-        if not include_deleted:
-            conditions.append("NOT deleted")
-        if year is not None:
-            conditions.append("year = ?")
-            params.append(year)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.connect() as con:
-            return con.execute(f"SELECT * FROM declarations {where} ORDER BY id", params).df()
+            return _declarations(con, year, include_deleted)
 
     def history(self, declaration_id: str | None = None) -> pd.DataFrame:
         """Every version of one declaration (or of all), oldest first."""
@@ -378,15 +381,19 @@ class Store:
         with self.connect() as con:
             return tuple(con.execute(_REVISION_SQL).fetchall()[0])
 
+    def snapshot(self) -> Snapshot:
+        """The revision, the active declarations and the active factor overrides, read together in
+        one short connection (a dashboard's starting point: one opening of the file, not three)."""
+        with self.connect() as con:
+            return Snapshot(tuple(con.execute(_REVISION_SQL).fetchall()[0]), _declarations(con, None, False),
+                            _factor_overrides(con, False))
+
     # -- factor overrides --------------------------------------------------------------------
 
     def factor_overrides(self, include_deleted: bool = False) -> pd.DataFrame:
         """The authority's own factor values, oldest first; ``key`` holds the decoded key."""
-        where = "" if include_deleted else "WHERE NOT deleted"
         with self.connect() as con:
-            frame = con.execute(f"SELECT * FROM factor_overrides {where} ORDER BY id").df()
-        frame["key"] = [json.loads(text) for text in frame["key_json"]]
-        return frame
+            return _factor_overrides(con, include_deleted)
 
     def save_factor_override(self, table: str, key: dict, parameter: str, value: float, unit: str,
                              year: int | None, justification: str, user: str | None = None) -> str:
@@ -553,6 +560,24 @@ def _save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: st
     con.unregister("_incoming")
 
     return counts, frame["id"].astype(str).tolist()
+
+
+def _declarations(con: duckdb.DuckDBPyConnection, year: int | None, include_deleted: bool) -> pd.DataFrame:
+    conditions, params = [], []
+    if not include_deleted:
+        conditions.append("NOT deleted")
+    if year is not None:
+        conditions.append("year = ?")
+        params.append(year)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return con.execute(f"SELECT * FROM declarations {where} ORDER BY id", params).df()
+
+
+def _factor_overrides(con: duckdb.DuckDBPyConnection, include_deleted: bool) -> pd.DataFrame:
+    where = "" if include_deleted else "WHERE NOT deleted"
+    frame = con.execute(f"SELECT * FROM factor_overrides {where} ORDER BY id").df()
+    frame["key"] = [json.loads(text) for text in frame["key_json"]]
+    return frame
 
 
 def _pandas_type(sql_type: str) -> str:

@@ -14,23 +14,20 @@ if year is None:
     st.page_link("pages/declarer.py", label="Déclarer un usage", icon=":material/edit_note:")
     st.stop()
 
-factors = state.factors()
 inventory = state.inventory(year)
+shown = state.synthesis(year)
 st.caption(f"Inventaire {year} : {len(inventory.declarations)} déclaration(s) — base de facteurs "
            f"{inventory.factor_base_version}. Valeurs centrales ; la fourchette est donnée sous chaque chiffre.")
 
-for column, figure in zip(st.columns(4), views.headline(inventory)):
+for column, figure in zip(st.columns(4), shown["headline"]):
     column.metric(f"{figure['label']} ({figure['unit']})", figure["value"], border=True)
     column.caption(figure["range"])
 
-gwp = inventory.total()["gwp_kgco2e"]["central"]
-share = views.measured_share(inventory)
+share = shown["measured_share"]
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Ce que cela représente")
-    shown = views.equivalences(gwp, factors, ("voiture_thermique", "tgv", "streaming_video", "courriel",
-                                              "smartphone"))
-    st.markdown("\n".join(f"- {text}" for text in shown["texte"]))
+    st.markdown("\n".join(f"- {text}" for text in shown["equivalences"]["texte"]))
     st.caption("Équivalences : ADEME, Impact CO2 (facteurs de la base, page Facteurs).")
 with right:
     st.subheader("Estimé ou mesuré")
@@ -40,15 +37,15 @@ with right:
                "(page Mesures) remplace l'estimation.")
 
 st.subheader("Répartition des émissions")
-by = st.segmented_control("Répartir par", list(views.BREAKDOWNS)[:4], format_func=views.BREAKDOWNS.get,
+by = st.segmented_control("Répartir par", list(shown["breakdowns"]), format_func=views.BREAKDOWNS.get,
                           default="service", key="repartition", label_visibility="collapsed") or "service"
-table = views.breakdown(inventory, factors, by)
+table = shown["breakdowns"][by]
 chart, pie = st.columns([3, 2])
 chart.plotly_chart(charts.breakdown_bar(table, f"tCO2e par {views.BREAKDOWNS[by].lower()}"), key="bar")
 pie.plotly_chart(charts.share_pie(table, "Part des émissions"), key="pie")
 
 st.subheader("Les usages qui pèsent le plus")
-st.dataframe(views.top_workloads(inventory, factors), hide_index=True, width="stretch", column_config={
+st.dataframe(shown["top"], hide_index=True, width="stretch", column_config={
     "id": "Identifiant", "service": "Service", "cas_usage": "Cas d'usage", "modele": "Modèle ou ressource",
     "kgco2e": st.column_config.NumberColumn("kgCO2e par an", format="localized"),
     "kgco2e_bas": st.column_config.NumberColumn("kgCO2e (bas)", format="localized"),
@@ -57,7 +54,7 @@ st.dataframe(views.top_workloads(inventory, factors), hide_index=True, width="st
     "eau_l": st.column_config.NumberColumn("Eau (L)", format="localized")})
 
 st.subheader("Classe énergétique des modèles utilisés")
-classes = views.energy_classes(inventory, factors)
+classes = shown["classes"]
 if classes.empty:
     st.caption("Aucun modèle d'IA générative déclaré cette année.")
 else:

@@ -230,3 +230,16 @@ def test_a_process_killed_during_an_import_leaves_all_or_nothing(tmp_path):
         assert len(Store(db).history()) == count
         outcomes.add(count)
     assert 0 in outcomes  # at least one kill happened before the commit was complete
+
+
+def test_a_snapshot_holds_what_the_separate_reads_give(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    store.save(pd.DataFrame([_gpu(id="A"), _gpu(id="B", hours=3)]))
+    store.delete(["B"])
+    store.save_factor_override("hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.2, "dimensionless",
+                               2025, "mesure")
+    snapshot = store.snapshot()
+    assert snapshot.revision == store.revision()
+    pd.testing.assert_frame_equal(snapshot.declarations, store.declarations())
+    assert snapshot.declarations["id"].tolist() == ["A"]
+    pd.testing.assert_frame_equal(snapshot.factor_overrides, store.factor_overrides())
