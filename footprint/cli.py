@@ -1,8 +1,10 @@
 """``python -m footprint``: the command line, in French.
 
 Owns: parsing arguments, turning them into a workload row, calling the engine, and printing a
-French summary or one JSON object. Bad input ends with exit code 2 and one French line on
-stderr, never a traceback. Starts fast: no streamlit, plotly or codecarbon import here, and the
+French summary or one JSON object; the exit codes (``EXIT_*`` below: 2 bad input, 3 store
+unusable, 4 conflicting edit, 5 damaged store, 6 full disk or write refused), each failure with
+its own French message on stderr, never a traceback nor DuckDB's English (``FOOTPRINT_DEBUG=1``
+adds the technical detail). Starts fast: no streamlit, plotly or codecarbon import here, and the
 heavy modules are imported only once the arguments are known to be valid.
 """
 
@@ -294,9 +296,65 @@ def _message(error: InputError) -> str:
     return "Erreur : " + " ; ".join(parts)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from footprint.store import StoreError
+# Exit codes (the README lists them): what a script calling the command line can rely on.
+EXIT_OK = 0
+EXIT_FAILED = 1  # a measurement that could not be made or recorded; an unexpected error (a bug)
+EXIT_INPUT = 2  # bad command line or bad file: nothing was written
+EXIT_STORE = 3  # the store cannot be used: busy, missing, not an Empreinte IA store, newer schema…
+EXIT_CONFLICT = 4  # someone else saved the same declaration between reading and saving: nothing was written
+EXIT_DAMAGED = 5  # the store is truncated or altered: refused, never written
+EXIT_WRITE = 6  # a file or the store could not be written: full disk, read-only medium, no right to write
+EXIT_INTERRUPTED = 130
 
+
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """The first argument (before a ``--``: what follows belongs to a measured command) that was
+    not valid UTF-8 on the command line (Python keeps such bytes as lone surrogates), as shown."""
+    for argument in argv:
+        if argument == "--":
+            return None
+        if any("\udc80" <= character <= "\udcff" for character in argument):
+            return argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
+def _debug(error: BaseException) -> None:
+    """The technical detail of a failure, on stderr only when FOOTPRINT_DEBUG is set."""
+    if not os.environ.get("FOOTPRINT_DEBUG"):
+        return
+    detail = getattr(error, "detail", None) or repr(error.__cause__ or error.__context__ or error)
+    print(f"[FOOTPRINT_DEBUG] {type(error).__name__} : {detail}", file=sys.stderr)
+
+
+def _os_error(error: OSError) -> tuple[str, int]:
+    """A file system failure, in French, with its exit code."""
+    import errno
+
+    name = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return (f"Erreur : disque plein{name} : l'opération n'a pas abouti. Libérez de la place, puis "
+                "recommencez.", EXIT_WRITE)
+    if error.errno == errno.EROFS:
+        return f"Erreur : support en lecture seule{name} : rien n'a pu y être écrit.", EXIT_WRITE
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"Erreur : droits insuffisants{name} : demandez l'accès ou choisissez un autre fichier.", EXIT_WRITE
+    if error.errno == errno.ENOENT:
+        return f"Erreur : fichier ou dossier introuvable{name}.", EXIT_INPUT
+    return (f"Erreur : le système a refusé l'opération{name} (erreur {errno.errorcode.get(error.errno, error.errno)}"
+            ") ; relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.", EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from footprint.output_files import OutputWriteError
+    from footprint.store import StoreConflict, StoreDamaged, StoreError, StoreWriteError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unreadable = _not_utf8(argv)
+    if unreadable is not None:
+        print(f"Erreur : l'argument « {unreadable} » n'est pas du texte UTF-8 valide (un nom de fichier écrit dans un "
+              "autre encodage ?) : renommez le fichier, ou utilisez un terminal réglé en UTF-8. Rien n'a été fait.",
+              file=sys.stderr)
+        return EXIT_INPUT
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -309,29 +367,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return inventory_commands.run(args)
     except UsageError as error:
         print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     except InputError as error:
         try:
             message = _message(error)
         except Exception:  # printing a message must never end in a traceback
             message = "Erreur : " + "; ".join(p.message for p in error.problems)
         print(message, file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     except StoreError as error:
         print(f"Erreur : {error}", file=sys.stderr)
-        return 3
+        _debug(error)
+        if isinstance(error, StoreConflict):
+            return EXIT_CONFLICT
+        if isinstance(error, StoreDamaged):
+            return EXIT_DAMAGED
+        if isinstance(error, StoreWriteError):
+            return EXIT_WRITE
+        return EXIT_STORE
+    except OutputWriteError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        _debug(error)
+        return EXIT_WRITE
     except BrokenPipeError:  # output piped into head or cut: not an error for the user
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
+        return EXIT_OK
     except MeasurementError as error:
         print(f"Erreur : {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as error:  # the file system said no (full disk while printing, a vanished file…)
+        if os.environ.get("FOOTPRINT_DEBUG"):
+            raise
+        message, code = _os_error(error)
+        print(message, file=sys.stderr)
+        return code
     except Exception as error:  # the last resort: a French line, the traceback only on demand
         if os.environ.get("FOOTPRINT_DEBUG"):
             raise
         print(f"Erreur inattendue ({type(error).__name__}) : {error}. "
               "Relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.", file=sys.stderr)
-        return 1
+        return EXIT_FAILED

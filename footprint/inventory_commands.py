@@ -9,6 +9,7 @@ handles errors; this module only does the work of each command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -35,8 +36,9 @@ ADD_FIELDS = {"id": "id", "year": "year", "service": "service", "use_case": "use
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
     """The ``declarations``, ``inventory`` and ``usage`` commands."""
-    def with_db(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+    def with_db(parser: argparse.ArgumentParser, write: bool = True, creates: bool | None = None
+                ) -> argparse.ArgumentParser:
+        add_db_options(parser, write if creates is None else creates)
         return parser
 
     declarations = commands.add_parser("declarations", help="déclarer, importer, exporter les usages d'IA",
@@ -45,13 +47,14 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     actions.required = True
     imported = with_db(actions.add_parser("import", help="importer un fichier CSV ou XLSX (tout ou rien)"))
     imported.add_argument("file", metavar="FICHIER")
-    exported = with_db(actions.add_parser("export", help="exporter les déclarations en CSV ou XLSX"))
+    exported = with_db(actions.add_parser("export", help="exporter les déclarations en CSV ou XLSX"), write=False)
     exported.add_argument("file", metavar="FICHIER")
+    exported.add_argument("--force", action="store_true", help="remplacer le fichier s'il existe déjà")
     exported.add_argument("--year", help="seulement cette année")
     exported.add_argument("--format", choices=["csv", "xlsx"], help="par défaut selon l'extension du fichier")
     exported.add_argument("--separator", default=";", help="séparateur CSV (; par défaut)")
     exported.add_argument("--decimal", default=",", help="séparateur décimal CSV (, par défaut)")
-    listed = with_db(actions.add_parser("list", help="lister les déclarations"))
+    listed = with_db(actions.add_parser("list", help="lister les déclarations"), write=False)
     listed.add_argument("--year", help="seulement cette année")
     listed.add_argument("--all", action="store_true", help="inclure les déclarations supprimées")
     listed.add_argument("--json", action="store_true", help="en JSON")
@@ -78,13 +81,14 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
         added.add_argument(flag, help=text)
     for name, text in (("delete", "supprimer (la déclaration reste dans l'historique)"),
                        ("restore", "restaurer une déclaration supprimée")):
-        parser = with_db(actions.add_parser(name, help=text))
+        parser = with_db(actions.add_parser(name, help=text), creates=False)
         parser.add_argument("ids", nargs="+", metavar="ID")
-    history = with_db(actions.add_parser("history", help="historique des versions d'une déclaration"))
+    history = with_db(actions.add_parser("history", help="historique des versions d'une déclaration"), write=False)
     history.add_argument("id", nargs="?", metavar="ID")
 
     inventory = with_db(commands.add_parser("inventory", help="totaux de l'inventaire d'une année",
-                                            description="Totaux de l'inventaire d'une année, par groupe."))
+                                            description="Totaux de l'inventaire d'une année, par groupe."),
+                        write=False)
     inventory.add_argument("--year", required=True, help="année d'inventaire")
     inventory.add_argument("--by", choices=["service", "cas_usage", "type", "modele"], help="regrouper par")
     output = inventory.add_mutually_exclusive_group()
@@ -112,7 +116,7 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     overrides = factor_actions.add_parser("overrides", help="lister, enregistrer ou supprimer des valeurs propres")
     override_actions = overrides.add_subparsers(dest="override_action", metavar="action", parser_class=parser_class)
     override_actions.required = True
-    listed_overrides = with_db(override_actions.add_parser("list", help="lister les valeurs propres"))
+    listed_overrides = with_db(override_actions.add_parser("list", help="lister les valeurs propres"), write=False)
     listed_overrides.add_argument("--all", action="store_true", help="inclure les valeurs remplacées ou supprimées")
     listed_overrides.add_argument("--json", action="store_true", help="en JSON")
     saved = with_db(override_actions.add_parser("set", help="enregistrer une valeur propre (remplace la précédente)"))
@@ -127,7 +131,8 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     saved.add_argument("--year", help="année de la valeur (pour l'électricité : celle de la clé)")
     saved.add_argument("--justification", required=True, help="d'où vient la valeur (mesure, facture, étude…)")
     deleted = with_db(override_actions.add_parser("delete", help="supprimer une valeur propre (gardée dans "
-                                                                  "l'historique) : la valeur de la base revient"))
+                                                                  "l'historique) : la valeur de la base revient"),
+                      creates=False)
     deleted.add_argument("id", metavar="ID")
 
     measure = with_db(commands.add_parser(
@@ -153,10 +158,42 @@ def _measure_options(parser: argparse.ArgumentParser, importing: bool = False) -
         parser.add_argument("--task", help="tâche de la base de facteurs correspondante (avec --units)")
 
 
-def _store(args: argparse.Namespace):
-    from footprint.store import Store
+def add_db_options(parser: argparse.ArgumentParser, creates: bool) -> None:
+    """``--db`` (and, for a command that may start a new store, ``--create``)."""
+    parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+    if creates:
+        parser.add_argument("--create", action="store_true",
+                            help="créer la base (et son dossier) si elle n'existe pas encore")
 
-    return Store(args.db)
+
+def open_store(db: str | None, *, write: bool, create: bool = False, new: bool = True):
+    """The store a command names. Without ``--db``: the default one (data/footprint.duckdb or
+    FOOTPRINT_DB), created on first use. With ``--db``: a reading command opens the file
+    read-only and never creates it; a writing command creates a new store (and its folder) only
+    with ``--create``, so that a mistyped path creates nothing. An existing
+    file that is not an Empreinte IA store is refused by ``Store`` itself, left untouched.
+    ``new=False``: a command that needs what a store holds (delete, restore…) never starts one."""
+    from pathlib import Path
+
+    from footprint.store import Store, StoreError
+
+    if db is None:
+        return Store(None, read_only=not write, create=True)
+    path = Path(db)
+    if not write:
+        return Store(path, read_only=True, create=False)
+    if not new:
+        return Store(path, create=False)
+    store = Store(path, create=create)
+    if create or store.exists() or path.is_dir():
+        return store
+    hint = "" if path.parent.is_dir() else f" (son dossier {path.parent} non plus)"
+    raise StoreError(f"La base {path} n'existe pas{hint} : vérifiez le chemin de --db, rien n'a été créé. Pour "
+                     "créer une nouvelle base à cet endroit, ajoutez --create.")
+
+
+def _store(args: argparse.Namespace, write: bool = True, new: bool = True):
+    return open_store(args.db, write=write, create=getattr(args, "create", False), new=new)
 
 
 def _factors(store):
@@ -209,8 +246,9 @@ def _import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from footprint.declarations import export_declarations
 
-    frame = _store(args).declarations(year=parse_year(args.year))
-    path = export_declarations(frame, args.file, args.format, separator=args.separator, decimal=args.decimal)
+    frame = _store(args, write=False).declarations(year=parse_year(args.year))
+    path = export_declarations(frame, args.file, args.format, separator=args.separator, decimal=args.decimal,
+                               force=args.force)
     print(f"{len(frame)} déclaration(s) exportée(s) dans {path}.")
     return 0
 
@@ -224,12 +262,12 @@ def _list(args: argparse.Namespace) -> int:
                 moment += pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)  # a date: its end
         except ValueError:
             raise InputError([Problem("date illisible (AAAA-MM-JJ)", column="--as-of", value=args.as_of)]) from None
-        frame = _store(args).as_of(moment)
+        frame = _store(args, write=False).as_of(moment)
         frame = frame.assign(deleted=False)
         if args.year:
             frame = frame[frame["year"] == parse_year(args.year)]
     else:
-        frame = _store(args).declarations(year=parse_year(args.year), include_deleted=args.all)
+        frame = _store(args, write=False).declarations(year=parse_year(args.year), include_deleted=args.all)
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
         return 0
@@ -252,10 +290,14 @@ def _add(args: argparse.Namespace) -> int:
 
     given = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items() if getattr(args, dest) is not None}
     store = _store(args)
+    expected = None
     if args.id:
         stored = store.declarations(include_deleted=True).set_index("id")
         if args.id not in stored.index:
             raise InputError([Problem("déclaration inconnue", column="--id", value=args.id)])
+        # The version read is the one replaced, or nothing is saved (StoreConflict: someone else
+        # saved it in between).
+        expected = {args.id: int(stored.loc[args.id, "version"])}
         # A modification changes only what the user typed; the rest stays as stored.
         record = {c: v for c, v in stored.loc[args.id].to_dict().items() if c in FRENCH_COLUMNS}
         # Stored kinds (task, measured) and booleans read back as a file's would be.
@@ -281,7 +323,7 @@ def _add(args: argparse.Namespace) -> int:
                           for p in error.problems]) from None
     from footprint.declarations import normalise_names
 
-    counts = store.save(normalise_names(frame, factors), action="saisie")
+    counts = store.save(normalise_names(frame, factors), action="saisie", expected_versions=expected)
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
     print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0
@@ -295,21 +337,23 @@ def _check_ids(store, ids: list[str]) -> None:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    _check_ids(_store(args), args.ids)
-    count = _store(args).delete(args.ids)
+    store = _store(args, new=False)
+    _check_ids(store, args.ids)
+    count = store.delete(args.ids)
     print(f"{count} déclaration(s) supprimée(s) (elles restent dans l'historique et peuvent être restaurées).")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
-    _check_ids(_store(args), args.ids)
-    count = _store(args).restore(args.ids)
+    store = _store(args, new=False)
+    _check_ids(store, args.ids)
+    count = store.restore(args.ids)
     print(f"{count} déclaration(s) restaurée(s).")
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    history = _store(args).history(args.id)
+    history = _store(args, write=False).history(args.id)
     if args.id and history.empty:
         raise InputError([Problem("déclaration inconnue", column="ID", value=args.id)])
     if history.empty:
@@ -328,7 +372,7 @@ def _inventory(args: argparse.Namespace) -> int:
     from footprint.inventory import compute_inventory
 
     year = parse_year(args.year)
-    store = _store(args)
+    store = _store(args, write=False)
     factors = _factors(store)
     inventory = compute_inventory(store, factors, year)
     result = inventory.as_dict(args.by)
@@ -371,8 +415,14 @@ def _inventory(args: argparse.Namespace) -> int:
 
 
 def _usage_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from footprint.usage_logs import import_usage, parse_mapping
 
+    # The name is a file, never a pattern: « journal[12].csv » is that file or nothing.
+    if not Path(args.file).is_file():
+        what = "c'est un dossier, pas un fichier" if Path(args.file).is_dir() else "fichier introuvable"
+        raise InputError([Problem(what, file=args.file)])
     store = _store(args)
     done = import_usage(args.file, store, _factors(store), preset=args.preset, service=args.service,
                         mapping=parse_mapping(args.map), hosting=args.hosting)
@@ -404,9 +454,10 @@ def _measure(args: argparse.Namespace) -> int:
         parser = FrenchParser(prog="python -m footprint measure import")
         parser.add_argument("file", metavar="FICHIER")
         parser.add_argument("--db")
+        parser.add_argument("--create", action="store_true")
         _measure_options(parser, importing=True)
         options = parser.parse_args(command[1:])
-        return _measure_import(options, args.db)
+        return _measure_import(options, args.db, args.create)
     if not command or not args.name:
         raise InputError([Problem("nom ou commande manquants : python -m footprint measure --name NOM -- "
                                   "COMMANDE [ARGUMENTS…]")])
@@ -420,26 +471,30 @@ def _measure(args: argparse.Namespace) -> int:
     code = run_command(command, measurement)
     run = measurement.run
     row = run.row
+    state = "complète" if not run.partial else f"partielle ({row['status_detail']})"
+    with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): the run is recorded, nobody reads this
+        _measure_summary(row, state, run.calibration)
+    return code
+
+
+def _measure_summary(row: dict, state: str, calibration: list[str]) -> None:
     from footprint.formatting import format_quantity
 
-    state = "complète" if not run.partial else f"partielle ({row['status_detail']})"
     print(f"Mesure {state} de « {row['name']} » : {format_number(row['duration_s'])} s, "
           f"{format_quantity(row['energy_kwh'], 'kWh')}, {format_quantity(row['gwp_kgco2e'], 'kgCO2e')} "
           f"(facteur {row['gwp_factor_source']} : {format_number(row['gwp_factor_kgco2e_per_kwh'])} kgCO2e/kWh ; "
           f"CodeCarbon : {format_quantity(row['codecarbon_kgco2e'], 'kgCO2e')}) ; "
           f"enregistrée dans la déclaration {row['declaration_id']}.", file=sys.stderr)
-    for line in run.calibration:
+    for line in calibration:
         print(line, file=sys.stderr)
-    return code
 
 
-def _measure_import(options: argparse.Namespace, db: str | None) -> int:
+def _measure_import(options: argparse.Namespace, db: str | None, create: bool = False) -> int:
     from pathlib import Path
 
     from footprint.measurement import import_emissions
-    from footprint.store import Store
 
-    store = Store(options.db or db)
+    store = open_store(options.db or db, write=True, create=options.create or create)
     counts = import_emissions(options.file, store, _factors(store), service=options.service,
                               year=parse_year(options.year), country=options.country, name=options.name,
                               declaration=options.declaration)
@@ -455,7 +510,7 @@ OVERRIDE_FLAGS = {"table": "--table", "cle": "--key", "parametre": "--parameter"
 
 
 def _list_overrides(args: argparse.Namespace) -> int:
-    frame = _store(args).factor_overrides(include_deleted=args.all)
+    frame = _store(args, write=False).factor_overrides(include_deleted=args.all)
     if args.json:
         print(frame.drop(columns=["key_json"]).to_json(orient="records", force_ascii=False, date_format="iso"))
         return 0
@@ -508,7 +563,7 @@ def _delete_override(args: argparse.Namespace) -> int:
     from footprint.factor_base import FactorBase, delete_override
 
     try:
-        delete_override(_store(args), FactorBase.load(), args.id)
+        delete_override(_store(args, new=False), FactorBase.load(), args.id)
     except InputError as error:
         raise _with_flags(error) from None
     print(f"Valeur propre {args.id} supprimée (elle reste dans l'historique) : la valeur de la base de facteurs "

@@ -1,11 +1,20 @@
 """The inventory store: one DuckDB file holding the declarations, their history, the imports,
-the measurements, the custom scenarios and the authority's own factor values (overrides).
+the measurements, the custom scenarios (with their history) and the authority's own factor
+values (overrides).
 
-Owns: where the file is (``data/footprint.duckdb``, ``FOOTPRINT_DB`` or an explicit path), its
-schema and migrations (a schema version in ``meta``; an older file is upgraded, a newer one
-refused), short-lived connections (DuckDB lets one process hold the file: a process that
-finds it locked retries for a bounded time, then says so in French), one transaction per
-write, soft deletion and the full history of every declaration (each version is kept).
+Owns: where the file is (``data/footprint.duckdb``, ``FOOTPRINT_DB`` or an explicit path), what
+counts as an Empreinte IA store (a ``meta`` table with ``schema_version``: any other DuckDB file
+is refused and left byte-identical; a new store is created only when asked, ``create=True``),
+its schema and migrations (an older file is upgraded, a newer one refused), the check that the
+file is whole when it is first opened (a truncated or altered file is refused, never written),
+short-lived connections (DuckDB lets one process hold the file: a process that finds it locked
+retries for a bounded time, then says so in French), read-only opening for readers
+(``read_only=True``), one transaction per write (writes of one process are serialised per file;
+a transaction DuckDB refuses for a concurrent change is retried a bounded number of times),
+optimistic checks of the versions a user read (``Store.save(expected_versions=…)``,
+``StoreConflict``), soft deletion and the full history of every declaration and custom scenario.
+Every failure a user can cause is a ``StoreError`` with a French message; DuckDB's own text is
+only logged (``footprint.store`` logger, debug level) and kept in ``StoreError.detail``.
 
 Must not: validate declarations (``declarations``) or factor overrides (``factor_base``), or
 compute impacts (``engine``).
@@ -13,21 +22,32 @@ compute impacts (``engine``).
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
+import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
+LOG = logging.getLogger("footprint.store")
+# How many times a write DuckDB refused for a concurrent change (nothing committed) is tried in all.
+WRITE_ATTEMPTS = 6
+T = TypeVar("T")
+
+
 def _lock_timeout() -> float:
     """Seconds to wait for a store another process holds (FOOTPRINT_LOCK_TIMEOUT, 15 by default)."""
     try:
@@ -126,7 +146,55 @@ class Snapshot:
 
 
 class StoreError(Exception):
-    """The store cannot be used (locked too long, newer schema, unreadable file): French message."""
+    """The store cannot be used (locked too long, newer schema, not a store, missing file…):
+    French message. ``detail``: DuckDB's own words, for a debug log only (never shown to users)."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail
+
+
+class StoreDamaged(StoreError):
+    """The file is an Empreinte IA store (or claims to be) but is truncated or altered: refused, never written."""
+
+
+class StoreWriteError(StoreError):
+    """The store could not be written: full disk, read-only medium or no right to write."""
+
+
+class StoreConflict(StoreError):
+    """Declarations changed between the moment a user read them and the moment they were saved
+    (``Store.save(expected_versions=…)``); nothing was written. ``conflicts``: id -> what the store
+    holds now (``version``, ``changed_by``, ``changed_at``; None for an id the store does not hold)."""
+
+    def __init__(self, conflicts: dict[str, dict | None], expected: dict[str, int]):
+        self.conflicts = conflicts
+        self.expected = expected
+        super().__init__(_conflict_message(conflicts, expected))
+
+
+def _when(moment: object) -> str:
+    """A moment as a French reader expects it: « le 02/01/2025 à 14:03:05 » (local time)."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone()
+        return f"le {moment:%d/%m/%Y} à {moment:%H:%M:%S}"
+    return "à une date inconnue"
+
+
+def _conflict_message(conflicts: dict[str, dict | None], expected: dict[str, int]) -> str:
+    def one(identifier: str, found: dict | None) -> str:
+        if found is None:
+            return f"{identifier} n'existe plus dans la base"
+        return (f"{identifier} a été modifiée entre-temps par {found['changed_by']} {_when(found['changed_at'])} "
+                f"(version {found['version']}, vous aviez la version {expected[identifier]})")
+
+    parts = [one(i, f) for i, f in conflicts.items()]
+    if len(parts) == 1:
+        return f"la déclaration {parts[0]} ; rechargez-la et recommencez : rien n'a été enregistré."
+    shown = "; ".join(parts[:10]) + (f" ; et {len(parts) - 10} autre(s)" if len(parts) > 10 else "")
+    return (f"{len(parts)} déclarations ont changé depuis leur lecture : {shown}. Rechargez-les et recommencez : "
+            "rien n'a été enregistré.")
 
 
 def default_path() -> Path:
@@ -210,7 +278,26 @@ CREATE TABLE factor_overrides (
   deleted_by VARCHAR
 );
 """,
+    # Every version of each custom scenario (saving one with an existing id used to replace it for
+    # good); the scenarios a version-4 file holds become their version 1.
+    5: """
+CREATE TABLE scenario_history (
+  id VARCHAR NOT NULL,
+  version INTEGER NOT NULL,
+  label VARCHAR NOT NULL,
+  definition VARCHAR NOT NULL,
+  deleted BOOLEAN NOT NULL,
+  action VARCHAR NOT NULL,
+  changed_at TIMESTAMPTZ NOT NULL,
+  changed_by VARCHAR NOT NULL
+);
+INSERT INTO scenario_history
+  SELECT id, 1, label, definition, deleted, 'reprise (mise à jour du schéma)', saved_at, saved_by FROM scenarios;
+""",
 }
+# The tables of the schema (what the integrity check reads in full when a file is first opened).
+SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
+                 "factor_overrides", "scenario_history")
 
 # What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
 # (every change of a declaration adds a history row; the other tables insert or flag rows).
@@ -238,85 +325,390 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
-class Store:
-    """The inventory file. Each ``connect()`` opens it briefly, so that other processes can too."""
+def _is_conflict(error: Exception) -> bool:
+    """DuckDB refused a transaction because another one changed the same rows (nothing committed)."""
+    text = str(error).lower()
+    return (isinstance(error, duckdb.TransactionException) and "no space" not in text
+            and ("conflict" in text or "constraint violation" in text))
 
-    def __init__(self, path: Path | str | None = None, lock_timeout_s: float | None = None):
+
+def _is_configuration_clash(error: Exception) -> bool:
+    """This process already holds the file with another configuration (read-write vs read-only)."""
+    return "different configuration" in str(error).lower()
+
+
+_DAMAGE_MARKERS = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb database",
+                   "invalid block", "failed to read", "serialization error", "deserializ")
+_DISK_FULL_MARKERS = ("no space left", "disk quota", "file too large", "not enough space")
+
+
+def translate_error(error: BaseException, path: Path, writing: bool = True) -> StoreError | None:
+    """The French ``StoreError`` for a DuckDB (or file system) failure a user can cause, or None
+    for anything else (a bug, left as it is). DuckDB's own words go to the debug log only.
+    ``writing``: whether the file was opened to be written (else only read)."""
+    text = str(error)
+    low = text.lower()
+    number = getattr(error, "errno", None)
+    LOG.debug("store %s: %s: %s", path, type(error).__name__, text)
+    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) or any(m in low for m in _DISK_FULL_MARKERS):
+        return StoreWriteError(
+            f"Le disque où se trouve la base {path} est plein : l'enregistrement n'a pas pu se faire et rien n'a "
+            "été modifié. Libérez de la place (ou demandez-le à la DSI), puis recommencez.", text)
+    if number == errno.EROFS or "read-only file system" in low:
+        return StoreWriteError(
+            f"La base {path} est sur un support en lecture seule : rien ne peut y être enregistré. Les commandes "
+            "de lecture (list, export, inventory…) restent possibles.", text)
+    if (number in (errno.EACCES, errno.EPERM) or "permission denied" in low) and not writing:
+        return StoreError(f"Droits insuffisants pour lire la base {path} (ou son dossier) : demandez l'accès à qui "
+                          "gère ce dossier.", text)
+    if number in (errno.EACCES, errno.EPERM) or "permission denied" in low:
+        return StoreWriteError(
+            f"Droits insuffisants sur la base {path} (ou sur son dossier) : rien n'a été modifié. Les commandes "
+            "de lecture restent possibles ; pour enregistrer, demandez le droit d'écriture.", text)
+    if "database has been invalidated" in low:
+        return StoreError(
+            f"La base {path} n'est plus utilisable dans ce programme après une erreur d'écriture précédente "
+            "(disque plein ?) : relancez-le ; ce qui n'a pas été confirmé n'a pas été enregistré.", text)
+    if ("version number" in low or "storage version" in low) and "duckdb" in low:
+        return StoreError(
+            f"La base {path} a été écrite par une version de DuckDB que cet outil ne sait pas lire : mettez "
+            "Empreinte IA à jour ; la base n'a pas été modifiée.", text)
+    if any(m in low for m in _DAMAGE_MARKERS) or isinstance(error, duckdb.SerializationException):
+        return StoreDamaged(
+            f"La base {path} est endommagée (fichier tronqué ou altéré, par exemple par une copie interrompue "
+            "ou un disque défaillant) : elle n'a pas été modifiée. Restaurez-la depuis une sauvegarde, ou "
+            "demandez de l'aide à la DSI en gardant ce fichier tel quel.", text)
+    if isinstance(error, (duckdb.IOException, OSError)):
+        return StoreError(
+            f"Impossible de lire ou d'écrire la base {path} (erreur d'entrée-sortie) : rien n'a été modifié. "
+            "Vérifiez le disque ou le partage réseau, puis recommencez (FOOTPRINT_DEBUG=1 pour le détail "
+            "technique).", text)
+    return None
+
+
+# Writes of one process to one file go one at a time (threads of the dashboard): DuckDB would
+# otherwise refuse all but one of two transactions that touch the same rows.
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock_for(path: Path) -> threading.RLock:
+    key = os.path.normcase(os.path.realpath(path))
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
+class _Conflict(Exception):
+    """DuckDB refused a transaction for a concurrent change; nothing was committed (retried)."""
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:  # no transaction left (a failed COMMIT ends it): nothing to undo
+        pass
+
+
+def _is_store_file(path: Path) -> bool:
+    """A non-empty file (an empty one, as ``touch`` leaves, is not a store yet)."""
+    try:
+        return path.stat().st_size > 0
+    except OSError:  # absent, or a path the system cannot even look up (too long…): no store there
+        return False
+
+
+class Store:
+    """The inventory file. Each ``connect()`` opens it briefly, so that other processes can too.
+
+    ``read_only``: open the file read-only (DuckDB ``read_only=True``): what the command line's
+    reading commands do, so that a read-only store can still be listed and exported. Within one
+    process DuckDB refuses to hold one file both ways at once: the dashboard opens read-write.
+    ``create``: create the store if the file does not exist (with its folders). A library caller
+    names its file in code (True by default); the command line creates one only on the default
+    path or when asked (``--create``). An existing file that is not an Empreinte IA store is never
+    written, whatever ``create`` says.
+    """
+
+    def __init__(self, path: Path | str | None = None, lock_timeout_s: float | None = None, *,
+                 read_only: bool = False, create: bool = True):
         self.path = Path(path) if path else default_path()
         self.lock_timeout_s = _lock_timeout() if lock_timeout_s is None else lock_timeout_s
+        self.read_only = read_only
+        self.create = create
         self._ready = False
-        self.last_ids: list[str] = []
+        self._first_use = threading.Lock()
+        self._saved = threading.local()  # one handle serves every session of a dashboard: ids per thread
+
+    @property
+    def last_ids(self) -> list[str]:
+        """The ids of the declarations that this thread's last ``save`` wrote (in its order)."""
+        return getattr(self._saved, "ids", [])
+
+    def exists(self) -> bool:
+        """Whether the file is there (and not empty): False before a store's first use creates it."""
+        return _is_store_file(self.path)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the store, created and migrated on first use. Retries while another
-        process holds the file, for at most ``lock_timeout_s`` seconds."""
+        """A connection to the store, checked (and created or migrated) on first use. Retries while
+        another process holds the file, for at most ``lock_timeout_s`` seconds. A failure a user
+        can cause (damaged file, full disk…) becomes a French ``StoreError``."""
         con = self._open()
         try:
-            if not self._ready:
-                self._migrate(con)
-                self._ready = True
             yield con
+        except (duckdb.Error, OSError) as error:
+            translated = translate_error(error, self.path, writing=not self.read_only)
+            if translated is None:
+                raise
+            raise translated from None
         finally:
             con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write, all or nothing: committed at the end of the block, rolled back on error."""
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
+        """One write, all or nothing: committed at the end of the block, rolled back on error.
+        A block DuckDB refuses for a concurrent change ends in a French ``StoreError`` (the block
+        cannot be run again from here; the store's own writes retry, see ``WRITE_ATTEMPTS``)."""
+        try:
+            with self._begin() as con:
                 yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        except _Conflict as conflict:
+            raise StoreError(f"La base {self.path} a été modifiée au même moment par une autre session : rien n'a "
+                             "été enregistré. Recommencez.", str(conflict)) from None
+
+    @contextmanager
+    def _begin(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.read_only:
+            raise StoreError(f"La base {self.path} est ouverte en lecture seule : rien ne peut y être enregistré.")
+        if not self._ready:  # first use (which may take the write lock itself) before the write lock
+            self._open().close()
+        lock = _write_lock_for(self.path)
+        if not lock.acquire(timeout=max(self.lock_timeout_s, 1.0)):
+            raise StoreError(self._busy_message())
+        try:
+            with self.connect() as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                    con.execute("COMMIT")
+                except BaseException as error:
+                    _rollback(con)
+                    if _is_conflict(error):
+                        raise _Conflict(str(error)) from None
+                    raise
+        finally:
+            lock.release()
+
+    def _write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work`` in one write transaction; a transaction DuckDB refuses for a concurrent
+        change (nothing committed) is run again from the start, at most ``WRITE_ATTEMPTS`` times."""
+        delay = 0.01
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._begin() as con:
+                    return work(con)
+            except _Conflict as conflict:
+                detail = str(conflict)
+                LOG.debug("store %s: concurrent change, attempt %d of %d: %s", self.path, attempt, WRITE_ATTEMPTS,
+                          detail)
+                if attempt < WRITE_ATTEMPTS:
+                    time.sleep(delay * (1 + random.random()))
+                    delay = min(delay * 2, 0.5)
+        raise StoreError(f"La base {self.path} est modifiée au même moment par d'autres sessions : l'enregistrement "
+                         f"n'a pas pu se faire après {WRITE_ATTEMPTS} essais et rien n'a été enregistré. Réessayez "
+                         "dans un instant.", detail)
+
+    def _busy_message(self) -> str:
+        return (f"La base {self.path} est occupée par un autre programme (tableau de bord, import ou mesure en "
+                f"cours) depuis plus de {self.lock_timeout_s:g} s. Réessayez dans un instant ; aucune donnée n'a "
+                "été modifiée.")
+
+    # -- opening -----------------------------------------------------------------------------
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        if self._ready:
+            return self._connect(self.read_only)
+        with self._first_use:
+            if self._ready:
+                return self._connect(self.read_only)
+            con = self._prepare()
+            self._ready = True
+            return con
+
+    def _prepare(self) -> duckdb.DuckDBPyConnection:
+        """First use: refuse what is not a store, create a new one if allowed, check that an
+        existing one is whole, upgrade an older one; returns a connection in the store's mode."""
         if self.path.is_dir():
             raise StoreError(f"{self.path} est un dossier : indiquez le fichier de la base (….duckdb).")
-        if self.path.exists() and self.path.stat().st_size > 0:
+        if not _is_store_file(self.path):
+            if not self.create:
+                if self.path.exists():
+                    raise StoreError(f"{self.path} est un fichier vide, pas une base Empreinte IA : vérifiez le "
+                                     "chemin. Il n'a pas été modifié.")
+                raise StoreError(f"La base {self.path} n'existe pas : vérifiez le chemin. Aucune base n'a été créée.")
+            self._create()
+            return self._connect(self.read_only)
+        try:
             with self.path.open("rb") as handle:
                 head = handle.read(16)
-            if b"DUCK" not in head:  # DuckDB files carry this magic at offset 8
-                raise StoreError(f"{self.path} n'est pas une base DuckDB d'Empreinte IA (un CSV ou un classeur ?) : "
-                                 "il n'a pas été modifié. Indiquez un fichier .duckdb.")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise translate_error(error, self.path, writing=False) or StoreError(
+                f"Impossible de lire la base {self.path}.", str(error)) from None
+        if b"DUCK" not in head:  # DuckDB files carry this magic at offset 8
+            raise StoreError(f"{self.path} n'est pas une base DuckDB d'Empreinte IA (un CSV ou un classeur ?) : "
+                             "il n'a pas été modifié. Indiquez un fichier .duckdb.")
+        # A write-ahead log beside a file not yet identified is read without being applied to it.
+        cautious = self.read_only or Path(f"{self.path}.wal").exists()
+        con = self._connect(cautious)
+        try:
+            version = self._identify(con)
+            self._verify(con)
+            if version < SCHEMA_VERSION:
+                if cautious:
+                    con.close()
+                    con = self._connect(False)
+                with self._migration_lock():
+                    self._migrate(con)
+                if self.read_only:
+                    con.close()
+                    con = self._connect(True)
+            elif cautious and not self.read_only:
+                con.close()
+                con = self._connect(False)
+        except (duckdb.Error, OSError) as error:
+            con.close()
+            raise translate_error(error, self.path, writing=not self.read_only) or StoreError(
+                f"Le fichier {self.path} n'est pas une base Empreinte IA lisible : il n'a pas été modifié "
+                "(FOOTPRINT_DEBUG=1 pour le détail technique).", str(error)) from None
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """Creating or upgrading the schema is a write: one at a time in this process."""
+        lock = _write_lock_for(self.path)
+        if not lock.acquire(timeout=max(self.lock_timeout_s, 1.0)):
+            raise StoreError(self._busy_message())
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _create(self) -> None:
+        """A new store, created under a temporary name and published whole (never half a schema
+        under the real name; two processes creating it at once end with one store)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise translate_error(error, self.path) or StoreError(
+                f"Impossible de créer le dossier de la base {self.path} : vérifiez le chemin.", str(error)) from None
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}-{random.randrange(1 << 30)}.creation")
+        try:
+            con = self._connect(False, temporary)
+            try:
+                with self._migration_lock():
+                    self._migrate(con)
+            finally:
+                con.close()
+            Path(f"{temporary}.wal").unlink(missing_ok=True)  # closing checkpoints it: normally absent
+            try:
+                os.link(temporary, self.path)  # never replaces a store another process just created
+            except FileExistsError:
+                if not _is_store_file(self.path):  # an empty file (``touch``): the new store replaces it
+                    os.replace(temporary, self.path)
+            except OSError:  # a file system without hard links
+                if not _is_store_file(self.path):
+                    os.replace(temporary, self.path)
+        except (duckdb.Error, OSError) as error:
+            translated = translate_error(error, self.path)
+            if translated is None:
+                raise
+            raise translated from None
+        finally:
+            for leftover in (temporary, Path(f"{temporary}.wal")):
+                leftover.unlink(missing_ok=True)
+
+    def _connect(self, read_only: bool, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+        path = path or self.path
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
-            except duckdb.IOException as error:
-                if not _is_lock_error(error):
-                    raise StoreError(f"Impossible d'ouvrir la base {self.path} : {error}") from None
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"La base {self.path} est occupée par un autre programme (tableau de bord, import ou "
-                        f"mesure en cours) depuis plus de {self.lock_timeout_s:g} s. Réessayez dans un instant ; "
-                        "aucune donnée n'a été modifiée.") from None
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 0.5)
+                return duckdb.connect(str(path), read_only=read_only)
             except duckdb.Error as error:
-                raise StoreError(f"Le fichier {self.path} n'est pas une base Empreinte IA lisible : {error}") from None
+                if read_only and _is_configuration_clash(error):
+                    # This process already holds the file read-write (the dashboard's own threads):
+                    # reading through that is safe, and DuckDB allows nothing else.
+                    read_only = False
+                    continue
+                if isinstance(error, duckdb.IOException) and _is_lock_error(error):
+                    if time.monotonic() >= deadline:
+                        raise StoreError(self._busy_message(), str(error)) from None
+                    time.sleep(delay * (1 + random.random()))
+                    delay = min(delay * 2, 0.5)
+                    continue
+                translated = translate_error(error, self.path, writing=not read_only)
+                if translated is None:
+                    translated = StoreError(
+                        f"Le fichier {self.path} n'est pas une base Empreinte IA lisible : il n'a pas été modifié "
+                        "(FOOTPRINT_DEBUG=1 pour le détail technique).", str(error))
+                raise translated from None
+            except UnicodeError as error:
+                raise StoreError(f"Le chemin de la base {self.path!r} contient des caractères illisibles (pas de "
+                                 "l'UTF-8) : renommez le fichier ou son dossier.", str(error)) from None
 
-    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    def _identify(self, con: duckdb.DuckDBPyConnection) -> int:
+        """The schema version of an existing file; ``StoreError`` for a DuckDB file of another
+        application (no ``meta`` table) or one from a newer version of Empreinte IA."""
+        tables = {row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()}
+        if "meta" not in tables:
+            raise StoreError(
+                f"{self.path} est une base DuckDB, mais pas une base Empreinte IA (pas de table « meta » avec "
+                "la version du schéma) : elle n'a pas été modifiée. Vérifiez le chemin (--db) ; pour une nouvelle "
+                "base, indiquez un fichier qui n'existe pas encore.")
         row = (con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() or [None])[0]
-        version = int(row[0]) if row else 0
+        try:
+            version = int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            raise StoreDamaged(f"La base {self.path} a une version de schéma illisible (« {row[0]} ») : elle n'a pas "
+                               "été modifiée.") from None
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"La base {self.path} a été créée par une version plus récente d'Empreinte IA (schéma {version}, "
                 f"cette version connaît le schéma {SCHEMA_VERSION}). Mettez l'outil à jour ; la base n'a pas été "
                 "modifiée.")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        return version
+
+    def _verify(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Read every column of every table once: DuckDB checks each block it reads, so a truncated
+        or altered file is found now, before anything is written (a few ms per 10 000 rows)."""
+        tables = [row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall() if row[0] in SCHEMA_TABLES]
+        for table in tables:
+            con.execute(f'SELECT bit_xor(hash(COLUMNS(*))) FROM "{table}"').fetchall()
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Bring the schema to ``SCHEMA_VERSION``, one transaction per migration (re-reading the
+        version inside it: another process may have upgraded the file meanwhile)."""
+        while True:
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(MIGRATIONS[target])
-                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(target)])
+                con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+                row = (con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() or [None])[0]
+                version = int(row[0]) if row else 0
+                if version >= SCHEMA_VERSION:
+                    con.execute("COMMIT")
+                    return
+                con.execute(MIGRATIONS[version + 1])
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version + 1)])
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise
 
     def schema_version(self) -> int:
@@ -356,19 +748,56 @@ class Store:
         with self.connect() as con:
             return con.execute(f"SELECT * FROM scenarios {where} ORDER BY id").df()
 
-    def save_scenario(self, identifier: str, label: str, definition: str, user: str | None = None) -> None:
-        """Save (or replace) a custom scenario's TOML definition."""
-        with self.transaction() as con:
-            con.execute("DELETE FROM scenarios WHERE id = ?", [identifier])
-            con.execute("INSERT INTO scenarios VALUES (?, ?, ?, false, now(), ?)",
-                        [identifier, label, definition, user or current_user()])
+    def scenario_history(self, identifier: str | None = None) -> pd.DataFrame:
+        """Every version of one custom scenario (or of all): id, version, label, definition (its
+        TOML), deleted, action, changed_at, changed_by; oldest first."""
+        where, params = ("WHERE id = ?", [identifier]) if identifier else ("", [])
+        with self.connect() as con:
+            return con.execute(f"SELECT * FROM scenario_history {where} ORDER BY id, version", params).df()
 
-    def delete_scenario(self, identifier: str) -> bool:
-        with self.transaction() as con:
+    def save_scenario(self, identifier: str, label: str, definition: str, user: str | None = None) -> int:
+        """Save a custom scenario's TOML definition; returns its version. Saving over an existing
+        id makes a new version (the previous ones stay in ``scenario_history``); saving the same
+        label and definition again changes nothing."""
+        user = user or current_user()
+
+        def work(con: duckdb.DuckDBPyConnection) -> int:
+            stored = con.execute("SELECT label, definition, deleted FROM scenarios WHERE id = ?",
+                                 [identifier]).fetchall()
+            version = con.execute("SELECT coalesce(max(version), 0) FROM scenario_history WHERE id = ?",
+                                  [identifier]).fetchall()[0][0]
+            if stored and tuple(stored[0]) == (label, definition, False):
+                return int(version)
+            if stored:
+                con.execute("UPDATE scenarios SET label = ?, definition = ?, deleted = false, saved_at = now(), "
+                            "saved_by = ? WHERE id = ?", [label, definition, user, identifier])
+                action = "restauration" if stored[0][2] else "modification"
+            else:
+                con.execute("INSERT INTO scenarios VALUES (?, ?, ?, false, now(), ?)",
+                            [identifier, label, definition, user])
+                action = "création"
+            con.execute("INSERT INTO scenario_history VALUES (?, ?, ?, ?, false, ?, now(), ?)",
+                        [identifier, version + 1, label, definition, action, user])
+            return int(version) + 1
+
+        return self._write(work)
+
+    def delete_scenario(self, identifier: str, user: str | None = None) -> bool:
+        """Soft-delete a custom scenario (its versions stay in the history); False if there is none."""
+        user = user or current_user()
+
+        def work(con: duckdb.DuckDBPyConnection) -> bool:
             found = con.execute("SELECT count(*) FROM scenarios WHERE id = ? AND NOT deleted",
                                 [identifier]).fetchall()[0][0]
-            con.execute("UPDATE scenarios SET deleted = true WHERE id = ?", [identifier])
-        return bool(found)
+            if found:
+                con.execute("UPDATE scenarios SET deleted = true WHERE id = ?", [identifier])
+                con.execute("""INSERT INTO scenario_history
+                    SELECT id, (SELECT coalesce(max(version), 0) + 1 FROM scenario_history WHERE id = ?), label,
+                           definition, true, 'suppression', now(), ? FROM scenarios WHERE id = ?""",
+                            [identifier, user, identifier])
+            return bool(found)
+
+        return self._write(work)
 
     def imports(self) -> pd.DataFrame:
         with self.connect() as con:
@@ -408,8 +837,9 @@ class Store:
     def save_factor_overrides(self, overrides: list[dict], user: str | None = None) -> list[str]:
         """``save_factor_override`` for several overrides (dicts with its arguments), in one transaction."""
         user = user or current_user()
-        ids = []
-        with self.transaction() as con:
+
+        def work(con: duckdb.DuckDBPyConnection) -> list[str]:
+            ids = []
             used = con.execute("""SELECT coalesce(max(TRY_CAST(regexp_extract(id, '^VL-([0-9]+)$', 1) AS BIGINT)), 0)
                                   FROM factor_overrides""").fetchall()[0][0]
             for override in overrides:
@@ -430,21 +860,26 @@ class Store:
                 con.execute("INSERT INTO factor_overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, false, NULL, NULL)",
                             [ids[-1], *where, float(override["value"]), override["unit"], year,
                              override["justification"], user])
-        return ids
+            return ids
+
+        return self._write(work)
 
     def delete_factor_override(self, identifier: str, user: str | None = None) -> bool:
         """Soft-delete an override (it stays in the history); False when there is no active one."""
-        with self.transaction() as con:
+        def work(con: duckdb.DuckDBPyConnection) -> bool:
             found = con.execute("SELECT count(*) FROM factor_overrides WHERE id = ? AND NOT deleted",
                                 [identifier]).fetchall()[0][0]
             con.execute("UPDATE factor_overrides SET deleted = true, deleted_at = now(), deleted_by = ? "
                         "WHERE id = ? AND NOT deleted", [user or current_user(), identifier])
-        return bool(found)
+            return bool(found)
+
+        return self._write(work)
 
     # -- writing -----------------------------------------------------------------------------
 
     def save(self, declarations: pd.DataFrame, *, action: str = "saisie", import_record: dict | None = None,
-             user: str | None = None, columns: list[str] | None = None) -> dict[str, int]:
+             user: str | None = None, columns: list[str] | None = None,
+             expected_versions: dict[str, int] | None = None) -> dict[str, int]:
         """Create or update declarations in one transaction; returns the counts by outcome.
 
         ``declarations``: validated rows with the store's columns (``id`` empty for new ones,
@@ -454,10 +889,20 @@ class Store:
         ``columns``: the columns the source really had (a file without ``commentaire``, say):
         for declarations that exist, the other columns keep their stored values. The ids saved
         are in ``last_ids`` afterwards.
+        ``expected_versions``: id -> the version the user read (a form, a table editor, the
+        command line's ``--id``). Checked inside the write transaction: if any declaration now
+        has another version (someone saved or deleted it meanwhile), ``StoreConflict`` says who
+        and when, and nothing is written.
         """
         user = user or current_user()
-        with self.transaction() as con:
-            counts, self.last_ids = _save(con, declarations, action, import_record, user, columns)
+        expected = {str(k): int(v) for k, v in (expected_versions or {}).items()}
+
+        def work(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+            if expected:
+                _check_versions(con, expected)
+            return _save(con, declarations, action, import_record, user, columns)
+
+        counts, self._saved.ids = self._write(work)
         return counts
 
     def save_measurements(self, runs: pd.DataFrame, declarations: pd.DataFrame, user: str | None = None
@@ -471,7 +916,8 @@ class Store:
         frame = runs.reindex(columns=list(MEASUREMENT_COLUMNS)).copy()
         frame["recorded_by"] = user
         frame["recorded_at"] = pd.Timestamp.now(tz="UTC")
-        with self.transaction() as con:
+
+        def work(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.register("_runs", frame)
             columns = ", ".join(MEASUREMENT_COLUMNS)
             # A run already recorded is replaced only by a longer record of it (CodeCarbon's flush()
@@ -488,10 +934,12 @@ class Store:
                 return {"runs": 0, "updated_runs": 0, "created": 0, "modified": 0, "unchanged": len(declarations)}
             totals = dict(con.execute("SELECT declaration_id, sum(energy_kwh) FROM measurements "
                                       "GROUP BY declaration_id").fetchall())
-            declarations = declarations.copy()
-            declarations["energy_kwh"] = declarations["id"].map(totals)
-            counts, _ = _save(con, declarations, "mesure", None, user)
-        return {"runs": int(added), "updated_runs": int(longer), **counts}
+            updated = declarations.copy()
+            updated["energy_kwh"] = updated["id"].map(totals)
+            counts, _ = _save(con, updated, "mesure", None, user)
+            return {"runs": int(added), "updated_runs": int(longer), **counts}
+
+        return self._write(work)
 
     def delete(self, ids: list[str], user: str | None = None) -> int:
         """Soft-delete declarations (they stay in the history and can be restored). Returns how many."""
@@ -502,7 +950,8 @@ class Store:
 
     def _set_deleted(self, ids: list[str], deleted: bool, action: str, user: str | None) -> int:
         user = user or current_user()
-        with self.transaction() as con:
+
+        def work(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("CREATE OR REPLACE TEMP TABLE _targets AS SELECT unnest(?::VARCHAR[]) AS id", [list(ids)])
             touched = con.execute("SELECT count(*) FROM declarations WHERE id IN (SELECT id FROM _targets) "
                                   "AND deleted <> ?", [deleted]).fetchall()[0][0]
@@ -512,7 +961,21 @@ class Store:
                            updated_by = ? WHERE id IN (SELECT id FROM _changed)""", [deleted, user])
             _record_history(con, f"SELECT id, '{action.replace(chr(39), chr(39) * 2)}' AS action FROM _changed",
                             user, None)
-        return int(touched)
+            return int(touched)
+
+        return self._write(work)
+
+
+def _check_versions(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> None:
+    """``StoreConflict`` unless every declaration of ``expected`` (id -> version read) still has
+    that version; called inside the write transaction, so that nothing can change in between."""
+    rows = con.execute("SELECT id, version, updated_by, updated_at FROM declarations "
+                       "WHERE id IN (SELECT unnest(?::VARCHAR[]))", [list(expected)]).fetchall()
+    found = {row[0]: {"version": int(row[1]), "changed_by": row[2], "changed_at": row[3]} for row in rows}
+    conflicts = {identifier: found.get(identifier) for identifier, version in expected.items()
+                 if identifier not in found or found[identifier]["version"] != version}
+    if conflicts:
+        raise StoreConflict(conflicts, expected)
 
 
 def _save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str, import_record: dict | None,

@@ -13,7 +13,7 @@ import sys
 
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
-from footprint.inventory_commands import parse_year
+from footprint.inventory_commands import add_db_options, open_store, parse_year
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
@@ -22,13 +22,17 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     actions = scenarios.add_subparsers(dest="action", metavar="action", parser_class=parser_class)
     actions.required = True
     for name, text in (("list", "lister les scénarios"), ("save", "enregistrer un scénario personnalisé (TOML)"),
-                       ("delete", "supprimer un scénario personnalisé"), ("run", "projeter l'inventaire")):
+                       ("delete", "supprimer un scénario personnalisé"), ("run", "projeter l'inventaire"),
+                       ("history", "versions enregistrées des scénarios personnalisés")):
         parser = actions.add_parser(name, help=text)
-        parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+        add_db_options(parser, creates=name == "save")
         if name == "save":
             parser.add_argument("file", metavar="FICHIER")
         if name == "delete":
             parser.add_argument("id", metavar="ID")
+        if name == "history":
+            parser.add_argument("id", nargs="?", metavar="ID")
+            parser.add_argument("--version", help="afficher le fichier TOML de cette version (avec ID)")
         if name == "run":
             parser.add_argument("--scenario", action="append", metavar="ID",
                                 help="scénario à projeter (répétable ; par défaut les trois scénarios intégrés)")
@@ -54,17 +58,18 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                        help="scénarios projetés : all (par défaut), none, ou des identifiants séparés par des virgules")
     pcaet.add_argument("--to", default="2030", help="dernière année projetée (2030 par défaut)")
     pcaet.add_argument("--out", help="fichier de synthèse (par défaut export-pcaet-ANNÉE.csv ou .xlsx)")
+    pcaet.add_argument("--force", action="store_true", help="remplacer les fichiers de l'export s'ils existent déjà")
     pcaet.add_argument("--format", choices=["csv", "xlsx"], help="par défaut selon l'extension de --out, sinon csv")
     pcaet.add_argument("--separator", default=";", help="séparateur CSV (; par défaut)")
     pcaet.add_argument("--decimal", default=",", help="séparateur décimal CSV (, par défaut)")
     pcaet.add_argument("--collectivite", default="Collectivité", help="nom de la collectivité dans les fichiers")
     pcaet.add_argument("--export-date", help="date inscrite dans l'export (AAAA-MM-JJ ; par défaut aujourd'hui)")
-    pcaet.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+    add_db_options(pcaet, creates=False)
 
     recommend = commands.add_parser("recommend", help="recommandations de sobriété, classées par tCO2e évitées",
                                     description="Alternatives sobres de chaque déclaration et ce qu'elles éviteraient.")
     recommend.add_argument("--year", help="année d'inventaire (par défaut la plus récente)")
-    recommend.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
+    add_db_options(recommend, creates=False)
     recommend.add_argument("--json", action="store_true", help="une liste d'objets JSON")
 
 
@@ -78,12 +83,12 @@ def _inventory_year(text: str | None, store) -> int:
     return int(years.max())
 
 
-def _context(args):
-    """The store and the factor base with the store's own values of the collectivité applied."""
+def _context(args, write: bool = False, new: bool = True):
+    """The store (read-only unless ``write``) and the factor base with the store's own values of
+    the collectivité applied."""
     from footprint.factor_base import load_with_overrides
-    from footprint.store import Store
 
-    store = Store(args.db)
+    store = open_store(args.db, write=write, create=getattr(args, "create", False), new=new)
     return store, load_with_overrides(store)
 
 
@@ -92,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return _recommend(args)
     if args.command == "export":
         return _export(args)
-    return {"list": _list, "save": _save, "delete": _delete, "run": _run}[args.action](args)
+    return {"list": _list, "save": _save, "delete": _delete, "run": _run, "history": _history}[args.action](args)
 
 
 def _list(args) -> int:
@@ -119,15 +124,49 @@ def _save(args) -> int:
 
     from scenarios.definitions import load_scenario, save_custom
 
-    store, factors = _context(args)
+    store, factors = _context(args, write=True)
     scenario = load_scenario(args.file)
-    save_custom(store, scenario, Path(args.file).read_text(encoding="utf-8"), factors)
-    print(f"Scénario « {scenario.id} » enregistré.")
+    version = save_custom(store, scenario, Path(args.file).read_text(encoding="utf-8"), factors)
+    print(f"Scénario « {scenario.id} » enregistré (version {version} ; les précédentes : scenarios history "
+          f"{scenario.id}).")
+    return 0
+
+
+def _history(args) -> int:
+    store = open_store(args.db, write=False)
+    history = store.scenario_history(args.id)
+    if args.version is not None and not args.id:
+        raise InputError([Problem("précisez le scénario (ID) dont vous voulez une version", column="--version",
+                                  value=args.version)])
+    if args.id and history.empty:
+        raise InputError([Problem("scénario personnalisé inconnu (les scénarios intégrés n'ont pas d'historique)",
+                                  column="ID", value=args.id)])
+    if args.version is not None:
+        try:
+            version = int(args.version.strip().lstrip("vV"))
+        except ValueError:
+            raise InputError([Problem("numéro de version attendu (1, 2…)", column="--version",
+                                      value=args.version)]) from None
+        chosen = history[history["version"] == version]
+        if chosen.empty:
+            raise InputError([Problem(f"version inconnue (versions : {', '.join(map(str, history['version']))})",
+                                      column="--version", value=args.version)])
+        print(chosen["definition"].iloc[0], end="" if chosen["definition"].iloc[0].endswith("\n") else "\n")
+        return 0
+    if history.empty:
+        print("Aucun scénario personnalisé enregistré.")
+        return 0
+    for row in history.to_dict("records"):
+        state = " [supprimé]" if row["deleted"] else ""
+        print(f"{row['id']} v{row['version']}  {row['changed_at']:%Y-%m-%d %H:%M}  {row['changed_by']}  "
+              f"{row['action']} — {row['label']}{state}")
+    if args.id:
+        print(f"Le fichier d'une version : python -m footprint scenarios history {args.id} --version N")
     return 0
 
 
 def _delete(args) -> int:
-    store, _ = _context(args)
+    store, _ = _context(args, write=True, new=False)
     if not store.delete_scenario(args.id):
         raise InputError([Problem("scénario personnalisé inconnu (les scénarios intégrés ne se suppriment pas)",
                                   column="ID", value=args.id)])
@@ -305,7 +344,7 @@ def _export(args) -> int:
         check_targets(scenario, factors)
     export = build_export(inventory, chosen, factors, args.collectivite, export_date, parse_year(args.to, "--to"))
     written = reporting.write(export, out, file_format, separator=args.separator, decimal=args.decimal,
-                              stamp=export_date)
+                              stamp=export_date, force=args.force)
     print(f"Export PCAET/BEGES {year} : {len(export.summary)} ligne(s) de synthèse, {len(inventory.declarations)} "
           f"déclaration(s), {len(export.sources)} facteur(s) sourcé(s).")
     for path in written:

@@ -239,11 +239,12 @@ def check_targets(scenario: Scenario, factors) -> None:
         raise InputError(problems)
 
 
-def save_custom(store, scenario: Scenario, text: str, factors) -> None:
+def save_custom(store, scenario: Scenario, text: str, factors) -> int:
     """Save a custom scenario (``text``: its TOML) in ``store`` once its targets exist in
-    ``factors`` and its id is not a built-in one; nothing is saved otherwise."""
+    ``factors`` and its id is not a built-in one; nothing is saved otherwise. Saving over an
+    existing id keeps the previous versions (``Store.scenario_history``); returns the version."""
     check_targets(scenario, factors)
     if scenario.id in BUILT_IN:
         raise InputError([Problem("identifiant réservé à un scénario intégré : changez « id »",
                                   file=scenario.origin, column="id", value=scenario.id)])
-    store.save_scenario(scenario.id, scenario.label, text)
+    return store.save_scenario(scenario.id, scenario.label, text)

@@ -14,6 +14,7 @@ from footprint.declarations import export_declarations, read_declarations, to_wo
 from footprint.engine import compute_impacts
 from footprint.store import Store
 from footprint.tabular import parse_number
+from tests.stores import new_store
 
 HEADER = "id;annee;service;cas_usage;type;fournisseur;modele;agents;requetes_par_agent_par_jour;requetes;commentaire"
 
@@ -141,6 +142,7 @@ BAD_FILES = {
 def test_a_broken_file_exits_2_with_a_french_message_and_changes_nothing(capsys, tmp_path, name):
     content, fragment = BAD_FILES[name]
     db = tmp_path / "inventaire.duckdb"
+    new_store(db)
     code, out, err = _run(capsys, "declarations", "import", "examples/declarations.csv", "--db", str(db))
     assert code == 0
     before = Store(db).history()
@@ -170,13 +172,13 @@ def test_a_100_mb_file_is_refused_clearly_without_being_read(capsys, tmp_path):
         handle.write(HEADER.encode() + b"\n")
         line = b";2025;DRH;redaction_courrier;llm;openai;gpt-4o;;;10;\n"
         handle.write(line * (100_000_000 // len(line)))
-    code, _, err = _run(capsys, "declarations", "import", str(path), "--db", str(tmp_path / "s.duckdb"))
+    code, _, err = _run(capsys, "declarations", "import", str(path), "--db", new_store(tmp_path / "s.duckdb"))
     assert code == 2
     assert "trop volumineux" in err and "usage import" in err
 
 
 def test_add_list_history_delete_restore_from_the_command_line(capsys, tmp_path, factors):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     code, out, _ = _run(capsys, "declarations", "add", "--db", db, "--year", "2025", "--service", "Culture",
                         "--type", "llm", "--provider", "Mistral", "--model", "mistral-small-latest", "--use-case",
                         "traduction", "--agents", "4", "--requests-per-agent-per-day", "3", "--personal-data", "non")
@@ -198,14 +200,14 @@ def test_add_list_history_delete_restore_from_the_command_line(capsys, tmp_path,
 
 
 def test_add_refuses_bad_input_with_exit_2(capsys, tmp_path):
-    code, _, err = _run(capsys, "declarations", "add", "--db", str(tmp_path / "s.duckdb"), "--service", "DRH",
+    code, _, err = _run(capsys, "declarations", "add", "--db", new_store(tmp_path / "s.duckdb"), "--service", "DRH",
                         "--type", "llm", "--provider", "openai", "--model", "gpt-4o", "--requests", "-5")
     assert code == 2 and "valeur négative" in err
     assert Store(tmp_path / "s.duckdb").declarations().empty
 
 
 def test_inventory_totals_and_groups_agree(capsys, tmp_path):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert _run(capsys, "declarations", "import", "examples/declarations.csv", "--db", db)[0] == 0
     code, out, _ = _run(capsys, "inventory", "--year", "2025", "--by", "service", "--json", "--db", db)
     assert code == 0
@@ -224,7 +226,7 @@ def test_inventory_totals_and_groups_agree(capsys, tmp_path):
 
 
 def test_add_with_an_id_changes_only_what_is_typed(capsys, tmp_path):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     assert main(["declarations", "add", "--id", "IA-00001", "--agents", "16", "--db", db]) == 0
     row = Store(db).declarations().set_index("id").loc["IA-00001"]
@@ -235,7 +237,7 @@ def test_add_with_an_id_changes_only_what_is_typed(capsys, tmp_path):
 
 
 def test_a_file_without_some_columns_keeps_their_stored_values(tmp_path, capsys):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     partial = tmp_path / "partiel.csv"
     partial.write_text("id;annee;service;type;fournisseur;modele;agents;requetes_par_agent_par_jour;cas_usage\n"
@@ -247,7 +249,7 @@ def test_a_file_without_some_columns_keeps_their_stored_values(tmp_path, capsys)
 
 
 def test_the_inventory_as_it_stood_at_a_date(capsys, tmp_path):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     capsys.readouterr()
     assert main(["declarations", "list", "--as-of", "2020-01-01", "--db", db]) == 0

@@ -17,6 +17,7 @@ from footprint.factor_base import (
     save_overrides,
 )
 from footprint.store import Store
+from tests.stores import new_store
 
 SERVER_ROOM = {"table": "hosting_profiles", "key": {"hosting": "salle_serveurs"}}
 GPU_IN_SERVER_ROOM = {"kind": "gpu", "gpu": "L40S", "gpus": 2, "hours": 100, "hosting": "salle_serveurs"}
@@ -214,7 +215,7 @@ def test_an_override_that_no_longer_applies_names_itself_and_why(tmp_path, facto
 
 
 def test_every_command_on_the_store_computes_with_the_local_values(tmp_path, factors, capsys):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     capsys.readouterr()
     assert main(["inventory", "--year", "2025", "--json", "--db", db]) == 0
@@ -230,10 +231,11 @@ def test_every_command_on_the_store_computes_with_the_local_values(tmp_path, fac
 
 
 def test_the_export_shows_the_local_value_with_its_justification_in_the_sources(tmp_path, factors, capsys):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     _own_pue(Store(db), factors, justification="Relevé des compteurs de la salle serveurs, 2024")
     out = tmp_path / "sortie" / "pcaet.csv"
+    out.parent.mkdir()  # an export creates no folder
     assert main(["export", "pcaet", "--year", "2025", "--scenarios", "none", "--db", db, "--out", str(out),
                  "--export-date", "2026-01-15"]) == 0
     capsys.readouterr()
@@ -248,7 +250,7 @@ def test_the_export_shows_the_local_value_with_its_justification_in_the_sources(
 
 
 def test_the_command_line_sets_lists_and_deletes_local_values(tmp_path, capsys):
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     common = ["--db", db, "--table", "hosting_profiles", "--key", "hosting=salle_serveurs", "--parameter", "pue_min",
               "--parameter", "pue_max", "--year", "2024", "--justification", "Relevé des compteurs 2024"]
     assert main(["factors", "overrides", "set", *common, "--value", "1,2", "--unit", "kg"]) == 2

@@ -16,6 +16,7 @@ from footprint.store import Store
 from scenarios.definitions import built_in_scenarios, parse_scenario
 from scenarios.projection import OUTPUT, project
 from scenarios.recommendations import recommend
+from tests.stores import new_store
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_recommendations_are_ranked_and_each_states_its_assumption(inventory, fa
 
 
 def _db(tmp_path) -> str:
-    db = str(tmp_path / "s.duckdb")
+    db = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", db]) == 0
     return db
 
