@@ -5,6 +5,11 @@ requirements.txt: it rewrites ``models_ecologits.csv``, ``electricity_mixes_ecol
 ``hosting_profiles_ecologits.csv`` from ecologits' own data, so that our tables and the oracle
 of the tests never drift apart. It only reads ecologits' data files and its provider map;
 it computes nothing.
+
+One correction: a figure of ecologits that breaks a physical bound of ``schema.toml`` (the
+primary energy of the world mix, 2.587 MJ per kWh, below the 3.6 MJ that a kWh is) is written
+with the sourced value of ``electricity_mix_replacements.csv`` instead, a note saying so, and
+ecologits' own figure kept beside it as ``pe_published`` (what ``--mix ecologits`` uses).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ import csv
 import json
 from importlib import metadata, resources
 from pathlib import Path
+
+from emission_factors.errors import InputError, Problem
+from emission_factors.loader import _check_table, read_schema
 
 HERE = Path(__file__).parent
 LONG_COLUMNS = ["parameter", "value", "unit", "year", "source", "source_url", "note"]
@@ -31,6 +39,21 @@ PROVIDER_LABELS = {
     "huggingface_hub": "Hugging Face Inference (centres de données aux États-Unis)",
     "mistralai": "Mistral AI (centres de données en Suède)",
 }
+
+
+def _french(value: float) -> str:
+    return format(value, "g").replace(".", ",")
+
+
+def _replacements(factor_dir: Path) -> tuple[dict[str, dict], object]:
+    """The sourced replacement values (``electricity_mix_replacements.csv``, validated as the
+    loader does), by case, and the spec of the ``pe`` parameter of the electricity table."""
+    tables = read_schema(factor_dir)
+    problems: list[Problem] = []
+    records = _check_table(tables["electricity_mix_replacements"], factor_dir, problems)
+    if problems:
+        raise InputError(problems)
+    return {r["case"]: r for r in records}, tables["electricity_mix"].parameters["pe"]
 
 
 def _ecologits_data(name: str) -> dict:
@@ -85,7 +108,26 @@ def model_rows(version: str) -> list[list[object]]:
     return rows
 
 
-def mix_rows(version: str) -> list[list[object]]:
+def _replaced_pe(zone: str, published: float, world_default: bool, version: str,
+                 replacements: dict[str, dict], spec, unit: str) -> list[list[object]]:
+    """The two rows of a primary energy that ecologits gives below the physical minimum: the
+    sourced replacement (``pe``) and ecologits' own figure (``pe_published``)."""
+    chosen = replacements["mix_mondial" if zone == "WOR" or world_default else "plancher_physique"]
+    value = float(format(chosen["canonical_value"], ".6g"))
+    world = " ; valeur mondiale par défaut (aucune donnée pour cette zone)" if world_default else ""
+    note = (f"valeur d'EcoLogits {version} remplacée : {_french(published)} {unit} est sous le minimum physique de "
+            f"{_french(spec.physical_minimum)} {spec.unit} ; remplacement ({chosen['case']}) : {chosen['note']} ; "
+            f"la valeur d'EcoLogits reste dans « pe_published »{world}")
+    kept = ("valeur publiée par EcoLogits, physiquement impossible (voir « pe ») ; utilisée seulement quand le jeu "
+            f"« ecologits » est demandé par son nom, avec un avertissement{world}")
+    return [[zone, "ecologits", DATA_YEAR, "pe", repr(value), chosen["canonical_unit"], DATA_YEAR, chosen["source"],
+             chosen["source_url"], note],
+            [zone, "ecologits", DATA_YEAR, "pe_published", repr(float(published)), unit, DATA_YEAR,
+             f"ADEME Base Empreinte, via EcoLogits {version}", MIXES_URL, kept]]
+
+
+def mix_rows(version: str, factor_dir: Path = HERE) -> list[list[object]]:
+    replacements, pe_spec = _replacements(factor_dir)
     data = _ecologits_data("electricity_mixes.json")
     origin = {
         "gwp": ("Our World in Data, intensité carbone de l'électricité", "kgCO2e / kWh", "electricity-mix-gwp-world"),
@@ -100,6 +142,10 @@ def mix_rows(version: str) -> list[list[object]]:
         for key, (publisher, unit, world_warning) in origin.items():
             parameter = "wue_offsite" if key == "wue" else key
             note = "valeur mondiale par défaut (aucune donnée pour cette zone)" if world_warning in warnings else ""
+            if key == "pe" and pe_spec.physical_problem(float(mix[key])):
+                rows += _replaced_pe(mix["name"], float(mix[key]), world_warning in warnings, version, replacements,
+                                     pe_spec, unit)
+                continue
             rows.append([mix["name"], "ecologits", DATA_YEAR, parameter, repr(float(mix[key])), unit, DATA_YEAR,
                          f"{publisher}, via EcoLogits {version}", MIXES_URL, note])
     return rows
@@ -122,13 +168,14 @@ def hosting_rows(version: str) -> list[list[object]]:
     return rows
 
 
-def main(output_dir: Path = HERE) -> None:
+def main(output_dir: Path = HERE, factor_dir: Path = HERE) -> None:
+    """Write the three tables into ``output_dir``, with the replacements of ``factor_dir``."""
     version = metadata.version("ecologits")
     _write(output_dir / "models_ecologits.csv",
            ["provider", "model", "architecture", "origin", "warnings", *LONG_COLUMNS], model_rows(version))
     _write(output_dir / "electricity_mixes_ecologits.csv",
            ["zone", "dataset", "year", *[c for c in LONG_COLUMNS if c != "year"]],
-           [row[:6] + row[7:] for row in mix_rows(version)])
+           [row[:6] + row[7:] for row in mix_rows(version, factor_dir)])
     _write(output_dir / "hosting_profiles_ecologits.csv",
            ["hosting", "label", "zone", "ecologits_provider", *LONG_COLUMNS], hosting_rows(version))
     print(f"Tables régénérées depuis EcoLogits {version}.")

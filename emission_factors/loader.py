@@ -1,9 +1,10 @@
 """Load the factor base (the CSV tables of this folder) into DuckDB, validating every row.
 
 Owns: reading ``schema.toml`` and the CSV files it names, checking each row (unit and its
-dimension, plausibility bounds, source and link, year, duplicate keys, consistent attributes,
-required parameters, min <= max), converting each value to its canonical unit, and writing
-the tables into a DuckDB connection. It also computes the factor-base version, a short hash of
+dimension, physical bounds, plausibility bounds, source and link, year, duplicate keys,
+consistent attributes, required parameters and columns, min <= max, a parameter not above the
+one it is bounded by), converting each value to its canonical unit, and writing the tables into
+a DuckDB connection. It also computes the factor-base version, a short hash of
 the files, that every result carries.
 
 Must not: compute any impact (that is ``footprint``), or hold any factor in code.
@@ -12,6 +13,7 @@ Must not: compute any impact (that is ``footprint``), or hold any factor in code
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import math
 import tomllib
@@ -33,12 +35,33 @@ YEAR_RANGE = (1990, 2100)
 
 @dataclass(frozen=True)
 class ParameterSpec:
+    """One parameter of a table of factors. ``minimum``/``maximum``: the plausibility range (a
+    judgement); ``physical_minimum``/``physical_maximum``: what the nature of the quantity
+    imposes (``schema.toml`` ``[physical]``), both in the canonical unit ``unit``."""
+
     name: str
     unit: str
     minimum: float
     maximum: float
     required: bool
     label: str
+    physical_kind: str = ""
+    physical_minimum: float = -math.inf
+    physical_maximum: float = math.inf
+    physical_reason: str = ""
+
+    def physical_problem(self, value: float, unit: str | None = None) -> str | None:
+        """French reason why ``value`` (in the canonical unit, ``unit`` when the canonical unit
+        has a placeholder) is physically impossible; None when it is possible."""
+        shown_unit = unit or self.unit
+        if value < self.physical_minimum:
+            side, bound = "en dessous du minimum", self.physical_minimum
+        elif value > self.physical_maximum:
+            side, bound = "au-dessus du maximum", self.physical_maximum
+        else:
+            return None
+        return (f"valeur physiquement impossible pour « {self.name} » ({self.label}) : {value:g} {shown_unit}, "
+                f"{side} physique {bound:g} {shown_unit} ; {self.physical_reason}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +74,8 @@ class TableSpec:
     columns: list[str] = field(default_factory=list)
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     references: dict[str, str] = field(default_factory=dict)
+    required_columns: list[str] = field(default_factory=list)  # catalogue columns no row may leave empty
+    not_above: dict[str, str] = field(default_factory=dict)  # parameter -> the parameter it cannot exceed
 
     @property
     def is_catalogue(self) -> bool:
@@ -77,19 +102,81 @@ class FactorBaseInfo:
     directory: Path
 
 
-def read_schema(directory: Path = FACTOR_DIR) -> dict[str, TableSpec]:
-    raw = tomllib.loads((directory / SCHEMA_FILE).read_text(encoding="utf-8"))
+def _physical_bound(text: object, canonical: str) -> float | str:
+    """A physical bound of ``schema.toml`` (a number with its unit, as text) in the canonical
+    unit ``canonical``; a bare 0 fits any unit. A French reason when it does not convert."""
+    try:
+        quantity = ureg.Quantity(ureg.parse_expression(str(text).strip()))
+    except Exception:  # Pint raises several types for unparsable text
+        return f"borne physique illisible : « {text} »"
+    if quantity.dimensionless and quantity.magnitude == 0:
+        return 0.0
+    if "{" in canonical:
+        return f"borne physique « {text} » non nulle pour une unité qui dépend de la ligne ({canonical})"
+    target = parse_unit(canonical)
+    if quantity.dimensionality != ureg.Quantity(1, target).dimensionality:
+        return f"borne physique « {text} » de mauvaise dimension : attendu une grandeur convertible en « {canonical} »"
+    return float(quantity.to(target).magnitude)
+
+
+def _parameter_spec(table: str, name: str, raw: dict, kinds: dict, problems: list[Problem]) -> ParameterSpec:
+    """One parameter of ``schema.toml`` with its physical bounds, checked: the kind is declared,
+    its bounds convert to the parameter's unit, and the plausible range lies inside them."""
+    spec = ParameterSpec(name, raw["unit"], float(raw["min"]), float(raw["max"]), bool(raw.get("required", True)),
+                         raw.get("label", name))
+    where = {"file": SCHEMA_FILE, "column": f"tables.{table}.parameters.{name}"}
+    kind = raw.get("physical")
+    if kind not in kinds:
+        problems.append(Problem(f"borne physique non déclarée ou inconnue (attendu « physical » parmi : "
+                                f"{', '.join(kinds)})", value=kind, **where))
+        return spec
+    bounds = {}
+    for side, default in (("min", -math.inf), ("max", math.inf)):
+        text = kinds[kind].get(side)
+        bound = default if text is None else _physical_bound(text, spec.unit)
+        if isinstance(bound, str):
+            problems.append(Problem(bound, **where))
+            bound = default
+        bounds[side] = bound
+    if not bounds["min"] <= spec.minimum <= spec.maximum <= bounds["max"]:
+        problems.append(Problem(f"intervalle plausible [{spec.minimum:g} ; {spec.maximum:g}] hors des bornes "
+                                f"physiques [{bounds['min']:g} ; {bounds['max']:g}] (« {kind} »)", **where))
+    return dataclasses.replace(spec, physical_kind=kind, physical_minimum=bounds["min"],
+                               physical_maximum=bounds["max"], physical_reason=kinds[kind].get("reason", ""))
+
+
+@lru_cache(maxsize=8)
+def _schema(text: str) -> dict[str, TableSpec]:
+    raw = tomllib.loads(text)
+    kinds = raw.get("physical", {})
+    problems: list[Problem] = []
     tables = {}
     for name, spec in raw["tables"].items():
-        parameters = {
-            pname: ParameterSpec(pname, p["unit"], float(p["min"]), float(p["max"]),
-                                 bool(p.get("required", True)), p.get("label", pname))
-            for pname, p in spec.get("parameters", {}).items()
-        }
+        parameters = {pname: _parameter_spec(name, pname, p, kinds, problems)
+                      for pname, p in spec.get("parameters", {}).items()}
+        not_above = dict(spec.get("not_above", {}))
+        for low, high in not_above.items():
+            if low not in parameters or high not in parameters:
+                problems.append(Problem(f"« not_above » nomme un paramètre inconnu de la table « {name} »",
+                                        file=SCHEMA_FILE, column=f"tables.{name}.not_above", value=f"{low} / {high}"))
+        columns = list(spec.get("columns", []))
+        required = list(spec.get("required", []))
+        if unknown := [c for c in required if c not in columns]:
+            problems.append(Problem(f"« required » nomme une colonne inconnue de la table « {name} »",
+                                    file=SCHEMA_FILE, column=f"tables.{name}.required", value=", ".join(unknown)))
         tables[name] = TableSpec(name, spec.get("description", ""), list(spec["files"]), list(spec["keys"]),
-                                 list(spec.get("attributes", [])), list(spec.get("columns", [])), parameters,
-                                 dict(spec.get("references", {})))
+                                 list(spec.get("attributes", [])), columns, parameters,
+                                 dict(spec.get("references", {})), required, not_above)
+    if problems:
+        raise InputError(problems)
     return tables
+
+
+def read_schema(directory: Path = FACTOR_DIR) -> dict[str, TableSpec]:
+    """The tables of ``schema.toml``, with their parameters and physical bounds. Raises
+    ``InputError`` (French, naming ``schema.toml`` and the entry) when the schema itself is
+    inconsistent: a parameter without physical bounds, or plausible beyond physical."""
+    return dict(_schema((directory / SCHEMA_FILE).read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)
@@ -205,7 +292,10 @@ def _check_long_row(name: str, line: int, row: dict[str, str], spec: TableSpec,
         problems.append(Problem(factor, file=name, line=line, column="unit", value=row["unit"]))
     elif value is not None:
         converted = value * factor
-        if not parameter.minimum <= converted <= parameter.maximum:
+        impossible = parameter.physical_problem(converted, canonical)
+        if impossible:
+            problems.append(Problem(impossible, file=name, line=line, column="value", value=row["value"]))
+        elif not parameter.minimum <= converted <= parameter.maximum:
             problems.append(Problem(
                 f"valeur hors de l'intervalle plausible [{parameter.minimum:g} ; {parameter.maximum:g}] "
                 f"{canonical} pour « {parameter.name} »", file=name, line=line, column="value", value=row["value"]))
@@ -227,6 +317,7 @@ def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> l
                     problems.append(Problem("valeur manquante", file=file_name, line=line, column=column))
                 if missing:
                     continue
+                _check_required_columns(spec, file_name, line, row, problems)
                 record = {**row, "file": file_name, "line": line}
                 key = tuple(row[k] for k in spec.keys)
             else:
@@ -248,8 +339,21 @@ def _check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> l
     return records
 
 
+def _check_required_columns(spec: TableSpec, file_name: str, line: int, row: dict[str, str],
+                            problems: list[Problem]) -> None:
+    """The required columns of a catalogue row are filled, its required links are http(s) links."""
+    for column in spec.required_columns:
+        if not row[column]:
+            problems.append(Problem("valeur manquante : cette colonne est obligatoire (schema.toml, « required »)",
+                                    file=file_name, line=line, column=column))
+        elif column.endswith("source_url") and not row[column].startswith(("https://", "http://")):
+            problems.append(Problem("lien vers la source invalide (attendu un lien http ou https)", file=file_name,
+                                    line=line, column=column, value=row[column]))
+
+
 def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem], refused: set[tuple]) -> None:
-    """Attributes agree within an entity, required parameters are there, and min <= max."""
+    """Attributes agree within an entity, required parameters are there, min <= max, and no
+    parameter exceeds the one it is bounded by (``not_above``)."""
     entities: dict[tuple, list[dict]] = {}
     for record in records:
         entities.setdefault(tuple(record[k] for k in spec.keys), []).append(record)
@@ -274,6 +378,12 @@ def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem
                 if low["canonical_value"] > high["canonical_value"]:
                     problems.append(Problem(f"« {label} » : {name} est supérieur à {high['parameter']}",
                                             file=low["file"], line=low["line"], column="value", value=low["value"]))
+        for name, bound_name in spec.not_above.items():
+            row, bound = by_parameter.get(name), by_parameter.get(bound_name)
+            if row and bound and row["canonical_value"] > bound["canonical_value"]:
+                problems.append(Problem(f"« {label} » : {name} ({row['canonical_value']:g}) dépasse {bound_name} "
+                                        f"({bound['canonical_value']:g}), ce qui est physiquement impossible",
+                                        file=row["file"], line=row["line"], column="value", value=row["value"]))
 
 
 def _check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]]) -> list[Problem]:

@@ -255,6 +255,11 @@ def _unknown(con, sql: str, column: str, message: str, suggest=None) -> list[Pro
 MIX_JOIN = """LEFT JOIN mix_resolved x ON x.zone = r.zone AND x.mix_dataset = coalesce(r.mix_dataset, '')
               AND x.year = CASE WHEN coalesce(r.year, 0) = 0 THEN 0 ELSE least(greatest(CAST(r.year AS INTEGER),
                   (SELECT min(year) FROM mix_resolved WHERE year > 0)), (SELECT max(year) FROM mix_resolved)) END"""
+# A dataset's own primary energy where the base replaced it for breaking a physical bound
+# (``pe_published``): used only when the row asks for that dataset by name, with a warning.
+PUBLISHED_JOIN = """LEFT JOIN electricity_mix xp ON xp.zone = x.zone AND xp.dataset = x.pe_dataset
+              AND xp.year = x.pe_year AND xp.dataset = r.mix_dataset AND xp.pe_published IS NOT NULL"""
+MIX_COLUMNS = "x.gwp, x.adpe, coalesce(xp.pe_published, x.pe) AS pe, x.wue_offsite"
 
 
 def _check_hosting_and_zone(con, kind: str, resolved: str, zone_needed: str = "TRUE") -> list[Problem]:
@@ -291,6 +296,13 @@ def _mix_warnings(con, resolved: str) -> list[str]:
         else:
             warnings.append(f"Électricité {zone} : pas de facteur « {dataset} » pour {wanted_year} ; "
                             f"facteur {year} utilisé (le plus proche disponible).")
+    published = con.execute(f"""SELECT DISTINCT r.zone, xp.dataset, xp.pe_published, x.pe FROM {resolved} r
+        {MIX_JOIN} {PUBLISHED_JOIN} WHERE xp.pe_published IS NOT NULL ORDER BY ALL""").fetchall()
+    for zone, dataset, value, replacing in published:
+        shown, default = (format(v, "g").replace(".", ",") for v in (value, replacing))
+        warnings.append(f"Électricité {zone} : énergie primaire telle que la publie le jeu « {dataset} » demandé "
+                        f"({shown} MJ/kWh), physiquement impossible (moins que l'énergie du kWh livré) ; par "
+                        f"défaut, la base la remplace par {default} MJ/kWh (voir la note du facteur).")
     return warnings
 
 
@@ -458,7 +470,7 @@ def _llm(con, factors: FactorBase, table: pa.Table, include_input_tokens: bool, 
         return None
     groups = _fetch(con, f"""SELECT r.pue_min, r.pue_max, r.wue_min, r.wue_max, r.total_parameters_min,
         r.total_parameters_max, r.active_parameters_min, r.active_parameters_max, r.tps, r.ttft,
-        x.gwp, x.adpe, x.pe, x.wue_offsite FROM _llm r {MIX_JOIN} ORDER BY r.gid""")
+        {MIX_COLUMNS} FROM _llm r {MIX_JOIN} {PUBLISHED_JOIN} ORDER BY r.gid""")
     selector = _row_selector(row_id, table.num_rows)
     rows = {c: _column(table, c)[selector] for c in LLM_ROW_COLUMNS}
     # When the llm rows are all the rows, in order, results go straight into the output block.
@@ -649,7 +661,7 @@ def _resolve_hosted(con, factors: FactorBase, kind: str, select: str = "", joins
     problems += _check_hosting_and_zone(con, kind, f"_{kind}")
     if problems:
         raise InputError(problems)
-    cols = _fetch(con, f"SELECT r.*, x.gwp, x.adpe, x.pe, x.wue_offsite FROM _{kind} r {MIX_JOIN}")
+    cols = _fetch(con, f"SELECT r.*, {MIX_COLUMNS} FROM _{kind} r {MIX_JOIN} {PUBLISHED_JOIN}")
     return cols, _mix_warnings(con, f"_{kind}")
 
 

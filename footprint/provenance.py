@@ -51,9 +51,14 @@ def _hosting(factors: FactorBase, hosting: str | None, pue: float | None, wue: f
 def _mix(factors: FactorBase, zone: str, dataset: str | None, year: int | None) -> list[dict]:
     entries = []
     for indicator, chosen in factors.mix(zone, dataset, year).items():
-        entries += _rows(factors, "electricity_mix", f"{zone} / {chosen.dataset} / {chosen.year}",
-                         "zone = ? AND dataset = ? AND year = ? AND parameter = ?",
-                         [zone, chosen.dataset, chosen.year, indicator])
+        where = "zone = ? AND dataset = ? AND year = ? AND parameter = ?"
+        key, params = f"{zone} / {chosen.dataset} / {chosen.year}", [zone, chosen.dataset, chosen.year]
+        # A dataset asked for by name gives its own published primary energy, even where the base
+        # replaced it as physically impossible (the engine warns; see electricity_mix_replacements).
+        published = (_rows(factors, "electricity_mix", key, where, [*params, f"{indicator}_published"])
+                     if dataset and dataset.strip().lower() == chosen.dataset else [])
+        entries += ([entry | {"name": indicator} for entry in published] if published
+                    else _rows(factors, "electricity_mix", key, where, [*params, indicator]))
     return entries
 
 

@@ -111,7 +111,10 @@ def test_negative_or_absurd_value_is_refused(factor_copy):
     columns = {(p.file, p.line, p.column) for p in error.problems}
     assert ("electricity_mixes_france.csv", 2, "value") in columns
     assert ("hosting_profiles_france.csv", 2, "value") in columns
-    assert all("intervalle plausible" in p.message for p in error.problems)
+    messages = {p.file: p.message for p in error.problems}
+    # A negative grid factor is impossible; a PUE of 12 is possible but not plausible.
+    assert "physiquement impossible" in messages["electricity_mixes_france.csv"]
+    assert "intervalle plausible" in messages["hosting_profiles_france.csv"]
 
 
 def test_duplicate_key_is_refused_naming_the_first_line(factor_copy):
