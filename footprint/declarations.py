@@ -27,6 +27,7 @@ from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.formatting import format_number
+from footprint.output_files import write_file
 from footprint.store import CONTENT_COLUMNS, DECLARATION_COLUMNS
 from footprint.tabular import (
     Table,
@@ -36,7 +37,6 @@ from footprint.tabular import (
     number_problem,
     parse_number,
     read_table,
-    write_atomically,
     xlsx_bytes,
 )
 
@@ -100,6 +100,7 @@ NUMBER_FIELDS = tuple(c for c, t in DECLARATION_COLUMNS.items() if t == "DOUBLE"
 # Plausible ranges of what people type (schema.toml, [inputs]): beyond them, a typo.
 BOUNDS = read_input_bounds()
 MAX_FILE_BYTES = 20_000_000
+MAX_ROWS = 20_000  # an inventory holds a few thousand declarations; a gateway's log goes through usage_logs
 MAX_LISTED = 50
 
 # Engine column -> the declaration column a user should fix.
@@ -121,9 +122,11 @@ def _dtype(sql_type: str) -> str:
 # -- reading files -------------------------------------------------------------------------------
 
 
-def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
-    """Declarations of a CSV or XLSX file, checked; ``InputError`` lists every bad row."""
-    table = read_table(path, max_bytes=MAX_FILE_BYTES)
+def read_declarations(source: Path | str | bytes, factors: FactorBase, name: str | None = None) -> pd.DataFrame:
+    """Declarations of a CSV or spreadsheet file (a path, or an upload's bytes shown as ``name``),
+    checked; ``InputError`` lists every bad row."""
+    table = read_table(source, max_bytes=MAX_FILE_BYTES, name=name, max_rows=MAX_ROWS,
+                       what="fichier de déclarations (pour le journal d'une passerelle : « usage import »)")
     columns = _map_header(table)
     problems: list[Problem] = []
     records, lines = [], []
@@ -136,7 +139,7 @@ def read_declarations(path: Path | str, factors: FactorBase) -> pd.DataFrame:
         if extra:
             problems.append(Problem(f"{len(extra)} cellule(s) de plus que de colonnes dans l'en-tête (un séparateur "
                                     "en trop ?)", file=table.file_name, line=line, value=extra[0]))
-        parsed = parse_record(record, table.file_name, line, problems)
+        parsed = parse_record(record, table.file_name, line, problems, decimal=table.decimal)
         records.append(parsed)
         lines.append(line)
         if len(problems) >= MAX_LISTED:
@@ -187,8 +190,10 @@ def _map_header(table: Table) -> dict[int, str]:
     return mapping
 
 
-def parse_record(record: dict, file_name: str, line: int, problems: list[Problem]) -> dict:
-    """Typed values of one row; problems are appended with the French column name."""
+def parse_record(record: dict, file_name: str, line: int, problems: list[Problem], decimal: str | None = None
+                 ) -> dict:
+    """Typed values of one row; problems are appended with the French column name. ``decimal``:
+    the file's decimal separator when its convention is known (see ``tabular.parse_number``)."""
     out: dict[str, object] = {}
 
     def bad(column: str, message: str, value: object) -> None:
@@ -197,7 +202,7 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
     for column, value in record.items():
         if column in NUMBER_FIELDS or column == "year":
             try:
-                number = parse_number(value)
+                number = parse_number(value, decimal)
             except ValueError as error:
                 bad(column, number_problem(error), value)
                 continue
@@ -472,8 +477,9 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
 
 
 def export_declarations(frame: pd.DataFrame, path: Path | str, file_format: str | None = None,
-                        separator: str = ";", decimal: str = ",") -> Path:
-    """Write declarations (store columns) to CSV or XLSX with the French columns; atomic."""
+                        separator: str = ";", decimal: str = ",", force: bool = False) -> Path:
+    """Write declarations (store columns) to CSV or XLSX with the French columns; atomic, never
+    through a link, an existing file replaced only with ``force`` (``output_files``)."""
     path = Path(path)
     file_format = (file_format or path.suffix.lstrip(".") or "csv").lower()
     header = list(FRENCH_COLUMNS.values())
@@ -496,11 +502,13 @@ def export_declarations(frame: pd.DataFrame, path: Path | str, file_format: str 
         data = csv_bytes(header, rows, separator=separator, decimal=decimal)
     else:
         raise InputError.single(f"format d'export inconnu « {file_format} » (attendus : csv, xlsx)")
-    write_atomically(path, data)
-    return path
+    return write_file(path, data, force=force)
 
 
-def file_sha256(path: Path | str) -> str:
+def file_sha256(path: Path | str | bytes) -> str:
+    """The SHA-256 of a file (a path, or the bytes of an upload)."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(path).hexdigest()
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -18,6 +18,7 @@ from footprint.declarations import KINDS_FR, file_sha256, read_declarations, to_
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.store import Store
+from footprint.tabular import display_name
 
 GROUPINGS = {"service": "service", "cas_usage": "use_case", "type": "kind", "modele": "model_label"}
 NOT_GIVEN = "(non renseigné)"
@@ -79,12 +80,14 @@ def inventory_of(declarations: pd.DataFrame, factors: FactorBase, year: int) -> 
     return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))
 
 
-def import_declarations(path: Path | str, store: Store, factors: FactorBase, user: str | None = None
-                        ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Read a CSV or XLSX file of declarations (all or nothing: ``InputError`` lists every bad
-    row) and save it in one transaction, recorded as an import of that file (name and SHA-256).
+def import_declarations(source: Path | str | bytes, store: Store, factors: FactorBase, user: str | None = None,
+                        name: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Read a CSV or spreadsheet file of declarations (all or nothing: ``InputError`` lists every
+    bad row) and save it in one transaction, recorded as an import of that file (name and
+    SHA-256). ``source``: a path, or the bytes of an upload shown as ``name`` (never a path).
     Returns the declarations read and the counts by outcome."""
-    frame = read_declarations(path, factors)
+    frame = read_declarations(source, factors, name=name)
+    shown = display_name(name or (None if isinstance(source, (bytes, bytearray)) else Path(source).name))
     counts = store.save(frame, action="import", columns=frame.attrs.get("columns"), user=user, import_record={
-        "kind": "declarations", "file_name": Path(path).name, "file_sha256": file_sha256(path)})
+        "kind": "declarations", "file_name": shown, "file_sha256": file_sha256(source)})
     return frame, counts

@@ -1,12 +1,18 @@
-"""Reading and writing the tables that French offices exchange: CSV and XLSX.
+"""Reading and writing the tables that French offices exchange: CSV and spreadsheets.
 
-Owns: guessing a CSV's encoding (UTF-8 with or without BOM, else Windows-1252) and separator
-(``;``, ``,`` or tab), reading XLSX sheets, parsing numbers written the French way
-(``1 234,5``), and writing CSV (``;``, decimal comma, UTF-8 with BOM by default) and XLSX
-(numbers as numbers, frozen header, fitted widths). Text cells that a spreadsheet would take
-for a formula are neutralised on the way out and restored on the way in.
+Owns: reading a file a person gives (from disk or from the bytes of an upload, under a name
+that is only ever shown, never used as a path): its encoding (UTF-8 with or without BOM,
+UTF-16 with BOM as Excel's « Texte Unicode », else Windows-1252; a file that mixes UTF-8 and
+Windows-1252 is refused with the line), its separator (``;``, ``,`` or tab) and so its decimal
+convention, its quoting (an unterminated quote is refused, never allowed to swallow the next
+rows), spreadsheets (XLSX, XLSM, ODS and XLS through calamine, which reads every row whatever
+the file's ``<dimension>`` says, within stated size and row limits); parsing numbers written the
+French way (``1 234,5``); and writing CSV (``;``, decimal comma, UTF-8 with BOM by default) and
+XLSX (numbers as numbers, frozen header, fitted widths). Control characters are refused on the
+way in; text that a spreadsheet would run as a formula is neutralised as the very last step of
+every writer and restored on the way in.
 
-Must not: know what the columns mean (that is ``declarations`` and the exports).
+Must not: know what the columns mean (that is ``declarations``, the imports and the exports).
 """
 
 from __future__ import annotations
@@ -14,19 +20,30 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
-import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from emission_factors.errors import InputError
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NEUTRALISED = (*FORMULA_STARTS, "'")  # a leading quote is doubled too, so that it survives a round trip
+# The first character of a text that a spreadsheet would run as a formula (ASCII and full-width
+# signs: some spreadsheets convert the latter), once blanks and control characters are skipped.
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+_LEADING_BLANKS = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-# "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed.
+# "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed,
+# unless the file says which convention it follows (a ";" file writes decimals with a comma).
 _AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+# A valid multi-byte UTF-8 sequence: seen beside invalid bytes, the file mixes two encodings.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+# Limits of what a spreadsheet may cost to read: its size once unzipped (a small XLSX can hold
+# gigabytes of XML) and its number of rows, each caller choosing its own bound of rows.
+MAX_UNZIPPED_BYTES = 200_000_000
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 
 
 class AmbiguousNumber(ValueError):
@@ -39,115 +56,272 @@ class AmbiguousNumber(ValueError):
 
 def number_problem(error: ValueError) -> str:
     """The French reason a text is not accepted as a number."""
-    return str(error) if isinstance(error, AmbiguousNumber) else "valeur non numérique"
+    if isinstance(error, AmbiguousNumber):
+        return str(error)
+    return "nombre trop grand" if str(error) == "non fini" else "valeur non numérique"
 
 
 @dataclass
 class Table:
-    """Cells of a file as read: the header and the rows, each with its line number in the file."""
+    """Cells of a file as read: the header and the rows, each with its line number in the file.
+
+    ``decimal``: the decimal separator the file's convention implies (``","`` for a CSV
+    separated by semicolons, as French office software writes it), None when unknown."""
 
     file_name: str
     header: list[str]
     rows: list[tuple[int, list[object]]]
+    decimal: str | None = None
 
 
-def _is_xlsx(path: Path, head: bytes) -> bool:
-    return path.suffix.lower() in (".xlsx", ".xlsm") or head.startswith(b"PK\x03\x04")
+def display_name(name: str | None) -> str:
+    """A file name as it may be shown: its last component (after ``/`` or ``\\``), without
+    control characters, at most 120 characters. It is never used as a path."""
+    last = re.split(r"[\\/]", str(name or ""))[-1]
+    cleaned = _CONTROL.sub("", last).replace("\n", " ").replace("\r", " ").strip()
+    return (cleaned[:117] + "…" if len(cleaned) > 120 else cleaned) or "fichier"
 
 
-def read_table(path: Path | str, max_bytes: int | None = None) -> Table:
-    """Read a CSV or XLSX file; raise ``InputError`` (French, with the file name) if it cannot be read."""
-    path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise InputError.single("fichier introuvable", file=name)
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError.single("fichier vide", file=name)
-    if max_bytes is not None and size > max_bytes:
-        raise InputError.single(
-            f"fichier trop volumineux ({size / 1e6:.0f} Mo, limite {max_bytes / 1e6:.0f} Mo) : un inventaire de "
-            "déclarations tient en quelques milliers de lignes ; pour des journaux d'usage d'une passerelle, "
-            "utilisez « python -m footprint usage import »", file=name)
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    table = _read_xlsx(path) if _is_xlsx(path, head) else _read_csv(path, head)
+def read_table(source: Path | str | bytes, max_bytes: int | None = None, *, name: str | None = None,
+               max_rows: int | None = None, what: str = "fichier") -> Table:
+    """Read a CSV or spreadsheet file; raise ``InputError`` (French, with the file name) if it
+    cannot be read whole.
+
+    ``source``: a path, or the bytes of an upload (``name`` is then the name to show).
+    ``max_bytes``, ``max_rows``: refuse larger files, saying the limit (``what`` names the file
+    in that message)."""
+    data, name = read_source(source, name, max_bytes, what)
+    if _is_spreadsheet(name, data):
+        table = _read_spreadsheet(data, name, max_rows, what)
+    else:
+        table = _read_csv(data, name, max_rows, what)
     if not table.header or all(str(h).strip() == "" for h in table.header):
         raise InputError.single("fichier vide : aucune ligne d'en-tête", file=name)
     return table
 
 
-def _decode(data: bytes, name: str) -> str:
+def read_source(source: Path | str | bytes, name: str | None = None, max_bytes: int | None = None,
+                what: str = "fichier") -> tuple[bytes, str]:
+    """The bytes of a file given as a path or as the bytes of an upload, and the name to show."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, shown = bytes(source), display_name(name)
+    else:
+        path = Path(source)
+        shown = display_name(name or path.name)
+        if not path.is_file():
+            raise InputError.single("fichier introuvable", file=shown)
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise _too_big(size, max_bytes, shown, what)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise InputError.single("fichier illisible (droits d'accès ?)", file=shown) from None
+    if not data:
+        raise InputError.single("fichier vide", file=shown)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise _too_big(len(data), max_bytes, shown, what)
+    return data, shown
+
+
+def _too_big(size: int, limit: int, name: str, what: str) -> InputError:
+    return InputError.single(f"fichier trop volumineux ({size / 1e6:.0f} Mo, limite {limit / 1e6:.0f} Mo pour un "
+                             f"{what})", file=name)
+
+
+def _is_spreadsheet(name: str, head: bytes) -> bool:
+    return (name.lower().endswith(SPREADSHEET_SUFFIXES) or head.startswith(b"PK\x03\x04")
+            or head.startswith(b"\xd0\xcf\x11\xe0"))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a file written by office software, or a French refusal saying which line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's « Texte Unicode » (UTF-16 with BOM)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError.single("encodage UTF-16 illisible", file=name,
+                                    line=data[:error.start].decode("utf-16", "replace").count("\n") + 1) from None
     if b"\x00" in data[:8192]:
-        raise InputError.single("fichier binaire ou illisible : un fichier CSV (texte) ou XLSX est attendu",
+        raise InputError.single("fichier binaire ou illisible : un fichier CSV (texte) ou un classeur est attendu",
                                 file=name)
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        if text.count("\ufffd") > max(3, len(text) // 1000):
-            raise InputError.single("encodage illisible : enregistrez le fichier en UTF-8 ou en Windows-1252",
-                                    file=name) from None
-        return text
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start:error.start + 1].hex().upper()
+        if _UTF8_MULTIBYTE.search(data):
+            raise InputError.single(
+                f"encodage mélangé : le fichier est en UTF-8 mais cette ligne contient un caractère d'un autre "
+                f"encodage (octet 0x{byte}, Windows-1252 ?) ; réenregistrez tout le fichier en UTF-8",
+                file=name, line=line) from None
+    text = data.decode("cp1252", errors="replace")
+    if "\ufffd" in text:
+        line = text[:text.index("\ufffd")].count("\n") + 1
+        raise InputError.single("encodage illisible : ni UTF-8 ni Windows-1252 ; enregistrez le fichier en UTF-8",
+                                file=name, line=line)
+    return text
 
 
-def _read_csv(path: Path, head: bytes) -> Table:
-    text = _decode(path.read_bytes(), path.name)
-    first_line = text.split("\n", 1)[0]
-    separator = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+def sniff_separator(first_line: str) -> str:
+    """The column separator of a CSV, from its header line: ``;``, ``,`` or tab."""
+    return max((";", ",", "\t"), key=first_line.count)
+
+
+def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
+    text = decode_text(data, name)
+    separator = sniff_separator(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    header: list[str] = []
+    rows: list[tuple[int, list[object]]] = []
+    start = 1
     try:
         header = [h.strip() for h in next(reader, [])]
-        rows = []
+        _check_cells(header, name, 1, None)
+        width = max(len(header) - 1, 1)
+        start = reader.line_num + 1
         for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append((reader.line_num, [_restore_text(v) for v in values]))
+            end = reader.line_num
+            if any(v.strip() for v in values):
+                _check_swallowed(values, separator, width, name, start, end)
+                cells = [_restore_text(v.strip()) for v in values]
+                _check_cells(cells, name, start, header)
+                rows.append((start, cells))
+                if max_rows is not None and len(rows) > max_rows:
+                    raise _too_long(max_rows, name, what)
+            start = end + 1
     except csv.Error as error:
-        raise InputError.single(f"CSV mal formé : {error}", file=path.name, line=reader.line_num) from None
-    return Table(path.name, header, rows)
+        reason = ("guillemet ouvert et jamais refermé" if "end of data" in str(error)
+                  else "guillemet mal placé dans une cellule")
+        raise InputError.single(f"CSV mal formé : {reason} (une cellule entre guillemets doit se terminer par un "
+                                "guillemet ; doublez-le s'il fait partie du texte)", file=name, line=start) from None
+    decimal = "," if separator == ";" else None
+    return Table(name, header, rows, decimal)
 
 
-def _read_xlsx(path: Path) -> Table:
-    from openpyxl import load_workbook
+def _check_swallowed(values: list[str], separator: str, width: int, name: str, start: int, end: int) -> None:
+    """Refuse a quoted cell whose later lines look like rows of the file: a quote left open has
+    turned the following rows into the text of one cell."""
+    for value in values:
+        if "\n" in value and any(line.count(separator) >= width for line in value.split("\n")[1:]):
+            raise InputError.single(
+                f"CSV mal formé : un guillemet ouvert dans cette ligne n'est refermé qu'à la ligne {end}, et les "
+                "lignes entre les deux seraient lues comme le texte d'une seule cellule ; refermez le guillemet",
+                file=name, line=start, value=value.split("\n", 1)[0][:60])
 
+
+def _check_cells(cells: list[object], name: str, line: int, header: list[str] | None) -> None:
+    for index, cell in enumerate(cells):
+        if isinstance(cell, str) and _CONTROL.search(cell):
+            column = header[index] if header and index < len(header) else None
+            raise InputError.single("caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le",
+                                    file=name, line=line, column=column, value=_CONTROL.sub("?", cell)[:60])
+
+
+def _too_long(max_rows: int, name: str, what: str) -> InputError:
+    shown = f"{max_rows:,}".replace(",", "\u202f")
+    return InputError.single(f"fichier trop long : plus de {shown} lignes, la limite pour un {what}", file=name)
+
+
+def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
+    from python_calamine import CalamineWorkbook
+
+    label = {".ods": "ODS", ".xls": "XLS"}.get(Path(name).suffix.lower(), "XLSX")
+
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            unzipped = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise InputError.single(f"classeur {label} illisible ou corrompu", file=name) from None
+        if unzipped > MAX_UNZIPPED_BYTES:
+            raise InputError.single(f"classeur trop volumineux une fois décompressé ({unzipped / 1e6:.0f} Mo, limite "
+                                    f"{MAX_UNZIPPED_BYTES / 1e6:.0f} Mo)", file=name)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a corrupt or non-XLSX zip
-        raise InputError.single("classeur XLSX illisible ou corrompu", file=path.name) from None
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not workbook.sheet_names:
+            raise InputError.single("classeur sans feuille", file=name)
+        sheet = workbook.get_sheet_by_index(0)
+        grid = sheet.iter_rows()
+        first_row = (sheet.start or (0, 0))[0] + 1
+        header_cells = next(grid, [])
+    except InputError:
+        raise
+    except Exception:  # calamine raises its own types (zip, XML, password) for a corrupt file
+        raise InputError.single(f"classeur {label} illisible, corrompu ou protégé par un mot de passe (attendus : "
+                                "XLSX, ODS ou XLS)", file=name) from None
+    header = [_spreadsheet_text(h) for h in header_cells]
+    while header and header[-1] == "":
+        header.pop()
+    _check_cells(header, name, first_row, None)
+    rows = []
     try:
-        sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        header = [("" if h is None else str(h).strip()) for h in next(rows_iter, ())]
-        while header and header[-1] == "":
-            header.pop()
-        rows = []
-        for number, values in enumerate(rows_iter, start=2):
-            cells = [_restore_text(v) if isinstance(v, str) else v for v in values[:len(header)]]
-            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        for number, values in enumerate(grid, start=first_row + 1):
+            cells = [_spreadsheet_cell(v) for v in values[:len(header)]]
+            extra = [v for v in values[len(header):] if v not in ("", None)]
+            if all(c is None for c in cells) and not extra:
                 continue
-            rows.append((number, cells))
-    finally:
-        workbook.close()
-    return Table(path.name, header, rows)
+            _check_cells(cells, name, number, header)
+            rows.append((number, cells + extra))
+            if max_rows is not None and len(rows) > max_rows:
+                raise _too_long(max_rows, name, what)
+    except InputError:
+        raise
+    except Exception:
+        raise InputError.single(f"classeur {label} illisible ou corrompu", file=name) from None
+    return Table(name, header, rows, None)
+
+
+def _spreadsheet_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _spreadsheet_cell(value: object) -> object:
+    """A spreadsheet cell as the CSV reader would give it: None when empty, text trimmed."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return _restore_text(text) if text else None
+    return value
+
+
+def needs_quote(text: str) -> bool:
+    """Whether a spreadsheet could take this text for a formula (or it starts with the quote
+    that neutralises one, which must then be doubled to survive a round trip)."""
+    if not text:
+        return False
+    if text[0] in "'\t\r\n":
+        return True
+    rest = _LEADING_BLANKS.sub("", text)
+    return bool(rest) and rest[0] in FORMULA_SIGNS
 
 
 def _restore_text(value: str) -> str:
     """Undo the neutralisation of a formula-like cell (``'=SOMME`` -> ``=SOMME``)."""
-    if len(value) > 1 and value[0] == "'" and value[1] in NEUTRALISED:
+    if value.startswith("'") and needs_quote(value[1:]):
         return value[1:]
     return value
 
 
 def neutralise(value: str) -> str:
-    """A text cell that a spreadsheet would run as a formula, made inert with a leading quote."""
-    return "'" + value if value and value[0] in NEUTRALISED else value
+    """A text cell made safe for a spreadsheet: control characters removed (a spreadsheet cannot
+    hold them, and they would hide a formula sign), then a leading quote if what remains could
+    run as a formula. Every writer calls this last, on every text cell."""
+    text = _CONTROL.sub("", str(value))
+    return "'" + text if needs_quote(text) else text
 
 
-def parse_number(value: object) -> float | None:
+def parse_number(value: object, decimal: str | None = None) -> float | None:
     """A number written by a person: ``1 234,5``, ``1234.5``, ``1.234,5``, ``1e6``; None if empty.
 
-    Raises ``ValueError`` for text that is not a number (``nan`` and ``inf`` included).
+    ``decimal``: the file's decimal separator when its convention is known (``","``), so that
+    ``1,234`` reads as 1.234 there instead of being refused as ambiguous.
+    Raises ``ValueError`` for text that is not a number, and for ``nan``, ``inf`` or a number
+    too large for a float (``1e400``).
     """
     if value is None:
         return None
@@ -161,7 +335,9 @@ def parse_number(value: object) -> float | None:
     text = str(value).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("'", "")
     if text == "":
         return None
-    if _AMBIGUOUS.match(text):
+    if decimal == "," and _DECIMAL_COMMA.match(text):
+        text = text.replace(",", ".")
+    elif _AMBIGUOUS.match(text):
         raise AmbiguousNumber(str(value).strip())
     if "," in text and "." in text:
         # The last separator is the decimal one: 1.234,5 or 1,234.5.
@@ -169,7 +345,10 @@ def parse_number(value: object) -> float | None:
     text = text.replace(",", ".")
     if not _NUMBER.match(text):
         raise ValueError(text)
-    return float(text)
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("non fini")
+    return number
 
 
 def format_number(value: float, decimal: str = ",") -> str:
@@ -182,22 +361,6 @@ def format_number(value: float, decimal: str = ",") -> str:
     return text.replace(".", decimal) if decimal != "." else text
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file under a temporary name, then rename it: never a half-written file."""
-    path = Path(path).resolve()
-    if path.is_dir():
-        raise InputError.single("c'est un dossier : indiquez un nom de fichier", file=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def csv_bytes(header: list[str], rows: list[list[object]], separator: str = ";", decimal: str = ",",
               bom: bool = True) -> bytes:
     """CSV text of a table: numbers written exactly, text neutralised against formula injection."""
@@ -206,7 +369,7 @@ def csv_bytes(header: list[str], rows: list[list[object]], separator: str = ";",
                                 column="--separator", value=f"{separator} {decimal}")
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralise(str(h)) for h in header])
     for row in rows:
         writer.writerow([_cell_text(v, decimal) for v in row])
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
@@ -234,7 +397,7 @@ def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]], stamp: s
     workbook.remove(workbook.active)
     for title, (header, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(header)
+        sheet.append([neutralise(str(h)) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
@@ -273,9 +436,6 @@ def _fixed_zip(data: bytes, stamp: str) -> bytes:
     return out.getvalue()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def has_control_characters(text: str) -> bool:
     """Characters a spreadsheet cannot hold (refused on import, so that exports never fail)."""
     return bool(_CONTROL.search(text))
@@ -288,7 +448,7 @@ def _xlsx_value(value: object) -> object:
         return "oui" if value else "non"
     if isinstance(value, (int, float)):
         return value
-    return _CONTROL.sub("", neutralise(str(value)))
+    return neutralise(str(value))
 
 
 

@@ -9,6 +9,7 @@ from emission_factors.errors import InputError
 from footprint.cli import main
 from footprint.store import Store
 from footprint.usage_logs import import_usage
+from tests.stores import new_store
 
 GENERIC = """timestamp,provider,model,input_tokens,output_tokens,requests,service
 2025-01-03T09:12:00,openai,gpt-4o,1200,300,1,DRH
@@ -105,6 +106,7 @@ def test_parquet_and_jsonl_logs_are_read(tmp_path, factors):
 ])
 def test_broken_logs_exit_2_and_write_nothing(capsys, tmp_path, text, fragment):
     db = tmp_path / "s.duckdb"
+    new_store(db)
     path = _file(tmp_path, text)
     code = main(["usage", "import", str(path), "--db", str(db)])
     err = capsys.readouterr().err
@@ -115,7 +117,7 @@ def test_broken_logs_exit_2_and_write_nothing(capsys, tmp_path, text, fragment):
 def test_binary_garbage_is_refused(capsys, tmp_path):
     path = tmp_path / "usage.parquet"
     path.write_bytes(bytes(range(256)) * 50)
-    code = main(["usage", "import", str(path), "--db", str(tmp_path / "s.duckdb")])
+    code = main(["usage", "import", str(path), "--db", new_store(tmp_path / "s.duckdb")])
     assert code == 2 and "journal illisible" in capsys.readouterr().err
 
 
@@ -123,7 +125,7 @@ def test_usage_import_command_prints_both_estimates(capsys, tmp_path):
     text = ("datetime,model,prompt_tokens,completion_tokens,kwh_min,kwh_max,kgco2eq_min,kgco2eq_max\n"
             "2025-03-01 10:00:00,Qwen/Qwen3-8B,500,400,0.0002,0.0004,0.00001,0.00002\n")
     code = main(["usage", "import", str(_file(tmp_path, text)), "--preset", "albert", "--service", "Relation usagers",
-                 "--db", str(tmp_path / "s.duckdb")])
+                 "--db", new_store(tmp_path / "s.duckdb")])
     out = capsys.readouterr().out
     assert code == 0
     assert "Empreinte IA :" in out and "Estimation de la passerelle" in out
@@ -153,5 +155,91 @@ def test_an_overlapping_log_replaces_the_month_instead_of_adding_to_it(tmp_path,
 def test_zero_requests_with_tokens_is_named_as_such(capsys, tmp_path):
     path = _file(tmp_path, "timestamp,provider,model,input_tokens,output_tokens,requests\n"
                            "2025-01-01,openai,gpt-4o,3,300,0\n")
-    assert main(["usage", "import", str(path), "--db", str(tmp_path / "s.duckdb")]) == 2
+    assert main(["usage", "import", str(path), "--db", new_store(tmp_path / "s.duckdb")]) == 2
     assert "nombre de requêtes nul" in capsys.readouterr().err
+
+
+# -- real files: French office software, hostile names -------------------------------------------
+
+FRENCH = ("horodatage;fournisseur;modele;tokens_entree;tokens_sortie;service\n"
+          "09/11/2025 10:15;openai;gpt-4o;1 200;300,0;  Déchets et propreté  \n"
+          "25/11/2025 11:00;openai;gpt-4o;800;200;Déchets et propreté\n")
+FRENCH_MAP = ["--map", "x=y"]
+
+
+def _french(text: str) -> str:
+    return text.replace("horodatage;fournisseur;modele;tokens_entree;tokens_sortie;service",
+                        "timestamp;provider;model;input_tokens;output_tokens;service")
+
+
+def test_a_windows_1252_log_saved_by_french_excel_is_read(tmp_path, factors):
+    path = tmp_path / "journal.csv"
+    path.write_bytes(_french(FRENCH).encode("cp1252"))
+    store = Store(tmp_path / "s.duckdb")
+    done = import_usage(path, store, factors)
+    [row] = done.declarations.to_dict("records")
+    assert row["service"] == "Déchets et propreté" and row["input_tokens"] == 2000 and row["output_tokens"] == 500
+    assert row["year"] == 2025 and "2025-11" in row["comment"]  # 09/11 is the 9th of November
+
+
+def test_french_slashed_dates_are_read_day_first(tmp_path, factors):
+    text = _french(FRENCH).replace("25/11/2025", "03/02/2025")
+    done = import_usage(_file(tmp_path, text), Store(tmp_path / "s.duckdb"), factors)
+    assert sorted(m[-7:] for m in done.declarations["id"].str.slice(2, 9)) == ["2025-02", "2025-11"]
+
+
+def test_a_decimal_comma_number_in_a_semicolon_log_is_a_number(tmp_path, factors):
+    text = _french(FRENCH).replace("300,0", "1,234")
+    done = import_usage(_file(tmp_path, text), Store(tmp_path / "s.duckdb"), factors)
+    assert done.declarations["output_tokens"].sum() == pytest.approx(201.234)
+
+
+def test_errors_name_the_first_bad_line_and_its_value(tmp_path, capsys):
+    lines = [GENERIC.splitlines()[0]] + [f"2025-01-0{d}T09:00:00,openai,gpt-4o,10,20,1,DRH" for d in range(1, 8)]
+    lines[5] = "2025-01-05T09:00:00,openai,gpt-4o,10,beaucoup,1,DRH"
+    lines[7] = "2025-01-07T09:00:00,openai,gpt-4o,10,-3,1,DRH"
+    path = _file(tmp_path, "\n".join(lines) + "\n")
+    code = main(["usage", "import", str(path), "--db", new_store(tmp_path / "s.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 2 and "ligne 6" in err and "beaucoup" in err and "2 lignes" in err and "Traceback" not in err
+
+
+def test_one_windows_1252_line_in_a_utf8_log_is_refused_with_its_line(tmp_path, capsys):
+    path = tmp_path / "journal.csv"
+    path.write_bytes(_french(FRENCH).encode("utf-8") + "01/12/2025 10:00;openai;gpt-4o;1;2;Élus\n".encode("cp1252"))
+    code = main(["usage", "import", str(path), "--db", new_store(tmp_path / "s.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 2 and "ligne 4" in err and "encodage mélangé" in err
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (GENERIC + '2025-03-01T00:00:00,openai,"gpt-4o,1,2,1,DRH\n2025-03-02T00:00:00,openai,gpt-4o,1,2,1,DRH\n',
+     "guillemet"),
+    (GENERIC + "2025-03-01T00:00:00,openai,gpt-4o,1,2,1,DRH,en trop\n", "nombre de cellules"),
+    (GENERIC + "2025-03-01T00:00:00,openai,gpt-4o,1,2,1,\x01=HYPERLINK(1)\n", "caractère de contrôle"),
+])
+def test_malformed_csv_logs_get_a_french_reason_and_write_nothing(tmp_path, capsys, text, fragment):
+    db = tmp_path / "s.duckdb"
+    new_store(db)
+    code = main(["usage", "import", str(_file(tmp_path, text)), "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Error" not in err and "Traceback" not in err
+    assert Store(db).declarations().empty
+
+
+def test_a_path_names_one_file_never_a_pattern(tmp_path, factors):
+    for name in ("journal1.csv", "journal2.csv"):
+        _file(tmp_path, GENERIC, name)
+    store = Store(tmp_path / "s.duckdb")
+    with pytest.raises(InputError, match="fichier introuvable"):
+        import_usage(tmp_path / "journal[12].csv", store, factors)
+    literal = _file(tmp_path, GENERIC.splitlines()[0] + "\n" + GENERIC.splitlines()[1] + "\n", "journal[12].csv")
+    assert import_usage(literal, store, factors).rows == 1
+
+
+def test_an_upload_is_read_from_memory_and_its_name_never_becomes_a_path(tmp_path, factors, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = Store(tmp_path / "s.duckdb")
+    done = import_usage(GENERIC.encode(), store, factors, name="../../x.csv")
+    assert done.file_name == "x.csv" and done.rows == 4
+    assert not (tmp_path.parent / "x.csv").exists() and not (tmp_path / "x.csv").exists()
