@@ -5,7 +5,10 @@ service bought elsewhere) into BEGES postes and PCAET sectors (``reporting_categ
 ``hosting_ownership`` of the factor base), the summary by year x scenario x poste x sector, the
 detail by declaration, the list of every factor used, the follow-up indicators in the layout of
 Territoires en Transitions, the methodology note (Markdown and HTML), and writing them all or
-none (temporary names, then renamed).
+none (temporary names, then renamed). User text (the authority's name, justifications of local
+values, anything that came from a person) is data in the note: escaped in the Markdown so that it
+cannot make a link, an image or HTML, and in the HTML, whose only links are the http(s) sources
+of the factor base.
 
 Must not: project anything itself: projected years come in as plain tables (``Period``), so that
 this module does not depend on ``scenarios``.
@@ -15,8 +18,11 @@ from __future__ import annotations
 
 import html
 import math
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -24,8 +30,9 @@ import pandas as pd
 from footprint import __version__
 from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
 from footprint.factor_base import FactorBase
+from footprint.output_files import write_files
 from footprint.provenance import factors_used
-from footprint.tabular import csv_bytes, format_number, write_atomically, xlsx_bytes
+from footprint.tabular import csv_bytes, format_number, xlsx_bytes
 
 KEYS = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
         "adpe_usage_kgsbeq", "pe_usage_mj")
@@ -53,6 +60,25 @@ def ownership(declarations: pd.DataFrame, factors: FactorBase) -> np.ndarray:
     return np.array(result, dtype=object)
 
 
+def electricity_factor(factors: FactorBase, zone: str, year: int | None, dataset: str | None = None) -> str:
+    """The electricity factor used for ``zone``, readable, with its source and year:
+    « FRA : 0,0461 kgCO2e/kWh (ADEME Base Empreinte 2025) » ('' without a zone or a factor)."""
+    chosen = factors.mix(zone, dataset, year).get("gwp") if zone else None
+    if chosen is None:
+        return ""
+    found = factors.con.execute("SELECT short_label FROM electricity_mix_datasets WHERE dataset = ?",
+                                [chosen.dataset]).fetchall()
+    label = found[0][0] if found and found[0][0] else chosen.dataset
+    return f"{zone} : {format_number(chosen.value)} kgCO2e/kWh ({label} {chosen.year})"
+
+
+def electricity_factors(factors: FactorBase, zones: Iterable[str], year: int | None) -> list[str]:
+    """``electricity_factor`` of each zone (one per declaration), each zone looked up once."""
+    zones = list(zones)
+    cache = {zone: electricity_factor(factors, zone, year) for zone in set(zones)}
+    return [cache[zone] for zone in zones]
+
+
 def _categories(factors: FactorBase) -> dict[tuple[str, str], dict]:
     frame = factors.con.execute("SELECT * EXCLUDE (file, line) FROM reporting_categories").df()
     return {(r["ownership"], r["part"]): r for r in frame.to_dict("records")}
@@ -78,10 +104,15 @@ POSTES = (("propre", "usage", True, False), ("propre", "fabrication", False, Tru
 
 
 def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBase, authority: str,
-            export_date: str, measured: np.ndarray, zone_factors: str) -> pd.DataFrame:
-    """One row per year x scenario x BEGES poste x PCAET sector, in French columns."""
+            export_date: str, measured: np.ndarray, zone_factors: str | Sequence[str]) -> pd.DataFrame:
+    """One row per year x scenario x BEGES poste x PCAET sector, in French columns.
+
+    ``zone_factors``: the electricity factor of each declaration (``electricity_factors``); each
+    line that counts electricity lists those of its own declarations, with their source."""
     owners = ownership(declarations, factors)
     categories = _categories(factors)
+    per_declaration = (np.full(len(declarations), zone_factors, dtype=object) if isinstance(zone_factors, str)
+                       else np.asarray(list(zone_factors), dtype=object))
     rows = []
     for period in periods:
         for owner, part, with_usage, with_made in POSTES:
@@ -89,6 +120,7 @@ def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBa
             if not mask.any():
                 continue
             category = categories[(owner, part)]
+            electricity = " ; ".join(sorted({f for f in per_declaration[mask] if f})) if with_usage else ""
             low = _sums(period.low[mask], with_usage, with_made)
             high = _sums(period.high[mask], with_usage, with_made)
             central = {name: 0.5 * low[name] + 0.5 * high[name] for name in low}
@@ -113,7 +145,7 @@ def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBa
                 "incertitude_pct": (gwp_high - gwp_low) / 2 / gwp * 100 if gwp else 0.0,
                 "methode": ("mesure" if measured_share.all() else "estimation" if not measured_share.any()
                             else "mixte"),
-                "facteur_emission_electricite": zone_factors if with_usage else "",
+                "facteur_emission_electricite": electricity,
                 "version_base_facteurs": factors.version, "version_outil": __version__, "date_export": export_date,
             })
     return pd.DataFrame(rows)
@@ -126,12 +158,7 @@ def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBas
     owners = ownership(declarations, factors)
     frame = declarations[list(FRENCH_COLUMNS)].rename(columns=FRENCH_COLUMNS).copy()
     if zones is not None:
-        cache: dict[str, str] = {}
-        for zone in set(zones):
-            chosen = factors.mix(zone, None, year).get("gwp") if zone else None
-            cache[zone] = (f"{zone} : {format_number(chosen.value)} kgCO2e/kWh ({chosen.dataset} {chosen.year})"
-                           if chosen else "")
-        frame["facteur_emission_electricite"] = [cache[z] for z in zones]
+        frame["facteur_emission_electricite"] = electricity_factors(factors, zones, year)
     frame["type"] = declarations["kind"].map(KINDS_FR)
     frame["poste_beges_usage"] = np.where(owners == "propre", "2.1", "4.5")
     frame["poste_beges_fabrication"] = np.where(owners == "propre", "4.2", "4.5")
@@ -197,14 +224,59 @@ def indicators(summary_rows: pd.DataFrame, periods: list[Period], declarations: 
     return pd.DataFrame(rows)
 
 
+# What a text may not carry into Markdown: backslash escapes for Markdown's punctuation, the
+# sequences that make bare links (``://``, ``www.``, ``@``), entities for ``<``, ``>`` and ``&``.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]()#!|~@<>&]|://|(?i:www)\.")
+_MARKDOWN_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` as literal Markdown on one line: rendered, it reads the same, and it cannot open
+    a link, an image, HTML, emphasis, a heading, a list or a table cell."""
+    def escaped(match: re.Match) -> str:
+        found = match.group(0)
+        if found in _MARKDOWN_ENTITIES:
+            return _MARKDOWN_ENTITIES[found]
+        if found == "://":
+            return "\\://"
+        if found.lower() == "www.":
+            return found[:3] + "\\."
+        return "\\" + found
+
+    return _MARKDOWN_SPECIAL.sub(escaped, " ".join(str(text).split()))
+
+
+def _markdown_url(url: str) -> str:
+    """A link of the factor base, written so that it cannot end a Markdown link early or break a
+    table cell (spaces, brackets, quotes and bars percent-encoded)."""
+    return quote(url.strip(), safe="/:?#&=%+,;@!$*~.-_")
+
+
+def _cell(value: object) -> str:
+    """A table cell of the note: a number as it is, a text escaped, nothing for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return str(value)
+    return escape_markdown(value)
+
+
+def _year_cell(value: object) -> str:
+    """A year of the note (stored as a float beside missing years in a frame)."""
+    return str(int(value)) if isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) else ""
+
+
 def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summary_rows: pd.DataFrame,
                   export_date: str, factor_version: str) -> str:
-    """The methodology note that travels with the export (French)."""
+    """The methodology note that travels with the export (French). Every text that comes from
+    the store or the factor base is escaped (``escape_markdown``); the only links are the
+    http(s) sources of the factors."""
     realised = summary_rows[summary_rows["statut_annee"] == "réalisé"]
     lines = [
-        f"# Empreinte de l'intelligence artificielle — {authority}, inventaire {year}",
+        f"# Empreinte de l'intelligence artificielle — {escape_markdown(authority)}, inventaire {_cell(year)}",
         "",
-        f"Export du {export_date} ; base de facteurs {factor_version} ; Empreinte IA {__version__}.",
+        f"Export du {escape_markdown(export_date)} ; base de facteurs {escape_markdown(factor_version)} ; "
+        f"Empreinte IA {escape_markdown(__version__)}.",
         "",
         "## Périmètre",
         "",
@@ -242,15 +314,17 @@ def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summar
     for row in realised.to_dict("records"):
         tco2e = [format_number(round(row[c], 6)) for c in ("emissions_tco2e", "emissions_tco2e_min",
                                                              "emissions_tco2e_max")]
-        lines.append(f"| {row['poste_beges']} {row['libelle_poste_beges']} | {row['secteur_pcaet']} | "
-                     f"{format_number(round(row['consommation_mwh'], 4))} | {tco2e[0]} ({tco2e[1]} – {tco2e[2]}) |")
+        mwh = escape_markdown(format_number(round(row["consommation_mwh"], 4)))
+        tco2e = [escape_markdown(value) for value in tco2e]
+        lines.append(f"| {_cell(row['poste_beges'])} {_cell(row['libelle_poste_beges'])} | "
+                     f"{_cell(row['secteur_pcaet'])} | {mwh} | {tco2e[0]} ({tco2e[1]} – {tco2e[2]}) |")
     lines += ["", "## Facteurs utilisés", "", "| paramètre | valeur | unité | année | source |",
               "| --- | --- | --- | --- | --- |"]
     for row in factors_frame.to_dict("records"):
-        lines.append(f"| {row['parametre']} ({row['cle'] or row['table']}) | {row['valeur']} | {row['unite']} | "
-                     f"{row['annee'] if row['annee'] is not None else ''} | [{row['source']}]({row['lien']}) |"
-                     if row["lien"] else
-                     f"| {row['parametre']} | {row['valeur']} | {row['unite']} | | {row['source']} |")
+        link = row["lien"] if isinstance(row["lien"], str) and _LINK_URL.fullmatch(_markdown_url(row["lien"])) else ""
+        source = f"[{_cell(row['source'])}]({_markdown_url(link)})" if link else _cell(row["source"])
+        lines.append(f"| {_cell(row['parametre'])} ({_cell(row['cle'] or row['table'])}) | {_cell(row['valeur'])} | "
+                     f"{_cell(row['unite'])} | {_year_cell(row['annee'])} | {source} |")
     lines += ["", "## Limites", "",
               "L'entraînement des modèles, les terminaux des agents et le réseau ne sont pas comptés. Les paramètres "
               "des modèles fermés sont estimés. Certaines tâches à l'unité reposent sur des estimations ; une mesure "
@@ -258,20 +332,79 @@ def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summar
     return "\n".join(lines)
 
 
-def note_html(markdown: str) -> str:
-    """The same note as a standalone HTML page (headings, lists, tables, links)."""
-    import re
+_LINK_URL = re.compile(r"https?://[^\s()<>\"'\\|\[\]`]+")
+_MARKDOWN_LINK = re.compile(r"\[((?:\\.|[^\\\[\]])*)\]\((" + _LINK_URL.pattern + r")\)")
+_HTML_ENTITIES = {entity: char for char, entity in _MARKDOWN_ENTITIES.items()}
 
+
+def _html_text(char: str) -> str:
+    """One literal character as HTML text (brackets as entities: no Markdown left in the page)."""
+    return {"[": "&#91;", "]": "&#93;"}.get(char) or html.escape(char, quote=True)
+
+
+def _html_inline(text: str, links: set[str] | None, in_link: bool = False) -> str:
+    """The inline Markdown of the note as HTML: backslash escapes and the entities of
+    ``escape_markdown`` read back as text, everything else escaped; ``[text](url)`` becomes a
+    link only for an http(s) URL in ``links`` (any http(s) URL when ``links`` is None)."""
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and re.match(r"[!-/:-@\[-`{-~]", text[i + 1]):
+            out.append(_html_text(text[i + 1]))
+            i += 2
+            continue
+        if char == "&":
+            entity = next((e for e in _HTML_ENTITIES if text.startswith(e, i)), None)
+            out.append(_html_text(_HTML_ENTITIES[entity]) if entity else "&amp;")
+            i += len(entity) if entity else 1
+            continue
+        if char == "[" and not in_link:
+            match = _MARKDOWN_LINK.match(text, i)
+            if match and (links is None or match.group(2) in links):
+                out.append(f'<a href="{html.escape(match.group(2), quote=True)}">'
+                           f"{_html_inline(match.group(1), links, in_link=True)}</a>")
+                i = match.end()
+                continue
+        out.append(_html_text(char))
+        i += 1
+    return "".join(out)
+
+
+def _table_cells(line: str) -> list[str]:
+    """The cells of a Markdown table row, split on the bars that are not escaped."""
+    cells, current, i = [], [], 0
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            current.append(body[i:i + 2])
+            i += 2
+            continue
+        if body[i] == "|":
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(body[i])
+        i += 1
+    if "".join(current).strip():
+        cells.append("".join(current).strip())
+    return cells
+
+
+def note_html(markdown: str, links: Iterable[str] | None = None) -> str:
+    """The same note as a standalone HTML page (headings, lists, tables, links). Everything is
+    escaped; the only links are the http(s) ones of ``links`` (the ``source_url`` of the factors
+    used; when None, any http(s) link of the note, whose user text ``note_markdown`` escaped)."""
+    allowed = None if links is None else {_markdown_url(u) for u in links if isinstance(u, str) and u}
     body, table = [], []
 
     def inline(text: str) -> str:
-        escaped = html.escape(text)
-        return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', escaped)
+        return _html_inline(text, allowed)
 
     def flush_table() -> None:
         if table:
             rows = [r for r in table if not set(r.replace("|", "").strip()) <= {"-", " "}]
-            cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
+            cells = [_table_cells(r) for r in rows]
             head = "".join(f"<th>{inline(c)}</th>" for c in cells[0])
             lines = "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>" for r in cells[1:])
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>")
@@ -322,14 +455,13 @@ def _header(columns: list[str]) -> list[str]:
 
 
 def write(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",",
-          stamp: str | None = None) -> list[Path]:
+          stamp: str | None = None, force: bool = False) -> list[Path]:
     """Write the export: CSV files (summary at ``path``, then ``-detail``, ``-sources``,
     ``-indicateurs``) or one XLSX workbook, plus the note in Markdown and HTML. Everything is
-    built in memory first; each file is written under a temporary name then renamed."""
+    built in memory first, then written all or nothing by ``output_files`` (never through a link;
+    existing files replaced only with ``force``)."""
     files = render(export, Path(path), file_format, separator=separator, decimal=decimal, stamp=stamp)
-    for target, data in files.items():
-        write_atomically(target, data)
-    return list(files)
+    return write_files(files, force=force)
 
 
 def render(export: Export, path: Path, file_format: str, separator: str = ";", decimal: str = ",",
@@ -346,8 +478,15 @@ def render(export: Export, path: Path, file_format: str, separator: str = ";", d
             target = stem.with_suffix(".csv") if name == "synthese" else Path(f"{stem}-{name}.csv")
             files[target] = csv_bytes(list(table.columns), _rows(table), separator=separator, decimal=decimal)
     files[Path(f"{stem}-note.md")] = export.note.encode("utf-8")
-    files[Path(f"{stem}-note.html")] = note_html(export.note).encode("utf-8")
+    files[Path(f"{stem}-note.html")] = note_html(export.note, note_links(export)).encode("utf-8")
     return files
+
+
+def note_links(export: Export) -> list[str]:
+    """The links the HTML note may hold: the ``source_url`` of the factors of the export."""
+    if "lien" not in export.sources.columns:
+        return []
+    return [u for u in export.sources["lien"] if isinstance(u, str) and u]
 
 
 def _rows(frame: pd.DataFrame) -> list[list[object]]:

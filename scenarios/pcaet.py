@@ -15,7 +15,6 @@ from emission_factors.errors import InputError, Problem
 from footprint import reporting
 from footprint.declarations import to_workloads
 from footprint.factor_base import FactorBase
-from footprint.formatting import format_number
 from footprint.inventory import Inventory
 from scenarios.definitions import Scenario
 from scenarios.projection import OUTPUT, project, zones
@@ -53,9 +52,9 @@ def build_export(inventory: Inventory, scenarios: list[Scenario], factors: Facto
                                                 pd.DataFrame(values[:, :, 0], columns=list(reporting.KEYS)),
                                                 pd.DataFrame(values[:, :, 1], columns=list(reporting.KEYS))))
     zone_by_declaration = list(zones(declarations, factors))
-    zone_factors = " ; ".join(
-        f"{zone} : {format_number(f.value)} kgCO2e/kWh ({f.dataset} {f.year})"
-        for zone in sorted({z for z in zone_by_declaration if z}) for f in [factors.mix(zone, None, year)["gwp"]])
+    # Each line of the summary names the electricity factor of its own declarations, with its
+    # source and year (« FRA : 0,0461 kgCO2e/kWh (ADEME Base Empreinte 2025) »).
+    zone_factors = reporting.electricity_factors(factors, zone_by_declaration, year)
     measured = (declarations["kind"] == "measured").to_numpy()
     summary = reporting.summary(periods, declarations, factors, authority, export_date, measured, zone_factors)
     workloads = to_workloads(declarations, factors)

@@ -1,6 +1,8 @@
 """The PCAET and BEGES export, read back as the people who assemble the report would."""
 
+import html
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -8,11 +10,12 @@ from openpyxl import load_workbook
 
 from footprint.cli import main
 from footprint.store import Store
+from tests.stores import new_store
 
 
 @pytest.fixture
 def db(tmp_path, capsys):
-    path = str(tmp_path / "s.duckdb")
+    path = new_store(tmp_path / "s.duckdb")
     assert main(["declarations", "import", "examples/declarations.csv", "--db", path]) == 0
     capsys.readouterr()
     return path
@@ -20,6 +23,7 @@ def db(tmp_path, capsys):
 
 def _export(tmp_path, db, *extra, name="pcaet.csv"):
     out = tmp_path / "sortie" / name
+    out.parent.mkdir(parents=True, exist_ok=True)  # the export creates no folder
     code = main(["export", "pcaet", "--year", "2025", "--db", db, "--out", str(out), "--export-date", "2026-01-15",
                  "--collectivite", "Agglomération d'essai", *extra])
     return code, out
@@ -98,7 +102,7 @@ def test_a_formula_in_a_service_name_arrives_as_text(tmp_path, db, capsys):
     assert code == 0
     detail = (out.parent / "pcaet-detail.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in detail
-    code, out = _export(tmp_path, db, name="pcaet.xlsx")
+    code, out = _export(tmp_path, db, "--force", name="pcaet.xlsx")  # the note files are there already
     cell = next(c for row in load_workbook(out)["detail"].iter_rows() for c in row
                 if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert cell.data_type == "s" and cell.value.startswith("'=")
@@ -122,3 +126,75 @@ def test_nothing_is_written_for_an_empty_year_or_an_unknown_scenario(tmp_path, d
     assert code == 2 and fragment in capsys.readouterr().err
     assert not out.parent.exists() or not any(out.parent.iterdir())
     assert Store(db).declarations()["year"].eq(2025).all()
+
+
+POISONS = ["[x](javascript:alert(1))", "![p](http://evil.example/p.png)", "<img src=x onerror=alert(1)>"]
+
+
+def test_user_text_in_the_notes_is_text_and_only_factor_sources_are_links(tmp_path, db, capsys):
+    poison = " ".join(POISONS)
+    assert main(["declarations", "add", "--db", db, "--year", "2025", "--service", poison, "--type", "mesure",
+                 "--kwh", "1", "--zone", "FRA"]) == 0
+    assert main(["factors", "overrides", "set", "--db", db, "--table", "electricity_mix", "--key", "zone=FRA",
+                 "--key", "dataset=ademe_base_empreinte", "--key", "year=2025", "--parameter", "gwp", "--value",
+                 "0,05", "--unit", "kgCO2e/kWh", "--justification", f"Contrat d'électricité {poison}"]) == 0
+    out = tmp_path / "sortie" / "pcaet.csv"
+    out.parent.mkdir()
+    assert main(["export", "pcaet", "--year", "2025", "--db", db, "--out", str(out), "--export-date", "2026-01-15",
+                 "--collectivite", f"Agglo {poison}"]) == 0
+    capsys.readouterr()
+    markdown = (out.parent / "pcaet-note.md").read_text(encoding="utf-8")
+    page = (out.parent / "pcaet-note.html").read_text(encoding="utf-8")
+    assert "Agglo" in markdown and "Contrat d'électricité" in markdown  # the texts are there, as text
+    for note in (markdown, page):
+        assert "<a href=\"javascript" not in note
+        assert "<img" not in note
+        assert "](http://evil" not in note and "](javascript" not in note
+    # In the HTML every link is a factor's source, and the factors' sources are still links.
+    sources = pd.read_csv(out.parent / "pcaet-sources.csv", sep=";", encoding="utf-8-sig")
+    known = {link for link in sources["lien"].dropna()}
+    links = set(re.findall(r'<a href="([^"]*)"', page))
+    assert links and links <= {html.escape(link, quote=True) for link in known}
+    assert '<a href="https://ecologits.ai/latest/methodology/llm_inference/">' in page
+    assert "](https://ecologits.ai/latest/methodology/llm_inference/)" in markdown
+    # What the user typed reads back the same once the page is shown (no character lost).
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert f"Agglo {poison}" in text and f"Contrat d'électricité {poison}" in text
+
+
+@pytest.mark.parametrize("poison", POISONS + ["a | b", "*gras* _souligné_ `code`", "www.evil.example http://x.fr"])
+def test_escaped_markdown_renders_as_the_text_itself(poison):
+    from footprint.reporting import escape_markdown, note_html
+
+    escaped = escape_markdown(poison)
+    assert "](" not in escaped and "<" not in escaped and "://" not in escaped.replace("\\://", "")
+    page = note_html(f"# Titre {escaped}\n\n| a | b |\n| --- | --- |\n| {escaped} | x |\n")
+    assert "<a " not in page and "<img" not in page
+    assert page.count("<td>") == 2  # a bar in the text does not split its cell
+    assert html.unescape(re.sub(r"<[^>]+>", "", page)).count(poison) == 2
+
+
+def test_the_html_note_links_only_the_factor_sources_it_is_given():
+    from footprint.reporting import note_html
+
+    markdown = "[source](https://base-empreinte.ademe.fr/) [autre](https://evil.example/) [x](javascript:alert(1))"
+    page = note_html(markdown, ["https://base-empreinte.ademe.fr/"])
+    assert '<a href="https://base-empreinte.ademe.fr/">source</a>' in page
+    assert "evil.example/\">" not in page and "<a href=\"javascript" not in page
+    assert page.count("<a ") == 1
+
+
+def test_each_summary_line_names_its_electricity_factor_and_its_source(tmp_path, db):
+    code, out = _export(tmp_path, db)
+    assert code == 0
+    summary = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False)
+    realised = summary[summary["statut_annee"] == "réalisé"]
+    with_electricity = realised[realised["poste_beges"].astype(str) != "4.2"]
+    assert (with_electricity["facteur_emission_electricite"] != "").all()
+    owned = realised[realised["poste_beges"].astype(str) == "2.1"]["facteur_emission_electricite"].iloc[0]
+    assert owned == "FRA : 0,0461 kgCO2e/kWh (ADEME Base Empreinte 2025)"
+    assert not summary["facteur_emission_electricite"].str.contains("ademe_base_empreinte|ecologits").any()
+    made = realised[realised["poste_beges"].astype(str) == "4.2"]["facteur_emission_electricite"]
+    assert (made == "").all()  # manufacturing uses no electricity factor of the authority
+    detail = pd.read_csv(out.parent / "pcaet-detail.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert detail["facteur_emission_electricite"].str.contains(r"\((?:ADEME Base Empreinte|EcoLogits) 20\d\d\)").all()
