@@ -1,23 +1,31 @@
-"""Streamlit glue shared by the pages: the cached factor base and store handle, the inventory of
-the chosen year cached by the store's revision, the year picker, the example banner and the
-display of French error messages.
+"""Streamlit glue shared by the pages: the cached factor base and store handle, what the pages
+show computed once per state of the store, the year picker, the example banner and the display
+of French error messages.
 
-The store handle is cached, not an open connection: DuckDB lets one process hold the file,
-so each read or write opens it briefly and the command line can write while the dashboard
-runs. What is computed from the store is cached under the store's revision (a cheap token that
-changes with every write), so a rerun after a widget change recomputes nothing.
+Every session of the server runs in its own thread and the caches are shared by all of them, so
+a cache hands out either a resource safe for many threads (``st.cache_resource``: the factor
+base, whose every query runs on a cursor of the calling thread, and the store handle) or data
+that no session can change for another (``per_revision``: ``st.cache_data``, each call gets its
+own copy). The store handle is cached, not an open connection: DuckDB lets one process hold the
+file, so each read or write opens it briefly and the command line can write while the dashboard
+runs. What is computed from the store is cached under the store's path and revision (a cheap
+token that changes with every write), so a rerun after a widget change recomputes nothing.
 
 Must not: compute an impact or hold a formula (``footprint``, ``scenarios``, ``views``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
+import threading
 from contextlib import contextmanager
 
 import streamlit as st
 
 from dashboard import example, views
+from dashboard.markdown import as_text
 from emission_factors.errors import InputError
 from footprint.factor_base import FactorBase
 from footprint.inventory import Inventory, inventory_of
@@ -42,14 +50,6 @@ def store() -> Store:
     return _store(str(default_path()))
 
 
-def snapshot() -> Snapshot:
-    """What the store holds (revision, active declarations, factor overrides), read again only
-    when its files changed on disk: a stat of the file and of its write-ahead log costs
-    microseconds, a connection to the file tens of milliseconds."""
-    path = default_path()
-    return _snapshot(str(path), _file_state(path))
-
-
 def _file_state(path) -> tuple:
     states = []
     for candidate in (path, path.with_name(path.name + ".wal")):
@@ -63,16 +63,78 @@ def _file_state(path) -> tuple:
 
 @st.cache_resource(max_entries=4)
 def _snapshot(path: str, file_state: tuple) -> Snapshot:
+    """Shared by every session: only read here (its revision, copies of its frames)."""
     return _store(path).snapshot()
+
+
+_PINNED = threading.local()
+
+
+def _current() -> Snapshot:
+    """The state of the store this thread reads: the one a cached computation started from (so
+    that all it reads belongs to the revision it is cached under), else the latest."""
+    pinned = getattr(_PINNED, "snapshot", None)
+    if pinned is not None:
+        return pinned
+    path = default_path()
+    return _snapshot(str(path), _file_state(path))
+
+
+@contextmanager
+def _pinned():
+    """Within the block, this thread reads one state of the store (the latest when it begins)."""
+    outer = getattr(_PINNED, "snapshot", None)
+    _PINNED.snapshot = current = _current()
+    try:
+        yield current
+    finally:
+        _PINNED.snapshot = outer
+
+
+def snapshot() -> Snapshot:
+    """What the store holds (revision, active declarations, factor overrides), read again only
+    when its files changed on disk: a stat of the file and of its write-ahead log costs
+    microseconds, a connection to the file tens of milliseconds. The frames are the caller's own."""
+    current = _current()
+    return dataclasses.replace(current, declarations=current.declarations.copy(),
+                               factor_overrides=current.factor_overrides.copy())
 
 
 def revision() -> tuple:
     """The store's revision: the key of everything computed from the store."""
-    return snapshot().revision
+    return _current().revision
+
+
+def per_revision(max_entries: int = 4, spinner: str | bool = False):
+    """The cache of what the pages show: ``function(*args)`` is computed once per store (its
+    path and revision) and arguments, then every call, from any session, gets its own copy
+    (``st.cache_data`` keeps the value pickled and unpickles it for each call), so that a
+    session changing what it got changes nothing for the others. ``function`` reads the store
+    and the factor base through this module: ``snapshot()``, ``factors()``, ``inventory()``…
+    give it the state of the revision it is cached under, even if someone writes meanwhile
+    (what it reads from ``store()`` itself is at least as recent). The factor base depends on
+    the store's revision too (the authority's own values)."""
+
+    def decorate(function):
+        def compute(path: str, store_revision: tuple, args: tuple, _run):
+            return _run()
+
+        # Streamlit names a cache after its function's module and qualified name: one per function.
+        compute.__module__, compute.__qualname__ = function.__module__, f"{function.__qualname__}.per_revision"
+        cached = st.cache_data(max_entries=max_entries, show_spinner=spinner)(compute)
+
+        @functools.wraps(function)
+        def wrapper(*args):
+            with _pinned() as current:
+                return cached(str(default_path()), current.revision, args, lambda: function(*args))
+
+        return wrapper
+
+    return decorate
 
 
 def declarations():
-    """The active declarations of every year (do not modify)."""
+    """The active declarations of every year (a copy of the caller's own)."""
     return snapshot().declarations
 
 
@@ -82,35 +144,59 @@ def _factors(path: str, store_revision: tuple, _overrides) -> FactorBase:
 
 
 def factors() -> FactorBase:
-    """The factor base with the authority's own values (Facteurs page) applied."""
-    current = snapshot()
+    """The factor base with the authority's own values (Facteurs page) applied; shared by every
+    session (a ``FactorBase`` is safe for many threads and its tables never change)."""
+    current = _current()
     return _factors(str(default_path()), current.revision, current.factor_overrides)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Calcul de l'inventaire…")
-def _inventory(path: str, store_revision: tuple, year: int, factor_version: str, _declarations,
-               _factors: FactorBase) -> Inventory:
-    return inventory_of(_declarations, _factors, year)
+@per_revision(max_entries=8, spinner="Calcul de l'inventaire…")
+def _inventory(year: int) -> Inventory:
+    return inventory_of(snapshot().declarations, factors(), year)
 
 
-def inventory(year: int) -> Inventory:
-    """The inventory of ``year``, computed once per state of the store and of the factors."""
-    current, chosen = snapshot(), factors()
-    return _inventory(str(default_path()), current.revision, year, chosen.version, current.declarations, chosen)
+class _Alternatives(dict):
+    """``Inventory.alternatives`` (the engine's figures of other models and hostings, which each
+    projection of an inventory adds to): one per inventory, shared by all its copies in every
+    session, so that no projection computes them twice. Safe for many threads: an entry, once
+    there, is never replaced and its arrays are read-only. A pickled copy is a plain dict."""
+
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key, value) -> None:
+        for array in value.values() if isinstance(value, dict) else ():
+            if hasattr(array, "flags"):
+                array.flags.writeable = False
+        with self._lock:
+            self.setdefault(key, value)
+
+    def __reduce__(self):
+        return dict, (dict(self),)
 
 
 @st.cache_resource(max_entries=8)
-def _synthesis(path: str, store_revision: tuple, year: int, factor_version: str, _inventory: Inventory,
-               _factors: FactorBase) -> dict:
-    return views.synthesis(_inventory, _factors)
+def _alternatives(path: str, store_revision: tuple, year: int) -> _Alternatives:
+    return _Alternatives()
 
 
+def inventory(year: int) -> Inventory:
+    """The inventory of ``year`` (the caller's own copy), computed once per state of the store and
+    of the factors."""
+    with _pinned() as current:
+        found = _inventory(year)
+        found.alternatives = _alternatives(str(default_path()), current.revision, year)
+    return found
+
+
+@per_revision(max_entries=8)
 def synthesis(year: int) -> dict:
     """The Synthèse page's figures and tables for ``year``, once per state of the store."""
-    chosen = factors()
-    return _synthesis(str(default_path()), revision(), year, chosen.version, inventory(year), chosen)
+    return views.synthesis(inventory(year), factors())
 
 
+@per_revision(max_entries=4)
 def years() -> list[int]:
     return views.inventory_years(declarations())
 
@@ -160,8 +246,9 @@ def example_banner() -> None:
     if not ids:
         return
     with st.container(border=True):
-        st.markdown(f"**Inventaire d'exemple** : {example.AUTHORITY}, données fictives ({len(ids)} déclarations). "
-                    "Remplacez-le par vos propres usages ; il reste dans l'historique et peut être restauré.")
+        st.markdown(f"**Inventaire d'exemple** : {as_text(example.AUTHORITY)}, données fictives ({len(ids)} "
+                    "déclarations). Remplacez-le par vos propres usages ; il reste dans l'historique et peut être "
+                    "restauré.")
         if st.button("Vider l'exemple", key="vider_exemple", type="secondary"):
             with guard():
                 count = example.clear_example(store())
@@ -173,12 +260,13 @@ def show_error(error: Exception) -> None:
     """A French message, and the list of problems for bad input; never a traceback."""
     if isinstance(error, InputError):
         count = len(error.problems)
+        # A message quotes what the person typed or uploaded: shown as text, never as Markdown.
         st.error("Saisie refusée, rien n'a été enregistré : " + (
-            str(error.problems[0]) if count == 1 else f"{count} problèmes, détaillés ci-dessous."))
+            as_text(error.problems[0]) if count == 1 else f"{count} problèmes, détaillés ci-dessous."))
         if count > 1 or error.problems[0].file:
             st.dataframe(views.problems_table(error), hide_index=True, width="stretch")
     else:
-        st.error(str(error))
+        st.error(as_text(error))
 
 
 @contextmanager
@@ -207,96 +295,68 @@ def editor_columns(table) -> dict:
     return settings
 
 
-@st.cache_resource(max_entries=4)
-def _scenarios(path: str, store_revision: tuple) -> dict:
-    from scenarios.definitions import available
-
-    return available(_store(path))
-
-
+@per_revision(max_entries=4)
 def scenarios() -> dict:
     """Built-in and saved scenarios, by id."""
-    return _scenarios(str(default_path()), revision())
+    from scenarios.definitions import available
+
+    return available(store())
 
 
-@st.cache_resource(max_entries=16, show_spinner="Projection des scénarios…")
-def _projection(path: str, store_revision: tuple, year: int, ids: tuple[str, ...], to_year: int,
-                factor_version: str, _inventory: Inventory, _factors: FactorBase):
-    from scenarios.projection import project
-
-    known = _scenarios(path, store_revision)
-    return project(_inventory, [known[i] for i in ids], _factors, to_year)
-
-
+@per_revision(max_entries=16, spinner="Projection des scénarios…")
 def projection(year: int, ids: list[str], to_year: int = 2030):
     """The projection of the ``year`` inventory under the scenarios ``ids``, cached."""
-    chosen = factors()
-    return _projection(str(default_path()), revision(), year, tuple(ids), to_year, chosen.version,
-                       inventory(year), chosen)
+    from scenarios.projection import project
+
+    known = scenarios()
+    return project(inventory(year), [known[i] for i in ids], factors(), to_year)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Calcul des recommandations…")
-def _recommendations(path: str, store_revision: tuple, year: int, factor_version: str, _inventory: Inventory,
-                     _factors: FactorBase) -> list:
+@per_revision(max_entries=4, spinner="Calcul des recommandations…")
+def recommendations(year: int) -> list:
     from scenarios.recommendations import recommend
 
-    return recommend(_inventory, _factors)
+    return recommend(inventory(year), factors())
 
 
-def recommendations(year: int) -> list:
-    chosen = factors()
-    return _recommendations(str(default_path()), revision(), year, chosen.version, inventory(year), chosen)
-
-
-@st.cache_resource(max_entries=4, show_spinner="Préparation de l'export…")
-def _export_files(path: str, store_revision: tuple, year: int, ids: tuple[str, ...], authority: str, export_date: str,
-                  file_format: str, factor_version: str, _inventory: Inventory, _factors: FactorBase) -> dict:
-    from footprint import reporting
+@per_revision(max_entries=4, spinner="Préparation de l'export…")
+def _export(year: int, ids: list[str], authority: str, export_date: str):
     from scenarios.pcaet import build_export
 
-    known = _scenarios(path, store_revision)
-    export = build_export(_inventory, [known[i] for i in ids], _factors, authority, export_date)
+    if ids:
+        try:  # the same projection as the Scénarios page: computed once, then the export reuses its figures
+            projection(year, ids)
+        except InputError:
+            pass  # build_export says what is wrong
+    known = scenarios()
+    return build_export(inventory(year), [known[i] for i in ids], factors(), authority, export_date)
+
+
+@per_revision(max_entries=4, spinner="Préparation de l'export…")
+def export_files(year: int, ids: list[str], authority: str, export_date: str, file_format: str) -> dict[str, bytes]:
+    """The files of the PCAET/BEGES export (name → bytes), the same as ``export pcaet`` writes."""
+    from footprint import reporting
+
+    export = _export(year, ids, authority, export_date)
     files = reporting.render(export, f"export-pcaet-{year}.{file_format}", file_format, stamp=export_date)
     return {str(name): data for name, data in files.items()}
 
 
-def export_files(year: int, ids: list[str], authority: str, export_date: str, file_format: str) -> dict[str, bytes]:
-    """The files of the PCAET/BEGES export (name → bytes), the same as ``export pcaet`` writes."""
-    chosen = factors()
-    return _export_files(str(default_path()), revision(), year, tuple(ids), authority, export_date, file_format,
-                         chosen.version, inventory(year), chosen)
-
-
-
-@st.cache_resource(max_entries=4)
-def _tables(path: str, store_revision: tuple, year: int | None) -> dict:
-    store = _store(path)
-    return {"declarations": views.declarations_table(store.declarations(year=year)) if year else None,
-            "deleted": views.deleted_declarations(store), "history": views.history_table(store)}
-
-
+@per_revision(max_entries=4)
 def declaration_tables(year: int | None) -> dict:
     """The Déclarer page's tables (declarations of the year, deleted ones, history), once per state
     of the store."""
-    return _tables(str(default_path()), revision(), year)
+    current = store()
+    return {"declarations": views.declarations_table(current.declarations(year=year)) if year else None,
+            "deleted": views.deleted_declarations(current), "history": views.history_table(current)}
 
 
-@st.cache_resource(max_entries=4)
-def _form_options(factor_version: str, default_year: int, _factors: FactorBase) -> dict:
-    return views.form_options(_factors, default_year)
-
-
+@per_revision(max_entries=4)
 def form_options(default_year: int) -> dict:
-    chosen = factors()
-    return _form_options(chosen.version, default_year, chosen)
+    return views.form_options(factors(), default_year)
 
 
-@st.cache_resource(max_entries=4)
-def _runs(path: str, store_revision: tuple, factor_version: str, _factors: FactorBase):
-    return views.measurement_runs(_store(path).measurements(), set(declarations()["id"]), _factors)
-
-
+@per_revision(max_entries=4)
 def measurement_runs():
     """The Mesures page's table of runs with their calibration, once per state of the store."""
-    chosen = factors()
-    return _runs(str(default_path()), revision(), chosen.version, chosen)
+    return views.measurement_runs(store().measurements(), set(declarations()["id"]), factors())

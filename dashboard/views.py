@@ -32,7 +32,7 @@ from footprint.engine import ENDS
 from footprint.factor_base import FactorBase
 from footprint.formatting import format_number, format_quantity, format_range
 from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
-from footprint.store import CONTENT_COLUMNS, Store
+from footprint.store import Store
 from footprint.tabular import is_missing
 from scenarios.definitions import LEVERS, Scenario, parse_scenario
 from scenarios.projection import Projection, zones
@@ -242,9 +242,14 @@ def save_form(values: dict, store: Store, factors: FactorBase) -> str:
     return store.last_ids[0]
 
 
-def save_edits(original: pd.DataFrame, edited: pd.DataFrame, store: Store, factors: FactorBase) -> dict[str, int]:
+def save_edits(original: pd.DataFrame, edited: pd.DataFrame, store: Store, factors: FactorBase,
+               expected_versions: dict[str, int] | None = None) -> dict[str, int]:
     """Save the rows changed in the table editor (``edited`` has the French headers of
-    ``declarations_table``); every changed row is validated, and nothing is written if one is bad."""
+    ``declarations_table``); every changed row is validated, and nothing is written if one is bad.
+
+    Only the columns the editor edits are written: the others (a gateway's own estimate, say)
+    keep their stored values. ``expected_versions`` (id -> version shown in the editor): a row
+    changed meanwhile by someone else is not overwritten (``StoreConflict``, nothing written)."""
     english = {label: column for column, label in DISPLAY_COLUMNS.items()}
     before = original.rename(columns=english).set_index("id")
     after = edited.rename(columns=english).set_index("id")
@@ -254,7 +259,9 @@ def save_edits(original: pd.DataFrame, edited: pd.DataFrame, store: Store, facto
     # Kinds stay in French (llm, gpu, tache, mesure): the checks read them as a file's would be.
     rows = [{"id": i, "origin": before.at[i, "origin"]} | {c: after.at[i, c] for c in EDITABLE} for i in changed]
     frame = validate_declarations(rows, factors, "tableau")
-    return store.save(frame, action="saisie", columns=["id", *CONTENT_COLUMNS])
+    expected = None if expected_versions is None else {i: expected_versions[i] for i in changed
+                                                        if i in expected_versions}
+    return store.save(frame, action="saisie", columns=["id", "origin", *EDITABLE], expected_versions=expected)
 
 
 def _differs(old: object, new: object) -> bool:

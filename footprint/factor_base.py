@@ -1,10 +1,14 @@
-"""The factor base as the engine sees it: a DuckDB connection holding the validated tables,
+"""The factor base as the engine sees it: a DuckDB database holding the validated tables,
 plus the lookups the engine and the CLI need (names, aliases, suggestions, constants, the
 electricity factor chosen for a zone and a year, and the list of factors behind a result).
 
 Also owns the authority's own values ("valeurs propres", kept in the store): checking one,
 and a copy of the factor base where they replace the values of the files, with a version
 that says so (``with_overrides``, ``load_with_overrides``, ``save_override``).
+
+One factor base is shared by every thread of a process (the dashboard caches one for all its
+sessions): ``FactorBase.con`` gives each thread a DuckDB cursor of its own, since a DuckDB
+connection serves one call at a time and refuses the others (``ResourceInUseException``).
 
 Must not: hold any number (they are rows of ``emission_factors/``), or compute an impact.
 """
@@ -157,23 +161,27 @@ class MixFactor:
 
 
 class FactorBase:
-    """The loaded, validated factor base (an in-memory DuckDB database) and its lookups."""
+    """The loaded, validated factor base (an in-memory DuckDB database) and its lookups; safe to
+    use from several threads at once (its tables never change once it is built)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, info: FactorBaseInfo, *, origin: FactorBase | None = None,
-                 overrides: pd.DataFrame | None = None, build_lookups: bool = True):
-        """``origin``, ``overrides``: for a base derived by ``with_overrides`` (whose copied
-        lookup tables are rebuilt only when ``build_lookups``)."""
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection | SharedConnection, info: FactorBaseInfo, *,
+                 origin: FactorBase | None = None, overrides: pd.DataFrame | None = None,
+                 build_lookups: bool = True):
+        """``con``: the connection holding the tables (no longer to be used directly: every
+        query goes through ``self.con``, one cursor per thread). ``origin``, ``overrides``: for a
+        base derived by ``with_overrides`` (whose copied lookup tables are rebuilt only when
+        ``build_lookups``)."""
+        self.con = con if isinstance(con, SharedConnection) else SharedConnection(con)
         self.info = info
         # The base of the files this one derives from (itself when no local value is applied).
         self._origin = origin or self
         self.overrides = overrides if overrides is not None else pd.DataFrame(columns=list(APPLIED_COLUMNS))
         self._with_overrides: dict[tuple, FactorBase] = {}
         self._with_overrides_lock = threading.Lock()
-        first, last = con.execute("SELECT min(year), max(year) FROM electricity_mix").fetchall()[0]
+        first, last = self.con.execute("SELECT min(year), max(year) FROM electricity_mix").fetchall()[0]
         self.mix_years = (int(first) - 1, int(last) + 1)
         if build_lookups:
-            con.execute(_KEY_TABLES_SQL)
+            self.con.execute(_KEY_TABLES_SQL)
             self._resolve_all_mixes()
 
     def _resolve_all_mixes(self) -> None:
@@ -228,9 +236,9 @@ class FactorBase:
 
     @cached_property
     def _constants(self) -> dict[str, float]:
-        row = self.con.execute("SELECT * FROM constants").fetchall()[0]
-        columns = [d[0] for d in self.con.description]
-        return dict(zip(columns, row))
+        result = self.con.execute("SELECT * FROM constants")
+        columns = [d[0] for d in result.description]  # of this thread's cursor, the one that ran the query
+        return dict(zip(columns, result.fetchall()[0]))
 
     def constant(self, name: str) -> pint.Quantity:
         """A methodological constant, as a Pint quantity in its canonical unit."""
@@ -317,18 +325,15 @@ class FactorBase:
     @staticmethod
     def mix_sql(wanted_relation: str) -> str:
         """SQL giving the mix factors for each (zone, mix_dataset, year) row of ``wanted_relation``
-        (a table or view name). ``mix_dataset`` '' means the default order; ``year`` 0 the latest."""
+        (a table or view name, or a subquery in parentheses). ``mix_dataset`` '' means the
+        default order; ``year`` 0 the latest."""
         return MIX_RESOLUTION_SQL.format(wanted=wanted_relation, picks=_mix_picks())
 
     def mix(self, zone: str, dataset: str | None = None, year: int | None = None) -> dict[str, MixFactor]:
         """The electricity factors used for one zone (see ``mix_sql``)."""
-        con = self.con.cursor()
-        try:
-            con.execute("CREATE TEMP TABLE _wanted_mix AS SELECT ? AS zone, ? AS mix_dataset, "
-                        "CAST(? AS INTEGER) AS year", [zone.upper(), dataset or "", year or 0])
-            row = (con.execute(self.mix_sql("_wanted_mix")).fetchall() or [None])[0]
-        finally:
-            con.close()
+        wanted = "(SELECT ? AS zone, ? AS mix_dataset, CAST(? AS INTEGER) AS year)"
+        row = (self.con.execute(self.mix_sql(wanted), [zone.upper(), dataset or "", year or 0]).fetchall()
+               or [None])[0]
         if row is None:
             return {}
         names = ["zone", "mix_dataset", "year"] + [f"{i}{s}" for i in MIX_INDICATORS
@@ -506,13 +511,9 @@ class FactorBase:
         return found[0][0] if found else None
 
     def _query(self, sql: str, params: list, frame: bool = False) -> list[tuple] | pd.DataFrame:
-        """Rows (or a DataFrame) of one query, on a cursor of its own (safe beside other threads)."""
-        cursor = self.con.cursor()
-        try:
-            result = cursor.execute(sql, params)
-            return result.df() if frame else result.fetchall()
-        finally:
-            cursor.close()
+        """Rows (or a DataFrame) of one query (on this thread's cursor)."""
+        result = self.con.execute(sql, params)
+        return result.df() if frame else result.fetchall()
 
     @staticmethod
     def _inverted_pairs(resolved: list[dict], origin: FactorBase) -> list[tuple[dict, Problem]]:
@@ -566,8 +567,9 @@ class FactorBase:
         """A copy of this base with ``resolved`` overrides applied, in a new in-memory database.
 
         The database is attached to this base's DuckDB instance: copying the tables there costs
-        a tenth of a copy into another instance. The new base's connection (and each of its
-        cursors) reads it by default; it is detached when the new base is garbage-collected."""
+        a tenth of a copy into another instance. The new base's cursors (one per thread, and those
+        of ``con.cursor()``) read it by default; they are closed and it is detached when the new
+        base is garbage-collected. Called under the origin's lock: one thread builds it."""
         catalog = f"overrides_{digest}_{next(_CATALOG_NUMBERS)}"
         con = self.con.cursor()
         con.execute(f"ATTACH ':memory:' AS {catalog}")
@@ -597,32 +599,71 @@ class FactorBase:
                             "replaced_unit": old["unit"], "replaced_source": old["source"]})
         con.execute("UPDATE factor_base_meta SET version = ?", [version])
         # The lookups of names never change (names are not factors); the electricity choices do.
-        derived = FactorBase(_CatalogConnection(con, catalog), dataclasses.replace(self.info, version=version),
+        derived = FactorBase(SharedConnection(con, catalog), dataclasses.replace(self.info, version=version),
                              origin=self, overrides=pd.DataFrame(applied, columns=list(APPLIED_COLUMNS)),
                              build_lookups=any(r["table"] == "electricity_mix" for r in resolved))
         weakref.finalize(derived, _detach, self.con, con, catalog)
         return derived
 
 
-class _CatalogConnection:
-    """A DuckDB connection whose default database, and that of each of its cursors, is one
-    attached database (DuckDB's ``USE`` holds for one connection only, not for its cursors)."""
+class SharedConnection:
+    """The connection of a factor base, safe to share between threads: each thread queries
+    through a DuckDB cursor of its own, opened on its first query and kept for the thread's life
+    (a DuckDB connection serves one call at a time and refuses the others; its cursors are
+    independent connections to the same database). So ``con.execute(...)`` then
+    ``con.description`` or ``.fetchall()`` read the cursor that ran the query, in each thread.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, catalog: str):
-        self._con = con
+    ``catalog``: the attached database of a derived base, made the default of every cursor
+    (DuckDB's ``USE`` holds for one connection only). The cursors are opened from ``parent``;
+    closing ``parent`` closes them all."""
+
+    def __init__(self, parent: duckdb.DuckDBPyConnection, catalog: str | None = None):
+        self._parent = parent
         self._catalog = catalog
+        self._opening = threading.Lock()
+        self._local = threading.local()
 
-    def cursor(self) -> _CatalogConnection:
-        cursor = self._con.cursor()
-        cursor.execute(f"USE {self._catalog}")
-        return _CatalogConnection(cursor, self._catalog)
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor, for a caller that registers its own temporary tables or views (the
+        engine); reads the derived database when there is one. Close it after use."""
+        with self._opening:  # the parent is shared: one thread at a time opens a cursor from it
+            cursor = self._parent.cursor()
+        if self._catalog:
+            cursor.execute(f"USE {self._catalog}")
+        return cursor
+
+    def _mine(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.cursor()
+        return cursor
+
+    def execute(self, *args, **kwargs) -> duckdb.DuckDBPyConnection:
+        """Run a query on this thread's cursor; returns that cursor (fetch from it)."""
+        return self._mine().execute(*args, **kwargs)
+
+    def sql(self, *args, **kwargs) -> duckdb.DuckDBPyRelation:
+        return self._mine().sql(*args, **kwargs)
+
+    @property
+    def description(self) -> list | None:
+        """The columns of this thread's last query."""
+        return self._mine().description
+
+    def close(self) -> None:
+        """Close this thread's cursor (its next query opens another); other threads keep theirs."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            del self._local.cursor
+            cursor.close()
 
     def __getattr__(self, name: str):
-        return getattr(self._con, name)
+        return getattr(self._mine(), name)
 
 
-def _detach(con: duckdb.DuckDBPyConnection, used: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """Free the database of a derived base: close the cursor that uses it, then detach it."""
+def _detach(con: SharedConnection, used: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Free the database of a derived base: close the cursor that uses it (and with it the
+    cursors of every thread, opened from it), then detach it."""
     try:
         used.close()
         cursor = con.cursor()

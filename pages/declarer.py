@@ -1,15 +1,15 @@
 """Déclarer: a guided form, a table editor for bulk edits, a CSV/XLSX import with preview, and
 the history (deleted declarations included)."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import state, views
+from dashboard.markdown import as_text
+from dashboard.uploads import received
 from footprint.declarations import AI_ACT_LEVELS, read_declarations
 from footprint.inventory import import_declarations
+from footprint.store import StoreConflict
 
 st.title("Déclarer les usages d'IA")
 state.example_banner()
@@ -81,7 +81,7 @@ with form_tab:
     if st.session_state.get("declared"):
         identifier = st.session_state.pop("declared")
         impact = views.declaration_impact(state.inventory(int(values["year"])), identifier)
-        st.success(f"Déclaration {identifier} enregistrée : {impact}. La synthèse en tient compte.")
+        st.success(f"Déclaration {as_text(identifier)} enregistrée : {as_text(impact)}. La synthèse en tient compte.")
 
 year = state.year_picker()
 tables = state.declaration_tables(year)
@@ -92,13 +92,30 @@ with table_tab:
         st.markdown(f"Déclarations {year} : modifiez les cellules puis enregistrez. Chaque ligne modifiée est "
                     "vérifiée comme un import ; si une seule est fausse, rien n'est enregistré.")
         original = tables["declarations"]
-        edited = st.data_editor(original, key=f"editor_{year}", hide_index=True, width="stretch",
+        generation = st.session_state.setdefault(f"editor_generation_{year}", 0)
+        editor_key, versions_key = f"editor_{year}_{generation}", f"editor_versions_{year}"
+        pending = (st.session_state.get(editor_key) or {}).get("edited_rows")
+        if not pending or versions_key not in st.session_state:
+            # The versions the person sees when starting to edit: a row another person saves
+            # meanwhile is refused on saving (a conflict to reload), never silently overwritten.
+            shown = state.declarations()
+            st.session_state[versions_key] = dict(zip(shown["id"], shown["version"].astype(int)))
+        edited = st.data_editor(original, key=editor_key, hide_index=True, width="stretch",
                                 disabled=["Identifiant", "Origine"], num_rows="fixed",
                                 column_config=state.editor_columns(original))
         save, _ = st.columns([1, 3])
         if save.button("Enregistrer les modifications", type="primary"):
             with state.guard():
-                counts = views.save_edits(original, edited, store, factors)
+                try:
+                    counts = views.save_edits(original, edited, store, factors,
+                                              expected_versions=st.session_state[versions_key])
+                except StoreConflict:
+                    # The next run shows a fresh editor on what the store holds now; the message
+                    # says who changed what, so that the person can make the change again.
+                    st.session_state[f"editor_generation_{year}"] = generation + 1
+                    st.session_state.pop(versions_key, None)
+                    raise
+                st.session_state.pop(versions_key, None)
                 st.toast(f"{counts['modified']} déclaration(s) modifiée(s).")
                 st.rerun()
         chosen = st.multiselect("Supprimer des déclarations (elles restent dans l'historique)",
@@ -109,22 +126,22 @@ with table_tab:
                 st.rerun()
 
 with import_tab:
-    st.markdown("Un fichier CSV (séparateur `;`, `,` ou tabulation ; virgule décimale acceptée) ou XLSX avec les "
-                "colonnes de `examples/declarations.csv`. Tout le fichier est vérifié avant d'écrire quoi que ce soit.")
-    upload = st.file_uploader("Fichier de déclarations", type=["csv", "xlsx", "txt"], key="declarations_file")
+    st.markdown("Un fichier CSV (séparateur `;`, `,` ou tabulation ; virgule décimale acceptée), XLSX, ODS ou XLS "
+                "avec les colonnes de `examples/declarations.csv`. Tout le fichier est vérifié avant d'écrire quoi "
+                "que ce soit.")
+    upload = st.file_uploader("Fichier de déclarations", type=["csv", "txt", "xlsx", "xlsm", "ods", "xls"],
+                              key="declarations_file")
     if upload is not None:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / upload.name
-            path.write_bytes(upload.getvalue())
-            with state.guard():
-                frame = read_declarations(path, factors)
-                st.success(f"{len(frame)} déclaration(s) valides dans {upload.name}. Aperçu :")
-                st.dataframe(views.declarations_table(frame), hide_index=True)
-                if st.button(f"Importer {len(frame)} déclaration(s)", type="primary"):
-                    _, counts = import_declarations(path, store, factors)
-                    st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
-                             f"{counts['unchanged']} inchangée(s).")
-                    st.rerun()
+        file = received(upload)  # in memory: the name the browser sent is only shown, never a path
+        with state.guard():
+            frame = read_declarations(file.data, factors, name=file.name)
+            st.success(f"{len(frame)} déclaration(s) valides dans {as_text(file.name)}. Aperçu :")
+            st.dataframe(views.declarations_table(frame), hide_index=True)
+            if st.button(f"Importer {len(frame)} déclaration(s)", type="primary"):
+                _, counts = import_declarations(file.data, store, factors, name=file.name)
+                st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
+                         f"{counts['unchanged']} inchangée(s).")
+                st.rerun()
 
 with history_tab:
     deleted = tables["deleted"]

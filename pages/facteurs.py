@@ -4,6 +4,7 @@ version; and the authority's own values, stored in the store and used from then 
 import streamlit as st
 
 from dashboard import state, views
+from dashboard.markdown import as_text
 from footprint.factor_base import delete_override, save_overrides
 from footprint.formatting import format_number
 
@@ -54,7 +55,8 @@ parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(), key=f"p
 current_row = chosen[chosen["parameter"] == parameter]
 if len(current_row):
     row = current_row.iloc[0]
-    st.caption(f"Valeur actuelle : {format_number(row['value'])} {row['unit']} ({row['year']}) — {row['source']}")
+    st.caption(f"Valeur actuelle : {format_number(row['value'])} {as_text(row['unit'])} ({as_text(row['year'])}) — "
+               f"{as_text(row['source'])}")
 with st.form("override"):
     first, second = st.columns(2)
     value = first.number_input("Valeur", value=None, format="%g")

@@ -1,13 +1,11 @@
 """Mesures: CodeCarbon runs (from the command line or an uploaded emissions.csv), measured vs
 estimated, and the exact command to measure a job."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import state, views
+from dashboard.uploads import received
 from footprint.measurement import import_emissions
 
 st.title("Mesures CodeCarbon")
@@ -52,11 +50,10 @@ with st.form("emissions_import"):
 if submitted and upload is None:
     st.warning("Choisissez d'abord un fichier.")
 elif submitted:
-    with state.guard(), tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / upload.name
-        path.write_bytes(upload.getvalue())
+    with state.guard():
         work = {"task": import_task, "units": import_units} if import_task and import_units else None
-        counts = import_emissions(path, store, factors, service=import_service or None, name=import_name or None,
-                                  work=work)
+        file = received(upload)  # in memory: the name the browser sent is only shown, never a path
+        counts = import_emissions(file.data, store, factors, service=import_service or None,
+                                  name=import_name or None, work=work, file_name=file.name)
         st.toast(f"{counts['runs']} exécution(s) importée(s).")
         st.rerun()

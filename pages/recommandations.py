@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import state, views
+from dashboard.markdown import as_text
 from footprint.formatting import format_number, format_quantity
 
 st.title("Recommandations de sobriété")
@@ -20,12 +21,12 @@ st.markdown(f"Chaque usage peut être rendu plus sobre de plusieurs façons ; le
             f"(−{format_number(100 * best / total if total else 0)} %).")
 for row in table.head(5).itertuples(index=False):
     with st.container(border=True):
-        st.markdown(f"**{row.rang}. {row.action}** — {row.service} ({row.declaration})")
+        st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)} ({as_text(row.declaration)})")
         saved = (f"évite {format_quantity(row.kgco2e_evites, 'kgCO2e')} et "
                  f"{format_quantity(row.kwh_evites, 'kWh')} par an" if row.kgco2e_evites > 0 else
                  "améliore la précision de l'inventaire")
         st.markdown(saved)
-        st.caption(row.hypothese)
+        st.caption(as_text(row.hypothese))
 st.subheader("Toutes les recommandations")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "rang": "Rang", "declaration": "Déclaration", "service": "Service", "action": "Action",

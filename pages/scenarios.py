@@ -4,6 +4,7 @@ sobriety savings, and sliders to derive and save a custom scenario."""
 import streamlit as st
 
 from dashboard import charts, state, views
+from dashboard.markdown import as_text
 from footprint.formatting import format_number
 from scenarios.definitions import BUILT_IN, save_custom
 
@@ -37,10 +38,10 @@ if "sobre" in chosen and "intensif" in chosen:
     a.metric("Émissions évitées (sobre plutôt qu'intensif)", f"{format_number(saving['tco2e'])} tCO2e", border=True)
     a.caption(f"de {format_number(saving['tco2e_bas'])} à {format_number(saving['tco2e_haut'])} tCO2e")
     b.metric("Énergie évitée", f"{format_number(saving['mwh'])} MWh", border=True)
-    st.markdown("Soit " + ", ".join(saving["equivalences"]["texte"]) + " (ADEME Impact CO2).")
+    st.markdown("Soit " + as_text(", ".join(saving["equivalences"]["texte"])) + " (ADEME Impact CO2).")
 
 for warning in projection.warnings:
-    st.caption(f"Note : {warning}")
+    st.caption(f"Note : {as_text(warning)}")
 
 st.subheader("Créer un scénario personnalisé")
 base_id = st.selectbox("Partir du scénario", list(known), format_func=lambda i: known[i].label, key="base_scenario")
@@ -64,7 +65,7 @@ with state.guard():
         st.plotly_chart(charts.trajectories(views.trajectories(trial, target)), key="trial")
     if save.button("Enregistrer le scénario", type="primary"):
         save_custom(state.store(), custom, text, factors)
-        st.toast(f"Scénario « {custom.label} » enregistré.")
+        st.toast(f"Scénario « {as_text(custom.label)} » enregistré.")
         st.rerun()
 custom_ids = [i for i in known if i not in BUILT_IN]
 if custom_ids:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, state, views
+from dashboard.markdown import as_text
 from footprint.formatting import format_number
 
 st.title("Synthèse de l'empreinte de l'IA")
@@ -27,7 +28,7 @@ share = shown["measured_share"]
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Ce que cela représente")
-    st.markdown("\n".join(f"- {text}" for text in shown["equivalences"]["texte"]))
+    st.markdown("\n".join(f"- {as_text(sentence)}" for sentence in shown["equivalences"]["texte"]))
     st.caption("Équivalences : ADEME, Impact CO2 (facteurs de la base, page Facteurs).")
 with right:
     st.subheader("Estimé ou mesuré")
@@ -67,4 +68,4 @@ else:
                "appliquée à l'énergie de l'usage déclaré, hébergement compris.")
 
 for warning in inventory.warnings:
-    st.caption(f"Note : {warning}")
+    st.caption(f"Note : {as_text(warning)}")

@@ -1,12 +1,11 @@
 """Usages importés: a gateway's usage log turned into monthly declarations, and the gateway's
 own estimate beside ours."""
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from dashboard import charts, state, views
+from dashboard.markdown import as_text
+from dashboard.uploads import received
 from footprint.formatting import format_number, format_range
 from footprint.usage_logs import PRESETS, import_usage, parse_mapping
 
@@ -31,14 +30,13 @@ with st.form("usage_import"):
 if submitted and upload is None:
     st.warning("Choisissez d'abord un fichier.")
 elif submitted:
-    with state.guard(), tempfile.TemporaryDirectory() as folder, st.status(
-            f"Import de {upload.name} ({format_number(upload.size / 1e6)} Mo)…", expanded=True) as status:
-        path = Path(folder) / upload.name
+    file = received(upload)  # in memory: the name the browser sent is only shown, never a path
+    with state.guard(), st.status(f"Import de {as_text(file.name)} ({format_number(file.size_mb)} Mo)…",
+                                  expanded=True) as status:
         status.write("Lecture et vérification de toutes les lignes…")
-        path.write_bytes(upload.getvalue())
         pairs = [line.strip() for line in mapping.splitlines() if line.strip()]
-        result = import_usage(path, store, factors, preset=preset, service=service or None,
-                              mapping=parse_mapping(pairs), hosting=hosting)
+        result = import_usage(file.data, store, factors, preset=preset, service=service or None,
+                              mapping=parse_mapping(pairs), hosting=hosting, name=file.name)
         total = result.ours["gwp_kgco2e"]
         shown = format_range(total["low"], total["central"], total["high"], "kgCO2e")
         status.update(label=f"{format_number(result.rows)} ligne(s) importée(s) en {len(result.declarations)} "

@@ -46,6 +46,39 @@ def test_a_bad_cell_in_the_table_editor_is_refused_and_nothing_is_written(exampl
     pd.testing.assert_frame_equal(example_store.declarations(), before)
 
 
+def test_editing_an_imported_gateway_declaration_keeps_the_gateway_estimate(example_store, factors):
+    from footprint.usage_logs import import_usage
+
+    log = (b"datetime,model,prompt_tokens,completion_tokens,kwh_min,kwh_max,kgco2eq_min,kgco2eq_max\n"
+           b"2025-03-01 10:00:00,albert-large,500,400,0.0002,0.0004,0.00001,0.00002\n")
+    done = import_usage(log, example_store, factors, preset="albert", name="albert.csv",
+                        mapping={"albert-large": "mistralai/Mistral-Small-3.2-24B-Instruct-2506"})
+    [identifier] = done.declarations["id"]
+    original = views.declarations_table(example_store.declarations(year=2025))
+    edited = original.copy()
+    edited.loc[edited["Identifiant"] == identifier, "Service"] = "Relation usagers"
+    assert views.save_edits(original, edited, example_store, factors)["modified"] == 1
+    stored = example_store.declarations().set_index("id").loc[identifier]
+    assert stored["service"] == "Relation usagers" and stored["origin"] == "usage:albert.csv"
+    assert (stored["gateway_kwh_min"], stored["gateway_kwh_max"]) == pytest.approx((0.0002, 0.0004))
+    assert (stored["gateway_kgco2e_min"], stored["gateway_kgco2e_max"]) == pytest.approx((0.00001, 0.00002))
+
+
+def test_a_table_edit_over_a_row_changed_meanwhile_is_refused_and_loses_nothing(example_store, factors):
+    from footprint.store import StoreConflict
+
+    original = views.declarations_table(example_store.declarations(year=2025))
+    versions = dict(zip(example_store.declarations()["id"], example_store.declarations()["version"]))
+    meanwhile = original.copy()
+    meanwhile.loc[meanwhile["Identifiant"] == "IA-00001", "Agents"] = 180.0
+    views.save_edits(original, meanwhile, example_store, factors, expected_versions=versions)
+    mine = original.copy()
+    mine.loc[mine["Identifiant"] == "IA-00001", "Agents"] = 250.0
+    with pytest.raises(StoreConflict, match="IA-00001"):
+        views.save_edits(original, mine, example_store, factors, expected_versions=versions)
+    assert example_store.declarations().set_index("id").at["IA-00001", "agents"] == 180
+
+
 def test_a_scenario_derived_with_the_sliders_left_as_they_are_projects_like_its_base(example_store, factors):
     sober = built_in_scenarios()[0]
     derived, text = views.derive_scenario(sober, "sobre-bis", "Sobre bis", views.slider_values(sober, 2030), 2025,

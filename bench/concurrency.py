@@ -1,0 +1,354 @@
+"""Benchmark of several people using one dashboard at the same time: starts one real
+``streamlit run app.py`` server on a free port of 127.0.0.1, over a new store in a temporary
+folder (its first start loads the example inventory), then, for each number of sessions N
+(1, 5, 20 by default), runs N sessions at once for 30 s. Each session arrives within the first
+pause, then opens the pages the way a person does (a page, a pause of 3 to 10 s to read it,
+another page…) and, on Déclarer, one visit in two saves a declaration through the form
+(``--think 1-3`` makes a harder test: people who barely read). Prints, for each N: the reruns,
+the errors, the median and 95th percentile of the rerun time (from the request to the end of
+the script run, as the browser sees it), the server's CPU time and the slowest pages. Asserts
+nothing; stops by itself (the server is stopped at the end, or after ``--seconds`` plus a
+margin if something hangs). Talks to 127.0.0.1 only.
+
+The sessions are websocket clients speaking Streamlit's own protocol with its protobufs
+(``BackMsg`` with the page and widget values of a rerun, ``ForwardMsg`` of the elements
+drawn), all in one asyncio loop, rather than pages of Chromium: the machine that runs the
+benchmark also runs the server, and 20 browsers would measure the browsers. The server cannot
+tell the two apart: it receives the same messages a browser sends and runs the same code.
+Not measured: what a browser does with the elements (drawing Plotly charts).
+
+Counted as an error: an exception element or « Erreur inattendue » in what a rerun draws, a
+compilation error or a page not found, a rerun with no answer in 60 s, a lost connection, and a
+save not confirmed by « Déclaration … enregistrée ». Any other French error message is listed.
+
+Usage: ``.venv/bin/python bench/concurrency.py [--seconds 30] [--sessions 1,5,20] [--think 3-10]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+RERUN_TIMEOUT_S = 60
+# Pages a session opens, with how often (a climate officer opens the synthesis more than the method).
+PAGES = {"": 3, "declarer": 3, "scenarios": 2, "recommandations": 1, "facteurs": 1, "export": 1, "mesures": 1,
+         "usages": 1, "methode": 1}
+SAVE_SHARE = 0.5  # share of the visits of Déclarer that end with a saved declaration
+FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+
+@dataclass
+class Rerun:
+    """What one rerun drew, as far as this benchmark looks."""
+
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    other_errors: list[str] = field(default_factory=list)
+    successes: list[str] = field(default_factory=list)
+    widgets: dict[tuple[str, str], str] = field(default_factory=dict)  # (element type, label) -> widget id
+    pages: dict[str, str] = field(default_factory=dict)  # url path -> page script hash
+
+
+@dataclass
+class Figures:
+    times: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+    errors: collections.Counter = field(default_factory=collections.Counter)
+    other_errors: collections.Counter = field(default_factory=collections.Counter)
+    saves: int = 0
+    saves_failed: int = 0
+    server_cpu: float | None = None  # CPU seconds the server used per second of the phase
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _short(text: str, length: int = 150) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length] + "…"
+
+
+class Session:
+    """One person's browser tab: a websocket to the server, and the page it shows."""
+
+    def __init__(self, url: str, number: int):
+        self.url = url
+        self.number = number
+        self.pages: dict[str, str] = {}
+        self.socket = None
+
+    async def open(self) -> Rerun:
+        self.socket = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
+                                               compression=None, open_timeout=RERUN_TIMEOUT_S, ping_interval=None)
+        first = await self.rerun("")
+        self.pages.update(first.pages)
+        return first
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def rerun(self, page: str, widgets: list[WidgetState] | None = None) -> Rerun:
+        """Ask for a run of ``page`` (its url path; '' for the default page) with these widget
+        values, and read what it draws until the run is over."""
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = ""
+        state.page_name = page
+        if page in self.pages:
+            state.page_script_hash = self.pages[page]
+        state.widget_states.widgets.extend(widgets or [])
+        found = Rerun()
+        start = time.perf_counter()
+        await self.socket.send(message.SerializeToString())
+        try:
+            async with asyncio.timeout(RERUN_TIMEOUT_S):
+                while not self._read(await self.socket.recv(), found):
+                    pass
+        except TimeoutError:
+            found.errors.append(f"pas de fin de script en {RERUN_TIMEOUT_S} s")
+        found.seconds = time.perf_counter() - start
+        return found
+
+    @staticmethod
+    def _read(data: bytes, found: Rerun) -> bool:
+        """Note what one message says; True when it ends the run."""
+        message = ForwardMsg()
+        message.ParseFromString(data)
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            what = element.WhichOneof("type")
+            if what == "exception":
+                found.errors.append(f"exception {element.exception.type} : {_short(element.exception.message)}")
+            elif what == "alert":
+                body = element.alert.body
+                if "Erreur inattendue" in body:
+                    found.errors.append("« Erreur inattendue »")
+                elif element.alert.format == element.alert.ERROR:
+                    found.other_errors.append(_short(body))
+                elif element.alert.format == element.alert.SUCCESS:
+                    found.successes.append(body)
+            elif what in ("text_input", "number_input", "button"):
+                widget = getattr(element, what)
+                found.widgets[(what, widget.label)] = widget.id
+        elif kind == "navigation":
+            found.pages.update({p.url_pathname: p.page_script_hash for p in message.navigation.app_pages})
+        elif kind == "session_event" and message.session_event.WhichOneof("type") == "script_compilation_exception":
+            found.errors.append("erreur de compilation du script")
+        elif kind == "page_not_found":
+            found.errors.append("page introuvable")
+        elif kind == "script_finished":
+            return message.script_finished in FINISHED
+        return False
+
+    async def save_declaration(self, form: Rerun, count: int) -> Rerun:
+        """Fill in the Déclarer form drawn by ``form`` and submit it (the form's default model)."""
+        def widget(kind: str, label: str) -> str:
+            return form.widgets[(kind, label)]
+
+        service = WidgetState(id=widget("text_input", "Service"), string_value=f"Banc session {self.number}")
+        agents = WidgetState(id=widget("number_input", "Nombre d'agents qui l'utilisent"),
+                             double_value=float(1 + count % 20))
+        requests = WidgetState(id=widget("number_input", "Requêtes par agent et par jour"), double_value=5.0)
+        tokens = WidgetState(id=widget("number_input", "Tokens de sortie par requête (facultatif)"), double_value=400.0)
+        submit = WidgetState(id=widget("button", "Enregistrer la déclaration"), trigger_value=True)
+        return await self.rerun("declarer", [service, agents, requests, tokens, submit])
+
+
+async def _person(session: Session, deadline: float, think: tuple[float, float], figures: Figures,
+                  generator: random.Random) -> None:
+    def note(found: Rerun, page: str) -> None:
+        figures.times.append(found.seconds)
+        figures.by_page[page].append(found.seconds)
+        figures.errors.update(found.errors)
+        figures.other_errors.update(found.other_errors)
+
+    try:
+        await asyncio.sleep(generator.uniform(0, think[1]))  # people do not all arrive at the same instant
+        note(await session.open(), "synthese")
+        pages, weights = list(PAGES), list(PAGES.values())
+        while time.monotonic() < deadline:
+            await asyncio.sleep(generator.uniform(*think))
+            if time.monotonic() >= deadline:
+                break
+            page = generator.choices(pages, weights)[0]
+            found = await session.rerun(page)
+            note(found, page or "synthese")
+            if page == "declarer" and not found.errors and generator.random() < SAVE_SHARE:
+                await asyncio.sleep(generator.uniform(*think))
+                try:
+                    saved = await session.save_declaration(found, figures.saves)
+                except KeyError as missing:
+                    figures.errors[f"formulaire incomplet ({missing})"] += 1
+                    continue
+                note(saved, "enregistrement")
+                figures.saves += 1
+                if not any("enregistrée" in text for text in saved.successes):
+                    figures.saves_failed += 1
+                    figures.errors["enregistrement non confirmé"] += 1
+    except (websockets.ConnectionClosed, OSError) as error:
+        figures.errors[f"connexion perdue ({type(error).__name__})"] += 1
+    finally:
+        await session.close()
+
+
+async def _phase(url: str, sessions: int, seconds: float, think: tuple[float, float]) -> Figures:
+    figures = Figures()
+    deadline = time.monotonic() + seconds
+    generator = random.Random(sessions)
+    people = [_person(Session(url, n), deadline, think, figures, random.Random(generator.random()))
+              for n in range(sessions)]
+    await asyncio.wait_for(asyncio.gather(*people), timeout=seconds + 2 * RERUN_TIMEOUT_S + 30)
+    return figures
+
+
+async def _warm_up(url: str) -> list[str]:
+    """The server's first session: the first start loads the example inventory, and each page is
+    drawn once (imports, caches), as a server that has been running for a while. Returns the
+    errors seen."""
+    session = Session(url, 0)
+    try:
+        first = await session.open()
+        return first.errors + [e for page in PAGES if page for e in (await session.rerun(page)).errors]
+    finally:
+        await session.close()
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, over a store in ``folder`` (new: the
+    first start loads the example inventory); yields the websocket address, stops the server
+    after. Prints the last traceback of the server's log, if any."""
+    port = _free_port()
+    log_path = folder / "streamlit.log"
+    environment = os.environ | {"FOOTPRINT_DB": str(folder / "footprint.duckdb"), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", HOST, "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+             "--browser.serverAddress", HOST],
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"le tableau de bord n'a pas démarré :\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        url = f"ws://{HOST}:{port}/_stcore/stream"
+        _SERVERS[url] = process.pid
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        text = log_path.read_text(errors="replace")
+        if "Traceback" in text:
+            print(f"Journal du serveur : {text.count('Traceback')} trace(s) d'erreur ; la dernière :")
+            print(text[text.rfind("Traceback"):][:3000])
+
+
+_SERVERS: dict[str, int] = {}  # websocket address -> process id of the server
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU time of a process so far (Linux's /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_phase(url: str, sessions: int, seconds: float, think: tuple[float, float]) -> Figures:
+    """``sessions`` people using the dashboard at ``url`` at once for ``seconds``."""
+    pid = _SERVERS.get(url)
+    cpu, start = _cpu_seconds(pid), time.monotonic()
+    figures = asyncio.run(_phase(url, sessions, seconds, think))
+    after = _cpu_seconds(pid)
+    if cpu is not None and after is not None:
+        figures.server_cpu = (after - cpu) / (time.monotonic() - start)
+    return figures
+
+
+def warm_up(url: str) -> list[str]:
+    return asyncio.run(_warm_up(url))
+
+
+def _print(sessions: int, figures: Figures) -> None:
+    times = sorted(figures.times)
+    errors = sum(figures.errors.values())
+    if times:
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        timing = f"médiane {statistics.median(times) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms"
+    else:
+        timing = "aucune relance mesurée"
+    print(f"{sessions:3d} session(s) : {len(times):4d} relances, {errors:3d} erreur(s), {timing}, "
+          f"{figures.saves} enregistrement(s) ({figures.saves_failed} non confirmé(s))", flush=True)
+    if figures.server_cpu is not None:
+        print(f"      serveur : {figures.server_cpu:.2f} s de CPU par seconde "
+              f"({os.cpu_count()} cœur(s) sur la machine)")
+    slowest = sorted(figures.by_page.items(), key=lambda item: -statistics.median(item[1]))
+    print("      par page, médiane (max) : " + ", ".join(
+        f"{page} {statistics.median(found) * 1000:.0f} ({max(found) * 1000:.0f}) ms" for page, found in slowest))
+    for text, count in figures.errors.most_common(5):
+        print(f"      erreur ×{count} : {text}")
+    for text, count in figures.other_errors.most_common(5):
+        print(f"      autre message d'erreur ×{count} : {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="durée de chaque palier (s)")
+    parser.add_argument("--sessions", default="1,5,20",
+                        help="nombres de sessions simultanées, séparés par des virgules")
+    parser.add_argument("--think", default="3-10", help="pause entre deux actions d'une personne, en s (min-max)")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.sessions.split(",") if n.strip()]
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
+    with tempfile.TemporaryDirectory(prefix="empreinte-concurrence-") as name, serve(Path(name)) as url:
+        problems = warm_up(url)
+        if problems:
+            print(f"Attention, erreurs dès la mise en route : {problems[:3]}")
+        print(f"Serveur : {url} (base {Path(name) / 'footprint.duckdb'}) ; paliers de {args.seconds:g} s, pause "
+              f"{think[0]:g} à {think[1]:g} s entre deux actions", flush=True)
+        for sessions in counts:
+            _print(sessions, run_phase(url, sessions, args.seconds, think))
+
+
+if __name__ == "__main__":
+    main()
