@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/measure_overhead.py
 	$(BIN)/python bench/scenarios.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/spreadsheet.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -204,12 +204,20 @@ def _factors(store):
 
 
 def parse_year(text: str | None, flag: str = "--year") -> int | None:
+    """A year typed on the command line, within the bounds of schema.toml [inputs]."""
+    from emission_factors.loader import read_input_bounds
+
     if text is None:
         return None
     try:
-        return int(text.strip())
+        year = int(text.strip())
     except ValueError:
         raise InputError([Problem("année invalide", column=flag, value=text)]) from None
+    bound = read_input_bounds()["year"]
+    if not bound.minimum <= year <= bound.maximum:
+        raise InputError([Problem(f"année invalide (attendue entre {bound.minimum:g} et {bound.maximum:g})",
+                                  column=flag, value=text)])
+    return year
 
 
 def _print_counts(counts: dict[str, int], what: str = "déclaration(s)") -> None:

@@ -303,10 +303,10 @@ def _checks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     checks += [("requests", "nombre de requêtes nul alors que des tokens sont générés",
                 "requests = 0 AND output_tokens > 0", "requests_text", ()),
                ("output_tokens", "tokens de sortie invraisemblables (plus de 10 millions par requête)",
-                "NOT isnan(output_tokens) AND output_tokens > 1e7 * coalesce(nullif(requests, 0), 1)",
+                "isfinite(output_tokens) AND output_tokens > 1e7 * coalesce(nullif(requests, 0), 1)",
                 "output_tokens_text", ()),
                ("input_tokens", "tokens d'entrée invraisemblables (plus de 100 millions par requête)",
-                "NOT isnan(input_tokens) AND input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text", ()),
+                "isfinite(input_tokens) AND input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text", ()),
                ("model", "modèle manquant", "model IS NULL", "model", ())]
     available = {row[0] for row in con.execute("DESCRIBE _usage").fetchall()}
     return [(column, label, condition, example) for column, label, condition, example, needs in checks
