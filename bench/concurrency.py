@@ -31,13 +31,10 @@ import asyncio
 import collections
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +45,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.server import dashboard  # noqa: E402
+
 HOST = "127.0.0.1"
 RERUN_TIMEOUT_S = 60
 # Pages a session opens, with how often (a climate officer opens the synthesis more than the method).
@@ -80,12 +79,6 @@ class Figures:
     saves: int = 0
     saves_failed: int = 0
     server_cpu: float | None = None  # CPU seconds the server used per second of the phase
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _short(text: str, length: int = 150) -> str:
@@ -245,37 +238,15 @@ def serve(folder: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port of 127.0.0.1, over a store in ``folder`` (new: the
     first start loads the example inventory); yields the websocket address, stops the server
     after. Prints the last traceback of the server's log, if any."""
-    port = _free_port()
     log_path = folder / "streamlit.log"
-    environment = os.environ | {"FOOTPRINT_DB": str(folder / "footprint.duckdb"), "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", HOST, "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-             "--browser.serverAddress", HOST],
-            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    options = ("--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--browser.serverAddress", HOST)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"le tableau de bord n'a pas démarré :\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        url = f"ws://{HOST}:{port}/_stcore/stream"
-        _SERVERS[url] = process.pid
-        yield url
+        with dashboard(folder / "footprint.duckdb", log_path, host=HOST, options=options) as server:
+            _SERVERS[server.websocket] = server.pid
+            yield server.websocket
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        text = log_path.read_text(errors="replace")
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
         if "Traceback" in text:
             print(f"Journal du serveur : {text.count('Traceback')} trace(s) d'erreur ; la dernière :")
             print(text[text.rfind("Traceback"):][:3000])

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from bench.server import dashboard
 from footprint.factor_base import FactorBase
 from footprint.formatting import format_number
 from footprint.inventory import compute_inventory
@@ -39,61 +36,39 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The dashboard as a user starts it, on a free port, over a store that does not exist yet."""
     assert Path(CHROMIUM).exists(), f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium »"
     folder = tmp_path_factory.mktemp("e2e")
     database = folder / "footprint.duckdb"
-    port = _free_port()
-    environment = os.environ | {"FOOTPRINT_DB": str(database), "PYTHONUNBUFFERED": "1"}
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None, (folder / "streamlit.log").read_text()
-        assert time.monotonic() < deadline, "le tableau de bord n'a pas démarré en 90 s"
-        time.sleep(0.3)
-    yield {"url": url, "database": database, "log": folder / "streamlit.log"}
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with dashboard(database, folder / "streamlit.log") as running:
+        yield {"url": running.url, "database": database, "log": running.log}
 
 
-@pytest.fixture(scope="module")
-def browser_page(server):
+@contextmanager
+def watched_page(url: str, **options):
+    """A page of the system Chromium whose requests to anything but the dashboard at ``url`` are
+    listed in ``page.outside_requests`` (there must be none)."""
     outside: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", accept_downloads=True)
-        page = context.new_page()
+        page = browser.new_context(locale="fr-FR", **options).new_page()
 
         def watch(request) -> None:
-            if not request.url.startswith((server["url"], "ws://localhost", "data:", "blob:", "about:")):
+            if not request.url.startswith((url, "ws://localhost", "data:", "blob:", "about:")):
                 outside.append(request.url)
 
         page.on("request", watch)
         page.outside_requests = outside
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    with watched_page(server["url"], viewport={"width": 1400, "height": 1000}, accept_downloads=True) as page:
+        yield page
 
 
 def _open(page, server, name: str) -> None:

@@ -6,17 +6,12 @@ from another host, and shows no live ``javascript:`` link."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PAGES, ROOT, _free_port, _open, _settle
+from test_browser import CHROMIUM, PAGES, ROOT, _open, _settle, watched_page
 
+from bench.server import dashboard
 from dashboard import example
 from footprint.factor_base import FactorBase, save_override
 from footprint.inventory import import_declarations
@@ -49,50 +44,15 @@ def hostile_server(tmp_path_factory):
     import_declarations(_poisoned_declarations(), store, factors, name=POISON[0] + ".csv")
     save_override(store, factors, "hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.5, "dimensionless",
                   2025, POISON[1] + " " + POISON[0])
-    port = _free_port()
-    environment = os.environ | {"FOOTPRINT_DB": str(database), "PYTHONUNBUFFERED": "1", "TMPDIR": str(temporary)}
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None, (folder / "streamlit.log").read_text()
-        assert time.monotonic() < deadline, "le tableau de bord n'a pas démarré en 90 s"
-        time.sleep(0.3)
-    yield {"url": url, "database": database, "folder": folder, "temporary": temporary,
-           "log": folder / "streamlit.log"}
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with dashboard(database, folder / "streamlit.log", environment={"TMPDIR": str(temporary)}) as running:
+        yield {"url": running.url, "database": database, "folder": folder, "temporary": temporary,
+               "log": running.log}
 
 
 @pytest.fixture(scope="module")
 def page(hostile_server):
-    outside: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="fr-FR")
-        opened = context.new_page()
-
-        def watch(request) -> None:
-            if not request.url.startswith((hostile_server["url"], "ws://localhost", "data:", "blob:", "about:")):
-                outside.append(request.url)
-
-        opened.on("request", watch)
-        opened.outside_requests = outside
+    with watched_page(hostile_server["url"], viewport={"width": 1400, "height": 1600}) as opened:
         yield opened
-        browser.close()
 
 
 def _every_file(folder: Path) -> set[Path]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.disks import fill, small_disk
+
 ROOT = Path(__file__).resolve().parents[2]
 IMPACT_KEYS = ["energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",
                "pe_mj"]
@@ -264,34 +266,8 @@ def test_a_damaged_store_exits_5_in_french_and_is_never_written(tmp_path, exampl
     assert done.returncode == 5 and "[FOOTPRINT_DEBUG]" in done.stderr  # the technical detail, on demand only
 
 
-@contextmanager
-def small_disk(folder: Path, size: str):
-    """A real, small file system (tmpfs) mounted on ``folder``: needs root (CI containers are)."""
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here to fill a disk (needs root): {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-def fill(folder: Path) -> Path:
-    """Fill the file system of ``folder`` to the last byte; returns the filler file."""
-    filler = folder / "remplissage"
-    handle = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (1 << 16, 1 << 12, 1 << 9, 1):
-            try:
-                while True:
-                    os.write(handle, b"\0" * chunk)
-            except OSError:
-                pass
-    finally:
-        os.close(handle)
-    return filler
 
 
 def test_a_full_disk_exits_6_in_french_and_the_store_stays_readable(tmp_path, example_db):

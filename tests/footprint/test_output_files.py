@@ -14,6 +14,7 @@ import pytest
 
 from emission_factors.errors import InputError
 from footprint.output_files import OutputWriteError, write_file, write_files
+from tests.disks import fill, small_disk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,22 +106,10 @@ def test_the_files_of_one_export_are_written_all_or_nothing(tmp_path):
                                                                     "x-note.md": b"note"}
 
 
-@contextmanager
-def small_disk(folder: Path, size: str = "1m"):
-    """A real, small file system (tmpfs) mounted on ``folder``: needs root (CI containers are)."""
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here to fill a disk (needs root): {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
 def test_a_full_disk_is_said_in_french_and_leaves_nothing_behind(tmp_path):
-    with small_disk(tmp_path / "petit") as disk:
+    with small_disk(tmp_path / "petit", size="1m") as disk:
         (disk / "existant.csv").write_bytes(b"avant")
         big = b"x" * (2 << 20)  # 2 MiB on a 1 MiB disk
         for force in (False, True):
@@ -187,20 +176,6 @@ def test_export_pcaet_refuses_a_missing_folder_a_link_and_an_existing_file_witho
     assert run(*common, "--out", str(tmp_path / "pcaet.xlsx"), "--force").returncode == 0
 
 
-def fill(folder: Path) -> Path:
-    """Fill the file system of ``folder`` to the last byte; returns the filler file."""
-    filler = folder / "remplissage"
-    handle = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (1 << 16, 1 << 12, 1 << 9, 1):
-            try:
-                while True:
-                    os.write(handle, b"\0" * chunk)
-            except OSError:
-                pass
-    finally:
-        os.close(handle)
-    return filler
 
 
 def test_an_export_to_a_full_disk_exits_6_in_french(tmp_path, store):

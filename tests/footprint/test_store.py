@@ -3,7 +3,6 @@ transaction per write, two processes at once, and a process killed in the middle
 files that are not stores, damaged files, a full disk, stale edits and many threads at once."""
 
 import logging
-import os
 import random
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from footprint.store import (
     StoreError,
     StoreWriteError,
 )
+from tests.disks import fill, small_disk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -392,34 +392,8 @@ def test_a_damaged_store_is_refused_when_opened_and_never_written(tmp_path):
 # -- a full disk ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def small_disk(folder: Path, size: str = "4m"):
-    """A real, small file system (tmpfs) mounted on ``folder``: needs root (CI containers are)."""
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here to fill a disk (needs root): {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-def fill(folder: Path) -> Path:
-    """Fill the file system of ``folder`` to the last byte; returns the filler file."""
-    filler = folder / "remplissage"
-    handle = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (1 << 16, 1 << 12, 1 << 9, 1):
-            try:
-                while True:
-                    os.write(handle, b"\0" * chunk)
-            except OSError:
-                pass
-    finally:
-        os.close(handle)
-    return filler
 
 
 def test_a_full_disk_is_said_in_french_and_the_store_stays_whole(tmp_path):
