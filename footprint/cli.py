@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -344,6 +345,15 @@ def _os_error(error: OSError) -> tuple[str, int]:
             ") ; relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.", EXIT_FAILED)
 
 
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _say(message: str) -> None:
+    """A message on stderr, control characters shown as « ? »: a file name that holds escape
+    sequences must not drive the terminal that reads it."""
+    print(_TERMINAL_CONTROL.sub("?", str(message)), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from footprint.output_files import OutputWriteError
     from footprint.store import StoreConflict, StoreDamaged, StoreError, StoreWriteError
@@ -351,9 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     unreadable = _not_utf8(argv)
     if unreadable is not None:
-        print(f"Erreur : l'argument « {unreadable} » n'est pas du texte UTF-8 valide (un nom de fichier écrit dans un "
-              "autre encodage ?) : renommez le fichier, ou utilisez un terminal réglé en UTF-8. Rien n'a été fait.",
-              file=sys.stderr)
+        _say(f"Erreur : l'argument « {unreadable} » n'est pas du texte UTF-8 valide (un nom de fichier écrit dans un "
+             "autre encodage ?) : renommez le fichier, ou utilisez un terminal réglé en UTF-8. Rien n'a été fait.")
         return EXIT_INPUT
     parser = build_parser()
     try:
@@ -366,17 +375,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return scenario_commands.run(args)
         return inventory_commands.run(args)
     except UsageError as error:
-        print(f"Erreur : {error}. Aide : python -m footprint --help", file=sys.stderr)
+        _say(f"Erreur : {error}. Aide : python -m footprint --help")
         return EXIT_INPUT
     except InputError as error:
         try:
             message = _message(error)
         except Exception:  # printing a message must never end in a traceback
             message = "Erreur : " + "; ".join(p.message for p in error.problems)
-        print(message, file=sys.stderr)
+        _say(message)
         return EXIT_INPUT
     except StoreError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        _say(f"Erreur : {error}")
         _debug(error)
         if isinstance(error, StoreConflict):
             return EXIT_CONFLICT
@@ -386,27 +395,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_WRITE
         return EXIT_STORE
     except OutputWriteError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        _say(f"Erreur : {error}")
         _debug(error)
         return EXIT_WRITE
     except BrokenPipeError:  # output piped into head or cut: not an error for the user
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return EXIT_OK
     except MeasurementError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        _say(f"Erreur : {error}")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("Interrompu.", file=sys.stderr)
+        _say("Interrompu.")
         return EXIT_INTERRUPTED
     except OSError as error:  # the file system said no (full disk while printing, a vanished file…)
         if os.environ.get("FOOTPRINT_DEBUG"):
             raise
         message, code = _os_error(error)
-        print(message, file=sys.stderr)
+        _say(message)
         return code
     except Exception as error:  # the last resort: a French line, the traceback only on demand
         if os.environ.get("FOOTPRINT_DEBUG"):
             raise
-        print(f"Erreur inattendue ({type(error).__name__}) : {error}. "
-              "Relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.", file=sys.stderr)
+        _say(f"Erreur inattendue ({type(error).__name__}) : {error}. "
+             "Relancez avec FOOTPRINT_DEBUG=1 pour le détail technique.")
         return EXIT_FAILED

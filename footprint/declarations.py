@@ -164,7 +164,15 @@ def _map_header(table: Table) -> dict[int, str]:
     for index, raw in enumerate(table.header):
         key = plain_key(raw)
         key = HEADER_ALIASES.get(key, key)
+        if key == "" and str(raw).strip():
+            unknown.append(str(raw))  # "€", "備考": a name, but none of ours
+            continue
         if key == "":
+            filled = next((line for line, cells in table.rows if index < len(cells) and cells[index] not in (None, "")),
+                          None)
+            if filled is not None:
+                raise InputError.single(f"colonne {index + 1} sans nom d'en-tête, mais remplie (sa valeur serait "
+                                        "perdue) : nommez-la ou videz-la", file=table.file_name, line=filled)
             continue
         if key not in ENGLISH_COLUMNS:
             unknown.append(str(raw))
@@ -245,12 +253,25 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     return frame
 
 
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+_NUMBERED_ID = re.compile(r"(?i)ia-([0-9]+)")
+
+
 def _check_ids(frame: pd.DataFrame, file_name: str, lines: list[int]) -> list[Problem]:
+    """Ids written the store's way (``ia-00002`` is ``IA-00002``, not a new declaration beside it),
+    made of letters, digits, ``-``, ``_`` and ``.`` only, and each once."""
     problems = []
+    numbered = frame["id"].astype("string").str.fullmatch(_NUMBERED_ID.pattern, case=False).fillna(False)
+    frame.loc[numbered, "id"] = frame.loc[numbered, "id"].str.upper()
     ids = frame["id"].astype("string")
     first: dict[str, int] = {}
     for position, value in enumerate(ids):
         if pd.isna(value):
+            continue
+        if not _ID.fullmatch(value):
+            problems.append(Problem("identifiant invalide : lettres, chiffres, « - », « _ » et « . » seulement "
+                                    "(80 caractères au plus), ou vide pour une nouvelle déclaration", file=file_name,
+                                    line=lines[position], column="id", value=value))
             continue
         if value in first:
             problems.append(Problem(f"identifiant en double (déjà utilisé ligne {first[value]})", file=file_name,

@@ -21,6 +21,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,20 @@ from emission_factors.errors import InputError
 # The first character of a text that a spreadsheet would run as a formula (ASCII and full-width
 # signs: some spreadsheets convert the latter), once blanks and control characters are skipped.
 FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-_LEADING_BLANKS = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+# Characters no text cell may hold: C0 and C1 controls (tab and line breaks aside), and what XML
+# cannot carry (U+FFFE, U+FFFF, lone surrogates): a spreadsheet would be damaged, or hide a sign.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# Characters that show nothing before a formula sign: blanks, format characters (Cf: bidi marks,
+# zero-width spaces, soft hyphen…), combining marks and the Hangul fillers.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+MAX_CELL_CHARACTERS = 32_767  # the most a spreadsheet cell holds (Excel's specifications and limits)
+_NUMBER = re.compile(r"^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?$")
 # "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed,
 # unless the file says which convention it follows (a ";" file writes decimals with a comma).
-_AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?[0-9]+,[0-9]+$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A valid multi-byte UTF-8 sequence: seen beside invalid bytes, the file mixes two encodings.
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
@@ -168,9 +176,15 @@ def sniff_separator(first_line: str) -> str:
     return max((";", ",", "\t"), key=first_line.count)
 
 
+def first_line(text: str) -> str:
+    """The first line of a text, whatever its line breaks (LF, CRLF, or CR alone as old Macs wrote)."""
+    return _LINE_BREAK.split(text, 1)[0]
+
+
 def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
     text = decode_text(data, name)
-    separator = sniff_separator(text.split("\n", 1)[0])
+    separator = sniff_separator(first_line(text))
+    csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_CELL_CHARACTERS))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header: list[str] = []
     rows: list[tuple[int, list[object]]] = []
@@ -178,12 +192,11 @@ def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
     try:
         header = [h.strip() for h in next(reader, [])]
         _check_cells(header, name, 1, None)
-        width = max(len(header) - 1, 1)
         start = reader.line_num + 1
         for values in reader:
             end = reader.line_num
             if any(v.strip() for v in values):
-                _check_swallowed(values, separator, width, name, start, end)
+                _check_swallowed(values, separator, name, start, end)
                 cells = [_restore_text(v.strip()) for v in values]
                 _check_cells(cells, name, start, header)
                 rows.append((start, cells))
@@ -191,6 +204,8 @@ def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
                     raise _too_long(max_rows, name, what)
             start = end + 1
     except csv.Error as error:
+        if "field limit" in str(error):
+            raise _cell_too_long(name, start, None) from None
         reason = ("guillemet ouvert et jamais refermé" if "end of data" in str(error)
                   else "guillemet mal placé dans une cellule")
         raise InputError.single(f"CSV mal formé : {reason} (une cellule entre guillemets doit se terminer par un "
@@ -199,23 +214,35 @@ def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
     return Table(name, header, rows, decimal)
 
 
-def _check_swallowed(values: list[str], separator: str, width: int, name: str, start: int, end: int) -> None:
-    """Refuse a quoted cell whose later lines look like rows of the file: a quote left open has
-    turned the following rows into the text of one cell."""
+def _check_swallowed(values: list[str], separator: str, name: str, start: int, end: int) -> None:
+    """Refuse a quoted cell whose later lines hold the file's separator, as rows of the file do
+    (short rows too): a quote left open has turned the following rows into the text of one cell.
+    A cell written on several lines without the separator (an address, a note) is kept."""
     for value in values:
-        if "\n" in value and any(line.count(separator) >= width for line in value.split("\n")[1:]):
+        lines = _LINE_BREAK.split(value)
+        if len(lines) > 1 and any(separator in line for line in lines[1:]):
             raise InputError.single(
                 f"CSV mal formé : un guillemet ouvert dans cette ligne n'est refermé qu'à la ligne {end}, et les "
                 "lignes entre les deux seraient lues comme le texte d'une seule cellule ; refermez le guillemet",
-                file=name, line=start, value=value.split("\n", 1)[0][:60])
+                file=name, line=start, value=lines[0][:60])
 
 
 def _check_cells(cells: list[object], name: str, line: int, header: list[str] | None) -> None:
     for index, cell in enumerate(cells):
-        if isinstance(cell, str) and _CONTROL.search(cell):
-            column = header[index] if header and index < len(header) else None
+        if not isinstance(cell, str):
+            continue
+        column = header[index] if header and index < len(header) else None
+        if _CONTROL.search(cell):
             raise InputError.single("caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le",
                                     file=name, line=line, column=column, value=_CONTROL.sub("?", cell)[:60])
+        if len(cell) > MAX_CELL_CHARACTERS:
+            raise _cell_too_long(name, line, column)
+
+
+def _cell_too_long(name: str, line: int, column: str | None) -> InputError:
+    shown = f"{MAX_CELL_CHARACTERS:,}".replace(",", "\u202f")
+    return InputError.single(f"cellule trop longue : plus de {shown} caractères, ce qu'une cellule de tableur peut "
+                             "contenir", file=name, line=line, column=column)
 
 
 def _too_long(max_rows: int, name: str, what: str) -> InputError:
@@ -241,9 +268,11 @@ def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -
         if not workbook.sheet_names:
             raise InputError.single("classeur sans feuille", file=name)
         sheet = workbook.get_sheet_by_index(0)
-        grid = sheet.iter_rows()
-        first_row = (sheet.start or (0, 0))[0] + 1
-        header_cells = next(grid, [])
+        # Rows come from the sheet's first row (line 1), blank ones included: the header is the
+        # first row that holds something.
+        grid = enumerate(sheet.iter_rows(), start=1)
+        first_row, header_cells = next(((n, row) for n, row in grid if any(v not in ("", None) for v in row)),
+                                       (1, []))
     except InputError:
         raise
     except Exception:  # calamine raises its own types (zip, XML, password) for a corrupt file
@@ -255,7 +284,7 @@ def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -
     _check_cells(header, name, first_row, None)
     rows = []
     try:
-        for number, values in enumerate(grid, start=first_row + 1):
+        for number, values in grid:
             cells = [_spreadsheet_cell(v) for v in values[:len(header)]]
             extra = [v for v in values[len(header):] if v not in ("", None)]
             if all(c is None for c in cells) and not extra:
@@ -268,7 +297,62 @@ def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -
         raise
     except Exception:
         raise InputError.single(f"classeur {label} illisible ou corrompu", file=name) from None
+    if data.startswith(b"PK\x03\x04"):
+        _check_formulas(data, name)
     return Table(name, header, rows, None)
+
+
+_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_REFERENCE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+
+
+def _check_formulas(data: bytes, name: str) -> None:
+    """Refuse a formula whose value the file does not hold (a workbook generated by a program,
+    never opened in a spreadsheet: its row would read as empty) and a formula error (#DIV/0!…)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sheet = _first_sheet_path(archive)
+    if sheet is None:
+        return
+    xml = archive.read(sheet)
+    if b"<f" not in xml and b't="e"' not in xml:
+        return
+    for found in _CELL.finditer(xml):
+        attributes, content = found.group(1), found.group(2) or b""
+        error = b't="e"' in attributes
+        missing = b"<f" in content and not re.search(rb"<v>[^<]", content)
+        if not (error or missing):
+            continue
+        reference = _REFERENCE.search(attributes)
+        cell = (reference.group(1) + reference.group(2)).decode() if reference else "?"
+        line = int(reference.group(2)) if reference else None
+        if error:
+            value = re.search(rb"<v>([^<]*)</v>", content)
+            shown = value.group(1).decode(errors="replace") if value else "#ERREUR"
+            raise InputError.single(f"cellule {cell} : la formule donne une erreur ({shown}) ; corrigez-la dans le "
+                                    "tableur", file=name, line=line, value=shown)
+        raise InputError.single(f"cellule {cell} : formule sans valeur calculée (le classeur n'a pas été enregistré "
+                                "par un tableur) ; ouvrez-le dans un tableur et enregistrez-le, ou saisissez la valeur",
+                                file=name, line=line)
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """The path, in an XLSX archive, of the workbook's first sheet (the one that is read)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relations = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    first = re.search(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"', workbook)
+    if not first:
+        return None
+    for relation in re.finditer(rb"<Relationship\b[^>]*>", relations):
+        if f'Id="{first.group(1).decode()}"'.encode() in relation.group(0):
+            target = re.search(rb'Target="([^"]+)"', relation.group(0))
+            if target:
+                path = target.group(1).decode().lstrip("/")
+                path = path if path.startswith("xl/") else f"xl/{path}"
+                return path if path in archive.namelist() else None
+    return None
 
 
 def _spreadsheet_text(value: object) -> str:
@@ -291,13 +375,19 @@ def _spreadsheet_cell(value: object) -> object:
 
 def needs_quote(text: str) -> bool:
     """Whether a spreadsheet could take this text for a formula (or it starts with the quote
-    that neutralises one, which must then be doubled to survive a round trip)."""
+    that neutralises one, which must then be doubled to survive a round trip): its first visible
+    character, after blanks, format characters and fillers, is a formula sign."""
     if not text:
         return False
     if text[0] in "'\t\r\n":
         return True
-    rest = _LEADING_BLANKS.sub("", text)
-    return bool(rest) and rest[0] in FORMULA_SIGNS
+    for character in text:
+        if character in FORMULA_SIGNS:
+            return True
+        if not (character.isspace() or character in _FILLERS
+                or unicodedata.category(character) in _INVISIBLE_CATEGORIES):
+            return False
+    return False
 
 
 def _restore_text(value: str) -> str:
@@ -364,8 +454,9 @@ def format_number(value: float, decimal: str = ",") -> str:
 def csv_bytes(header: list[str], rows: list[list[object]], separator: str = ";", decimal: str = ",",
               bom: bool = True) -> bytes:
     """CSV text of a table: numbers written exactly, text neutralised against formula injection."""
-    if len(separator) != 1 or len(decimal) != 1 or separator == decimal:
-        raise InputError.single("séparateur de colonnes et séparateur décimal : un caractère chacun, différents",
+    if separator not in (";", ",", "\t", "|") or decimal not in (",", ".") or separator == decimal:
+        raise InputError.single("séparateur de colonnes : « ; », « , », tabulation ou « | » ; séparateur décimal : "
+                                "« , » ou « . » ; les deux différents",
                                 column="--separator", value=f"{separator} {decimal}")
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")

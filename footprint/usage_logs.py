@@ -41,7 +41,7 @@ from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factor_base import FactorBase
 from footprint.formatting import format_number
 from footprint.store import Store
-from footprint.tabular import decode_text, display_name, read_source, sniff_separator
+from footprint.tabular import decode_text, display_name, first_line, read_source, sniff_separator
 
 # Column of the file for each field; a (str) constant where the file has no such column.
 PRESETS: dict[str, dict[str, str | None]] = {
@@ -76,8 +76,12 @@ _NUMBER_SQL = ("CASE WHEN {ambiguous} THEN NULL "
                "WHEN strpos(reverse({t}), ',') < strpos(reverse({t}), '.') "
                "THEN replace(replace({t}, '.', ''), ',', '.') ELSE replace({t}, ',', '') END AS DOUBLE) "
                "ELSE TRY_CAST(replace({t}, ',', '.') AS DOUBLE) END")
-_CONTROL_CHARACTER = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_CONTROL_SQL = "regexp_matches({x}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]')"
+# What no name may hold (as ``tabular`` refuses it): C0 and C1 controls, U+FFFE and U+FFFF.
+_CONTROL_CHARACTER = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
+_CONTROL_SQL = "regexp_matches({x}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x{{9f}}\\x{{fffe}}\\x{{ffff}}]')"
+# A line break inside a cell of a log: a quote left open has swallowed the following rows.
+_SWALLOWED = ("CSV mal formé : un guillemet ouvert dans cette ligne n'est pas refermé avant la fin de la ligne, et "
+              "les lignes suivantes seraient lues comme le texte d'une seule cellule ; refermez le guillemet")
 # Slashed dates are French (day first), as French Excel writes them: one rule, never a guess per row.
 _FRENCH_DATES = "['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']"
 
@@ -137,8 +141,8 @@ def _private_copy(source: Path | str | bytes, name: str | None) -> Iterator[_Log
         if upload:
             data, _ = read_source(bytes(source), shown)
             if reader == "read_csv":
-                text = decode_text(data, shown)
-                header, data = text.split("\n", 1)[0], text.encode("utf-8")
+                text = _one_kind_of_line_break(decode_text(data, shown))
+                header, data = first_line(text), text.encode("utf-8")
             target.write_bytes(data)
         elif reader == "read_csv":
             header = _link_or_transcode(path, target, shown)
@@ -155,7 +159,7 @@ def _private_copy(source: Path | str | bytes, name: str | None) -> Iterator[_Log
 
 def _header_names(line: str, separator: str, shown: str) -> tuple[str, ...]:
     """The column names of a CSV header line (a blank one named after its place), unique."""
-    names = next(csv.reader([line], delimiter=separator), [])
+    names = next(csv.reader([first_line(line)], delimiter=separator), [])
     names = [name.strip() or f"colonne_{i + 1}" for i, name in enumerate(names)]
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
@@ -173,22 +177,28 @@ def _link_or_transcode(path: Path, target: Path, shown: str) -> str:
     header = None
     with path.open("rb") as handle:
         block = handle.read(1 << 16)
-        utf16 = block.startswith((b"\xff\xfe", b"\xfe\xff"))
+        # UTF-16, or lines ended by CR alone (old Mac files): rewritten in UTF-8 with LF.
+        rewrite = block.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\r" in block and b"\n" not in block)
         try:
-            while block and not utf16:
+            while block and not rewrite:
                 text = decoder.decode(block)
-                header = text.split("\n", 1)[0] if header is None else header
+                header = first_line(text) if header is None else header
                 block = handle.read(1 << 20)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf16 = True  # not UTF-8 throughout: decode_text below says why, with the line
-    if utf16:
+            rewrite = True  # not UTF-8 throughout: decode_text below says why, with the line
+    if rewrite:
         # decode_text refuses a file that mixes encodings (with the line) and reads Windows-1252.
-        text = decode_text(path.read_bytes(), shown)
+        text = _one_kind_of_line_break(decode_text(path.read_bytes(), shown))
         target.write_text(text, encoding="utf-8")
-        return text.split("\n", 1)[0]
+        return first_line(text)
     target.symlink_to(path.resolve())
     return header or ""
+
+
+def _one_kind_of_line_break(text: str) -> str:
+    """A text whose lines end with CR alone (old Mac files) written with LF, as DuckDB reads it."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def _reader_sql(log: _Log) -> str:
@@ -199,7 +209,9 @@ def _reader_sql(log: _Log) -> str:
         return (f"read_csv('{escaped}', header = true, delim = '{delimiter}', quote = '\"', escape = '\"', "
                 f"columns = {{{columns}}}, auto_detect = false, strict_mode = true, null_padding = false)")
     if log.reader == "read_json":
-        return f"read_json('{escaped}', format = 'newline_delimited')"
+        # The whole file is sampled: a key or a type that appears late is read, not refused.
+        shape = "newline_delimited" if log.path.suffix in (".jsonl", ".ndjson") else "auto"
+        return f"read_json('{escaped}', format = '{shape}', sample_size = -1)"
     return f"read_parquet('{escaped}')"
 
 
@@ -241,7 +253,10 @@ def _select_list(preset: str, columns: dict[str, str], log: _Log, service: str |
     lowered = {name.strip().lower(): name for name in columns}
     parts, missing = [], []
     for field, source in PRESETS[preset].items():
-        if field == "service" and service:
+        if field == "service" and service is not None:
+            if not service.strip():
+                raise InputError.single("service vide : indiquez le nom du service, ou n'indiquez pas --service",
+                                        column="--service", value=service)
             parts.append(f"'{service.strip().replace(chr(39), chr(39) * 2)}' AS service")
             continue
         if source is None:
@@ -268,7 +283,7 @@ def _select_list(preset: str, columns: dict[str, str], log: _Log, service: str |
                 moment = (f"CASE WHEN regexp_full_match({text}, '[0-9]+([.][0-9]+)?') "
                           f"THEN to_timestamp(TRY_CAST({text} AS DOUBLE)) "
                           f"WHEN contains({text}, '/') THEN try_strptime({text}, {_FRENCH_DATES}) "
-                          f"ELSE TRY_CAST({text} AS TIMESTAMP) END")
+                          f"ELSE CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) END")
             parts += [f"{moment} AS timestamp", f"{text} AS timestamp_text"]
         elif field in TEXT_FIELDS:
             parts.append(f"{text} AS {field}")
@@ -281,6 +296,9 @@ def _select_list(preset: str, columns: dict[str, str], log: _Log, service: str |
             parts += [f"{_NUMBER_SQL.format(t=clean, ambiguous=ambiguous)} AS {field}", f"{text} AS {field}_text",
                       f"coalesce({ambiguous}, false) AS {field}_ambiguous"]
     parts += [f"CAST(NULL AS DOUBLE) AS {f}" for f in GATEWAY_FIELDS if f not in PRESETS[preset]]
+    if log.reader == "read_csv":  # every column, read or not: a swallowed row may hide in any
+        breaks = " OR ".join(f"regexp_matches(\"{c.replace(chr(34), chr(34) * 2)}\", '[\\r\\n]')" for c in columns)
+        parts.append(f"coalesce({breaks}, false) AS _line_break")
     if missing:
         raise InputError.single(
             f"colonne(s) manquante(s) pour le format « {preset} » : {', '.join(missing)} (colonnes du fichier : "
@@ -307,7 +325,8 @@ def _checks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
                 "output_tokens_text", ()),
                ("input_tokens", "tokens d'entrée invraisemblables (plus de 100 millions par requête)",
                 "isfinite(input_tokens) AND input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text", ()),
-               ("model", "modèle manquant", "model IS NULL", "model", ())]
+               ("model", "modèle manquant", "model IS NULL", "model", ()),
+               ("timestamp", _SWALLOWED, "_line_break", "timestamp_text", ("_line_break",))]
     available = {row[0] for row in con.execute("DESCRIBE _usage").fetchall()}
     return [(column, label, condition, example) for column, label, condition, example, needs in checks
             if example in available and all(n in available for n in needs)]
@@ -437,6 +456,9 @@ def _aggregate(log: _Log, preset: str, service: str | None) -> pd.DataFrame:
     ``InputError`` with the first bad line of each failed check."""
     con = duckdb.connect()
     try:
+        # Months are counted in UTC whatever this machine's zone: an epoch second is UTC, an
+        # ISO time with an offset (…T23:30:00-05:00) is moved to UTC, one without is taken as UTC.
+        con.execute("SET TimeZone = 'UTC'")
         columns = _columns(con, log)
         select = _select_list(preset, columns, log, service)
         try:

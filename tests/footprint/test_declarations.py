@@ -272,3 +272,19 @@ def test_a_csv_given_as_the_database_is_refused_and_left_untouched(capsys, tmp_p
     code = main(["declarations", "import", "examples/declarations.csv", "--db", str(victim)])
     assert code == 3 and "n'est pas une base DuckDB" in capsys.readouterr().err
     assert victim.read_text() == "a;b\n1;2\n"
+
+
+def test_data_under_a_header_that_names_nothing_is_not_dropped(factors, tmp_path):
+    for header, fragment in (("annee;service;;type", "sans nom d'en-tête"), ("annee;service;€;type", "inconnue")):
+        text = f"{header};fournisseur;modele;requetes;cas_usage\n2025;DRH;perdu;llm;openai;gpt-4o;10;traduction\n"
+        with pytest.raises(InputError, match=fragment):
+            read_declarations(_write(tmp_path, text), factors)
+
+
+def test_an_id_is_written_the_store_way_or_refused(factors, tmp_path):
+    row = "2025;DRH;traduction;llm;openai;gpt-4o;;;10;"
+    frame = read_declarations(_write(tmp_path, f"{HEADER}\nia-00002;{row}\n"), factors)
+    assert frame["id"].tolist() == ["IA-00002"]
+    for bad in ("=1+1", "IA 00002", "../x"):
+        with pytest.raises(InputError, match="identifiant invalide"):
+            read_declarations(_write(tmp_path, f"{HEADER}\n{bad};{row}\n"), factors)

@@ -185,3 +185,64 @@ def test_no_export_path_writes_a_live_formula_whatever_the_store_holds(tmp_path,
                 continue  # a number written as a number (a negative one starts with its sign)
             assert not plain or plain[0] not in "=+-@\uff1d\uff0b\uff0d\uff20" or str(cell).startswith("'"), (
                 name, cell)
+
+
+# -- found by trying to break the readers ------------------------------------------------------
+
+
+def test_a_quote_left_open_is_refused_whatever_the_line_breaks_and_the_row_lengths():
+    cr_only = 'annee;service;type\r2025;"DRH;llm\r2025;DSI;llm\r2025;Culture";llm\r'
+    short_rows = 'annee;service;type;commentaire\n2025;DRH;llm;"note\n2025;DSI\n2025;DGS\nfin"\n'
+    for text in (cr_only, short_rows):
+        assert "guillemet" in str(_refusal(text.encode(), name="quote.csv"))
+
+
+def test_characters_xml_cannot_hold_and_c1_controls_are_refused_on_the_way_in():
+    for bad in ("\uffff", "\ufffe", "\x9b"):
+        error = _refusal((HEADER + f"2025;DRH{bad};10\n").encode(), name="f.csv")
+        assert error.problems[0].line == 2 and "contrôle" in str(error)
+
+
+@pytest.mark.parametrize("invisible", ["\u009b", "\u200e", "\u202e", "\u2066", "\u061c", "\u00ad", "\u180e",
+                                       "\u2061", "\u034f", "\u115f", "\u3164", "\uffa0"])
+def test_a_formula_behind_an_invisible_character_is_neutralised(invisible):
+    assert neutralise(f"{invisible}=1+1").startswith("'")
+
+
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_saying_so():
+    error = _refusal((HEADER + "2025;" + "x" * 140_000 + ";1\n").encode(), name="long.csv")
+    assert "cellule trop longue" in str(error) and error.problems[0].line == 2
+
+
+def test_a_formula_without_its_value_and_a_formula_error_are_refused_with_their_cell():
+    for formula, fragment in (("=400*10", "formule sans valeur calculée"), ("=1/0", "B2")):
+        data = _xlsx([["annee", "requetes"], [2025, formula]])
+        if formula == "=1/0":  # as a spreadsheet saves it: the error as the cell's value
+            data = _rewrite(data, b'<c r="B2"><f>1/0</f><v></v></c>', b'<c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+        error = _refusal(data, name="formules.xlsx")
+        assert fragment in str(error) and error.problems[0].line == 2
+
+
+def test_a_sheet_whose_header_is_not_on_the_first_row_is_read_with_the_right_lines():
+    workbook = Workbook()
+    workbook.active["B3"], workbook.active["C3"], workbook.active["B4"], workbook.active["C4"] = (
+        "annee", "service", 2025, "DRH")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(buffer.getvalue(), name="decale.xlsx")
+    assert table.header == ["annee", "service"] and table.rows == [(4, [2025.0, "DRH"])]
+
+
+@pytest.mark.parametrize("digits", ["١٢٣", "１２３", "𝟏𝟐𝟑"])
+def test_digits_of_other_scripts_are_not_numbers(digits):
+    with pytest.raises(ValueError):
+        parse_number(digits)
+
+
+def _rewrite(data: bytes, old: bytes, new: bytes) -> bytes:
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info, content.replace(old, new) if info.filename.startswith("xl/worksheets/") else content)
+    return out.getvalue()

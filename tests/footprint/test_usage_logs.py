@@ -243,3 +243,42 @@ def test_an_upload_is_read_from_memory_and_its_name_never_becomes_a_path(tmp_pat
     done = import_usage(GENERIC.encode(), store, factors, name="../../x.csv")
     assert done.file_name == "x.csv" and done.rows == 4
     assert not (tmp_path.parent / "x.csv").exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_a_quote_left_open_in_a_log_is_refused_instead_of_swallowing_rows(tmp_path, factors):
+    text = (GENERIC.splitlines()[0] + "\n" + '2025-08-05T10:00:00,openai,gpt-4o,100,200,1,"DRH\n'
+            "2025-08-05T10:00:00,openai,gpt-4o,100,200,1,DSI\n2025-08-05T10:00:00,openai,gpt-4o,100,200,1,Culture\"\n"
+            "2025-08-06T10:00:00,openai,gpt-4o,100,200,1,Sport\n")
+    store = Store(tmp_path / "s.duckdb")
+    with pytest.raises(InputError, match="guillemet") as caught:
+        import_usage(_file(tmp_path, text), store, factors)
+    assert caught.value.problems[0].line == 2 and store.declarations().empty
+
+
+def test_a_log_whose_lines_end_with_cr_alone_is_read(tmp_path, factors):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(GENERIC.replace("\n", "\r").encode())
+    assert import_usage(path, Store(tmp_path / "s.duckdb"), factors).rows == 4
+
+
+def test_a_blank_service_option_is_refused(tmp_path, factors):
+    with pytest.raises(InputError, match="service vide"):
+        import_usage(_file(tmp_path, GENERIC), Store(tmp_path / "s.duckdb"), factors, service="   ")
+
+
+def test_a_jsonl_key_that_appears_late_is_read(tmp_path, factors):
+    line = '{"timestamp": "2025-05-01T10:00:00", "provider": "openai", "model": "gpt-4o", "input_tokens": 1, ' \
+           '"output_tokens": 2}\n'
+    late = line.replace('"output_tokens": 2}', '"output_tokens": 2, "service": "DRH"}')
+    path = tmp_path / "journal.jsonl"
+    path.write_text(line * 25_000 + late, encoding="utf-8")
+    done = import_usage(path, Store(tmp_path / "s.duckdb"), factors)
+    assert done.rows == 25_001 and set(done.declarations["service"]) == {"DRH", "(service non précisé)"}
+
+
+def test_months_are_counted_in_utc_whatever_the_machine_zone(tmp_path, factors, monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a zone where these times fall a day later
+    text = ("timestamp,provider,model,input_tokens,output_tokens\n1735689599,openai,gpt-4o,1,2\n"
+            "2025-01-31T23:30:00-05:00,openai,gpt-4o,1,2\n")
+    done = import_usage(_file(tmp_path, text), Store(tmp_path / "s.duckdb"), factors)
+    assert sorted(done.declarations["comment"].str.extract(r"(\d{4}-\d{2})")[0]) == ["2024-12", "2025-02"]
