@@ -1,5 +1,5 @@
 """Streamlit entry point: first-start set-up, navigation, and the last guard that turns a bug
-into a French message. Every page is a file of ``pages/``."""
+into a French message. Every page is a file of ``app_pages/``."""
 
 from pathlib import Path
 
@@ -13,19 +13,19 @@ state.start()
 
 PAGES = {
     "Inventaire": [
-        st.Page("pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True),
-        st.Page("pages/declarer.py", title="Déclarer", icon=":material/edit_note:"),
-        st.Page("pages/usages.py", title="Usages importés", icon=":material/upload_file:"),
-        st.Page("pages/mesures.py", title="Mesures", icon=":material/bolt:"),
+        st.Page("app_pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/declarer.py", title="Déclarer", icon=":material/edit_note:"),
+        st.Page("app_pages/usages.py", title="Usages importés", icon=":material/upload_file:"),
+        st.Page("app_pages/mesures.py", title="Mesures", icon=":material/bolt:"),
     ],
     "Réduire": [
-        st.Page("pages/scenarios.py", title="Scénarios 2030", icon=":material/trending_down:"),
-        st.Page("pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
+        st.Page("app_pages/scenarios.py", title="Scénarios 2030", icon=":material/trending_down:"),
+        st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
     ],
     "Référence": [
-        st.Page("pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
-        st.Page("pages/methode.py", title="Méthode", icon=":material/school:"),
+        st.Page("app_pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),
+        st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
+        st.Page("app_pages/methode.py", title="Méthode", icon=":material/school:"),
     ],
 }
 page = st.navigation(PAGES)

@@ -123,13 +123,13 @@ def main() -> None:
         for year in (2025, 2024):
             app.sidebar.selectbox[0].set_value(year)
             measure("Synthèse, année changée dans le menu", lambda: _timed(app))
-    app.switch_page("pages/declarer.py")
+    app.switch_page("app_pages/declarer.py")
     _timed(app)
     for _ in range(args.repeat):
         for kind in ("gpu", "llm"):
             app.radio(key="form_kind").set_value(kind)
             measure("Déclarer, type d'usage changé", lambda: _timed(app))
-    app.switch_page("pages/scenarios.py")
+    app.switch_page("app_pages/scenarios.py")
     print(f"Scénarios 2030, premier affichage (projection des 3 scénarios) : {_timed(app) * 1000:.0f} ms")
     slider = next(s for s in app.slider if s.key and s.key.endswith("volume_growth"))
     for value in range(args.repeat):

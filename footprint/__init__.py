@@ -4,9 +4,9 @@ Layout: ``llm``, ``gpu`` and ``impacts`` hold the formulas (one function per qua
 in, arrays out, units through Pint); ``factor_base`` reads the sourced factors from DuckDB;
 ``engine`` joins a table of workloads with the factors and applies the formulas in one
 vectorised pass; ``store``, ``declarations``, ``usage_logs`` and ``inventory`` keep and read the
-collectivité's inventory; ``tabular`` reads and writes CSV/XLSX; ``cli`` (with
-``inventory_commands``) is ``python -m footprint``. Nothing here imports streamlit, plotly or
-codecarbon at import time.
+collectivité's inventory; ``tabular`` reads and ``output_files`` writes the files people
+exchange. The command line (``python -m footprint``) lives above the library, in ``cli``.
+Nothing here imports streamlit, plotly or codecarbon at import time.
 """
 
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ def open_app(page: str = "synthese") -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     if page != "synthese":
-        app.switch_page(f"pages/{page}.py")
+        app.switch_page(f"app_pages/{page}.py")
         app.run()
     return app
 

@@ -70,7 +70,7 @@ def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_f
     engine = compute_impacts(to_workloads(added.reset_index(drop=True), factors), factors)
     expected = compute_impacts(to_workloads(before, factors), factors)["gwp_kgco2e_central"].sum() + \
         engine["gwp_kgco2e_central"].sum()
-    app.switch_page("pages/synthese.py")
+    app.switch_page("app_pages/synthese.py")
     app.run()
     no_failure(app)
     assert engine["gwp_kgco2e_central"].sum() > 0
@@ -121,7 +121,7 @@ def test_a_good_import_shows_a_preview_and_writes_only_when_confirmed(empty_stor
 def test_the_authoritys_own_pue_is_saved_from_the_factors_page_and_changes_the_synthesis(example_store):
     app = open_app()
     before = _gwp_metric(app)
-    app.switch_page("pages/facteurs.py")
+    app.switch_page("app_pages/facteurs.py")
     app.run()
     app.selectbox(key="element_hosting_profiles").set_value("salle_serveurs").run()
     app.selectbox(key="parameter_hosting_profiles").set_value("pue_min").run()
@@ -131,7 +131,7 @@ def test_the_authoritys_own_pue_is_saved_from_the_factors_page_and_changes_the_s
     no_failure(app)
     overrides = example_store.factor_overrides()
     assert sorted(overrides["parameter"]) == ["pue_max", "pue_min"] and set(overrides["value"]) == {1.2}
-    app.switch_page("pages/synthese.py")
+    app.switch_page("app_pages/synthese.py")
     app.run()
     no_failure(app)
     assert _gwp_metric(app) != before  # the GPU and the measured run in the server room now use a PUE of 1,2

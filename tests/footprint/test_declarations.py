@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from cli.main import main
 from emission_factors.errors import InputError
-from footprint.cli import main
 from footprint.declarations import export_declarations, read_declarations, to_workloads
 from footprint.engine import compute_impacts
 from footprint.store import Store

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from footprint.cli import main
+from cli.main import main
 from footprint.store import Store
 from tests.stores import new_store
 

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
+from cli.main import main
 from emission_factors.errors import InputError
-from footprint.cli import main
 from footprint.engine import compute_impacts
 from footprint.factor_base import (
     LOCAL_SOURCE,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import footprint
-from footprint.cli import main
+from cli.main import main
 from footprint.store import Store
 from tests.stores import new_store
 

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+from cli.main import main
 from emission_factors.errors import InputError
-from footprint.cli import main
 from footprint.store import Store
 from footprint.usage_logs import import_usage
 from tests.stores import new_store

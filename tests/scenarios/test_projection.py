@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli.main import main
 from emission_factors.errors import InputError
-from footprint.cli import main
 from footprint.declarations import read_declarations
 from footprint.inventory import compute_inventory
 from footprint.store import Store

@@ -12,7 +12,7 @@ year = state.year_picker()
 if year is None:
     st.info("L'inventaire est vide. Déclarez vos usages d'IA dans la page **Déclarer**, importez les journaux de "
             "votre passerelle (**Usages importés**) ou mesurez un traitement (**Mesures**).")
-    st.page_link("pages/declarer.py", label="Déclarer un usage", icon=":material/edit_note:")
+    st.page_link("app_pages/declarer.py", label="Déclarer un usage", icon=":material/edit_note:")
     st.stop()
 
 inventory = state.inventory(year)

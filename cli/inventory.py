@@ -2,7 +2,7 @@
 ``measure`` and ``factors overrides …`` (the collectivité's own factor values).
 
 Owns: turning parsed arguments into calls to ``declarations``, ``store``, ``inventory`` and
-``usage_logs``, and printing French summaries, JSON or CSV. ``cli`` builds the parser and
+``usage_logs``, and printing French summaries, JSON or CSV. ``cli.main`` builds the parser and
 handles errors; this module only does the work of each command.
 """
 
@@ -15,6 +15,7 @@ import sys
 
 import pandas as pd
 
+from cli.arguments import FrenchParser, add_db_options, open_store, parse_number, parse_year
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR, format_number, format_range
 from footprint.tabular import is_missing
@@ -158,40 +159,6 @@ def _measure_options(parser: argparse.ArgumentParser, importing: bool = False) -
         parser.add_argument("--task", help="tâche de la base de facteurs correspondante (avec --units)")
 
 
-def add_db_options(parser: argparse.ArgumentParser, creates: bool) -> None:
-    """``--db`` (and, for a command that may start a new store, ``--create``)."""
-    parser.add_argument("--db", help="fichier de la base (par défaut data/footprint.duckdb, ou FOOTPRINT_DB)")
-    if creates:
-        parser.add_argument("--create", action="store_true",
-                            help="créer la base (et son dossier) si elle n'existe pas encore")
-
-
-def open_store(db: str | None, *, write: bool, create: bool = False, new: bool = True):
-    """The store a command names. Without ``--db``: the default one (data/footprint.duckdb or
-    FOOTPRINT_DB), created on first use. With ``--db``: a reading command opens the file
-    read-only and never creates it; a writing command creates a new store (and its folder) only
-    with ``--create``, so that a mistyped path creates nothing. An existing
-    file that is not an Empreinte IA store is refused by ``Store`` itself, left untouched.
-    ``new=False``: a command that needs what a store holds (delete, restore…) never starts one."""
-    from pathlib import Path
-
-    from footprint.store import Store, StoreError
-
-    if db is None:
-        return Store(None, read_only=not write, create=True)
-    path = Path(db)
-    if not write:
-        return Store(path, read_only=True, create=False)
-    if not new:
-        return Store(path, create=False)
-    store = Store(path, create=create)
-    if create or store.exists() or path.is_dir():
-        return store
-    hint = "" if path.parent.is_dir() else f" (son dossier {path.parent} non plus)"
-    raise StoreError(f"La base {path} n'existe pas{hint} : vérifiez le chemin de --db, rien n'a été créé. Pour "
-                     "créer une nouvelle base à cet endroit, ajoutez --create.")
-
-
 def _store(args: argparse.Namespace, write: bool = True, new: bool = True):
     return open_store(args.db, write=write, create=getattr(args, "create", False), new=new)
 
@@ -201,23 +168,6 @@ def _factors(store):
     from footprint.factor_base import load_with_overrides
 
     return load_with_overrides(store)
-
-
-def parse_year(text: str | None, flag: str = "--year") -> int | None:
-    """A year typed on the command line, within the bounds of schema.toml [inputs]."""
-    from emission_factors.loader import read_input_bounds
-
-    if text is None:
-        return None
-    try:
-        year = int(text.strip())
-    except ValueError:
-        raise InputError([Problem("année invalide", column=flag, value=text)]) from None
-    bound = read_input_bounds()["year"]
-    if not bound.minimum <= year <= bound.maximum:
-        raise InputError([Problem(f"année invalide (attendue entre {bound.minimum:g} et {bound.maximum:g})",
-                                  column=flag, value=text)])
-    return year
 
 
 def _print_counts(counts: dict[str, int], what: str = "déclaration(s)") -> None:
@@ -449,7 +399,6 @@ def _usage_import(args: argparse.Namespace) -> int:
 
 
 def _measure(args: argparse.Namespace) -> int:
-    from footprint.cli import FrenchParser, parse_number
 
     command = list(args.command_line or [])
     if command and command[0] == "--":
@@ -544,7 +493,6 @@ def _with_flags(error: InputError) -> InputError:
 
 
 def _set_override(args: argparse.Namespace) -> int:
-    from footprint.cli import parse_number
     from footprint.factor_base import FactorBase, save_overrides
 
     key = {}

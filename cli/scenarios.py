@@ -1,7 +1,6 @@
-"""Command-line handlers for ``python -m footprint scenarios …`` and ``recommend``.
-
-``footprint.cli`` is the single entry point of the command line; it reaches this module lazily,
-only for these commands (the one place where the CLI calls a room above ``footprint``).
+"""Command-line handlers for ``python -m footprint scenarios …``, ``recommend`` and
+``export pcaet``: the scenarios room (``scenarios``) and the export tables, driven from the
+command line (``cli.main`` builds the parser and handles errors).
 """
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ import csv
 import json
 import sys
 
+from cli.arguments import add_db_options, open_store, parse_year
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
-from footprint.inventory_commands import add_db_options, open_store, parse_year
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
