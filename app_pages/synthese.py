@@ -64,7 +64,7 @@ else:
         "tokens_sortie": st.column_config.NumberColumn("Tokens de sortie par an", format="localized"),
         "wh_par_million_tokens": st.column_config.NumberColumn("Wh par million de tokens de sortie",
                                                                format="localized")})
-    st.caption("Échelle de compar:IA (A : moins de 100 Wh par million de tokens de sortie … F : 10 000 Wh ou plus), "
+    st.caption(f"Échelle de compar:IA ({as_text(views.energy_class_scale(state.factors()))}), "
                "appliquée à l'énergie de l'usage déclaré, hébergement compris.")
 
 for warning in inventory.warnings:

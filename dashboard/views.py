@@ -145,6 +145,16 @@ def energy_classes(inventory: Inventory, factors: FactorBase) -> pd.DataFrame:
     return per_model.drop(columns="kwh").sort_values("wh_par_million_tokens").reset_index(drop=True)
 
 
+def energy_class_scale(factors: FactorBase) -> str:
+    """The energy-class scale as the Synthèse states it (« A : moins de 100 Wh … F : 10 000 Wh ou
+    plus »), read from the factor base's table."""
+    scale = factors.con.execute("SELECT energy_class, lower_bound FROM energy_classes ORDER BY lower_bound").fetchall()
+    if len(scale) < 2:
+        return ""
+    return (f"{scale[0][0]} : moins de {format_number(scale[1][1])} Wh par million de tokens de sortie … "
+            f"{scale[-1][0]} : {format_number(scale[-1][1])} Wh ou plus")
+
+
 def measured_share(inventory: Inventory) -> dict[str, float]:
     """Share of the year's central GWP and energy that was measured rather than estimated."""
     measured = (inventory.declarations["kind"] == "measured").to_numpy()

@@ -32,7 +32,7 @@ from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
 from footprint.factor_base import FactorBase
 from footprint.output_files import write_files
 from footprint.provenance import factors_used
-from footprint.tabular import csv_bytes, format_number, xlsx_bytes
+from footprint.tabular import csv_bytes, exact_number, xlsx_bytes
 
 KEYS = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
         "adpe_usage_kgsbeq", "pe_usage_mj")
@@ -69,7 +69,7 @@ def electricity_factor(factors: FactorBase, zone: str, year: int | None, dataset
     found = factors.con.execute("SELECT short_label FROM electricity_mix_datasets WHERE dataset = ?",
                                 [chosen.dataset]).fetchall()
     label = found[0][0] if found and found[0][0] else chosen.dataset
-    return f"{zone} : {format_number(chosen.value)} kgCO2e/kWh ({label} {chosen.year})"
+    return f"{zone} : {exact_number(chosen.value)} kgCO2e/kWh ({label} {chosen.year})"
 
 
 def electricity_factors(factors: FactorBase, zones: Iterable[str], year: int | None) -> list[str]:
@@ -312,9 +312,9 @@ def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summar
         "| --- | --- | --- | --- |",
     ]
     for row in realised.to_dict("records"):
-        tco2e = [format_number(round(row[c], 6)) for c in ("emissions_tco2e", "emissions_tco2e_min",
+        tco2e = [exact_number(round(row[c], 6)) for c in ("emissions_tco2e", "emissions_tco2e_min",
                                                              "emissions_tco2e_max")]
-        mwh = escape_markdown(format_number(round(row["consommation_mwh"], 4)))
+        mwh = escape_markdown(exact_number(round(row["consommation_mwh"], 4)))
         tco2e = [escape_markdown(value) for value in tco2e]
         lines.append(f"| {_cell(row['poste_beges'])} {_cell(row['libelle_poste_beges'])} | "
                      f"{_cell(row['secteur_pcaet'])} | {mwh} | {tco2e[0]} ({tco2e[1]} – {tco2e[2]}) |")

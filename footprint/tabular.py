@@ -441,7 +441,7 @@ def parse_number(value: object, decimal: str | None = None) -> float | None:
     return number
 
 
-def format_number(value: float, decimal: str = ",") -> str:
+def exact_number(value: float, decimal: str = ",") -> str:
     """A number written so that reading it back gives the same float (shortest exact form)."""
     if float(value).is_integer() and abs(value) < 1e16:
         return str(int(value))
@@ -472,7 +472,7 @@ def _cell_text(value: object, decimal: str) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, (int, float)):
-        return format_number(value, decimal)
+        return exact_number(value, decimal)
     return neutralise(str(value))
 
 

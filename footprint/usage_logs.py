@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from emission_factors.errors import InputError, Problem
+from emission_factors.loader import read_input_bounds
 from footprint.declarations import check, file_sha256, to_workloads
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factor_base import FactorBase
@@ -309,6 +310,8 @@ def _select_list(preset: str, columns: dict[str, str], log: _Log, service: str |
 def _checks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """The checks of a log's values (unreadable timestamps, negative or non-numeric volumes…) that
     its columns allow: (column, French label, SQL condition of a bad row, column of an example)."""
+    bounds = read_input_bounds()  # the plausible volumes per request, as for a declaration typed by hand
+    most_out, most_in = bounds["output_tokens_per_request"].maximum, bounds["input_tokens_per_request"].maximum
     checks = [("timestamp", "horodatage illisible (attendus : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM ou secondes "
                "depuis 1970)", "timestamp IS NULL", "timestamp_text", ()),
               ("output_tokens", NUMBER_LABELS["output_tokens"], "output_tokens_text IS NULL", "output_tokens_text", ())]
@@ -320,11 +323,12 @@ def _checks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
                        f"OR isinf({field}) OR isnan({field}))", f"{field}_text", (f"{field}_ambiguous",)))
     checks += [("requests", "nombre de requêtes nul alors que des tokens sont générés",
                 "requests = 0 AND output_tokens > 0", "requests_text", ()),
-               ("output_tokens", "tokens de sortie invraisemblables (plus de 10 millions par requête)",
-                "isfinite(output_tokens) AND output_tokens > 1e7 * coalesce(nullif(requests, 0), 1)",
+               ("output_tokens", f"tokens de sortie invraisemblables (plus de {format_number(most_out)} par requête)",
+                f"isfinite(output_tokens) AND output_tokens > {most_out!r} * coalesce(nullif(requests, 0), 1)",
                 "output_tokens_text", ()),
-               ("input_tokens", "tokens d'entrée invraisemblables (plus de 100 millions par requête)",
-                "isfinite(input_tokens) AND input_tokens > 1e8 * coalesce(requests, 1)", "input_tokens_text", ()),
+               ("input_tokens", f"tokens d'entrée invraisemblables (plus de {format_number(most_in)} par requête)",
+                f"isfinite(input_tokens) AND input_tokens > {most_in!r} * coalesce(requests, 1)", "input_tokens_text",
+                ()),
                ("model", "modèle manquant", "model IS NULL", "model", ()),
                ("timestamp", _SWALLOWED, "_line_break", "timestamp_text", ("_line_break",))]
     available = {row[0] for row in con.execute("DESCRIBE _usage").fetchall()}

@@ -17,6 +17,7 @@ import pandas as pd
 from footprint.declarations import to_workloads
 from footprint.engine import compute_impacts
 from footprint.factor_base import FactorBase
+from footprint.formatting import format_number
 from footprint.inventory import Inventory
 
 FRENCH_HOSTING = "datacenter_fr"
@@ -78,13 +79,18 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
         lambda r: f"Hypothèse : pour « {r['use_case']} », un modèle plus petit suffit (jugement Empreinte IA, à "
                   "vérifier sur quelques cas réels avant de changer).")
 
-    # 2. Hosting in a French data centre (French electricity, Arcep's average PUE).
+    # 2. Hosting in a French data centre (French electricity, the PUE of that profile in the base,
+    # which is the collectivité's own value when it set one).
+    pue_low, pue_high = factors.con.execute("SELECT pue_min, pue_max FROM hosting_profiles WHERE hosting = ?",
+                                            [FRENCH_HOSTING]).fetchall()[0]
+    pue_text = (format_number(pue_low) if pue_low == pue_high
+                else f"{format_number(pue_low)} à {format_number(pue_high)}")
     french = workloads.copy()
     french["hosting"], french["zone"], french["pue"], french["wue"] = FRENCH_HOSTING, None, np.nan, np.nan
     add(np.ones(len(workloads), dtype=bool), french,
         lambda r: "Faire héberger dans un centre de données en France (colocation ou cloud français)",
         lambda r: "Hypothèse : même usage servi depuis un centre de données en France (électricité française, PUE "
-                  "moyen de 1,46 relevé par l'Arcep).")
+                  f"de {pue_text}, celui du profil {FRENCH_HOSTING} de la base de facteurs).")
 
     # 3. Shorter answers.
     shorter = workloads.copy()
