@@ -24,7 +24,20 @@ def host_power(cpu_cores: Quantity, cpu_power_per_core: Quantity, memory: Quanti
 
 
 def it_energy(gpu_count: Quantity, gpu_power: Quantity, host_power: Quantity, duration: Quantity) -> Quantity:
-    """IT energy of the job [kWh]: (GPUs x power per GPU + host power) x duration."""
+    """IT energy of the job [kWh]: (GPUs x power per GPU + host power) x duration.
+
+    Examples
+    --------
+    The worked case of Green Algorithms (Lannelongue et al. 2021): 24 h on 4 T4 GPUs at their
+    70 W TDP, 8 CPU cores of 10 W and 64 GB of memory (0.3725 W/GB); with a PUE of 1.56 it
+    draws 14.371 kWh (see ``impacts.facility_energy``).
+
+    >>> from emission_factors.units import ureg
+    >>> per_gpu = gpu_power(ureg("70 W/gpu"), ureg("1"), ureg("0 W/gpu"))
+    >>> host = host_power(ureg("8 cpu_core"), ureg("10 W/cpu_core"), ureg("64 GB"), ureg("0.3725 W/GB"))
+    >>> round(it_energy(ureg("4 gpu"), per_gpu, host, ureg("24 h")).m, 5)
+    9.21216
+    """
     return ((gpu_count * gpu_power + host_power) * duration).to("kWh")
 
 

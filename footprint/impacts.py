@@ -16,7 +16,19 @@ Quantity = pint.Quantity
 
 
 def facility_energy(it_energy: Quantity, pue: Quantity) -> Quantity:
-    """Energy drawn by the data centre [kWh, or kWh per unit]: IT energy x PUE."""
+    """Energy drawn by the data centre [kWh, or kWh per unit]: IT energy x PUE.
+
+    Examples
+    --------
+    Green Algorithms' worked case (see ``gpu.it_energy``): 9.21216 kWh of IT energy with a PUE
+    of 1.56, then its emissions at the 51.28 gCO2e/kWh of that example.
+
+    >>> energy = facility_energy(ureg("9.21216 kWh"), ureg("1.56"))
+    >>> round(energy.to("kWh").m, 3)
+    14.371
+    >>> round(usage_gwp(energy, ureg("51.28 gCO2e/kWh")).to("gCO2e").m, 2)
+    736.94
+    """
     return it_energy * pue
 
 
@@ -44,6 +56,19 @@ def usage_water(it_energy: Quantity, wue_onsite: Quantity, pue: Quantity, mix_wu
 def embodied_per_gpu_hour(gpu_embodied: Quantity, server_embodied: Quantity, server_gpu_count: Quantity,
                           hardware_lifespan: Quantity) -> Quantity:
     """Embodied impact of one GPU-hour (any impact unit per GPU-hour): the GPU and its share of
-    the server, amortised linearly over the hardware's life."""
+    the server, amortised linearly over the hardware's life.
+
+    Examples
+    --------
+    With EcoLogits' hardware (the factor base's ``constants``): an H100 and its eighth of a
+    p5.48xlarge server over three years, about 0.0375 kgCO2e per GPU-hour.
+
+    >>> from footprint.factor_base import FactorBase
+    >>> constant = FactorBase.load().constant
+    >>> per_hour = embodied_per_gpu_hour(constant("llm_gpu_embodied_gwp"), constant("server_embodied_gwp"),
+    ...                                  constant("server_gpu_count"), constant("hardware_lifespan"))
+    >>> round(per_hour.to("kgCO2e / gpu_hour").m, 4)
+    0.0375
+    """
     per_gpu = gpu_embodied + server_embodied / server_gpu_count
     return (per_gpu / hardware_lifespan).to(per_gpu.units / ureg.hour)

@@ -62,7 +62,22 @@ def model_required_memory(total_parameters: Quantity, model_quantization: Quanti
 
 
 def gpu_required_count(required_memory: Quantity, gpu_memory: Quantity) -> Quantity:
-    """GPUs needed to hold the model [gpu], rounded up to the next power of two."""
+    """GPUs needed to hold the model [gpu], rounded up to the next power of two.
+
+    Examples
+    --------
+    A 70-billion-parameter model in 16 bits with EcoLogits' memory overhead needs 168 GB: more
+    than two 80 GB GPUs, so four (the factor base gives the coefficients).
+
+    >>> from footprint.factor_base import FactorBase
+    >>> constant = FactorBase.load().constant
+    >>> memory = model_required_memory(ureg("70 billion_parameters"), constant("model_quantization"),
+    ...                                constant("model_memory_overhead"))
+    >>> round(memory.to("GB").m, 1)
+    168.0
+    >>> gpu_required_count(memory, constant("gpu_memory"))
+    <Quantity(4.0, 'gpu')>
+    """
     needed = np.ceil((required_memory / gpu_memory).to("dimensionless").m)
     return ureg.Quantity(np.exp2(np.ceil(np.log2(needed))), "gpu")
 
