@@ -100,3 +100,10 @@ def parse_year(text: str | None, flag: str = "--year") -> int | None:
         raise InputError([Problem(f"année invalide (attendue entre {bound.minimum:g} et {bound.maximum:g})",
                                   column=flag, value=text)])
     return year
+
+
+def add_output_options(parser: argparse.ArgumentParser, json_help: str) -> None:
+    """``--json`` or ``--csv`` (French CSV), one at most, for a command that prints a table."""
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=json_help)
+    output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")

@@ -15,7 +15,7 @@ import sys
 
 import pandas as pd
 
-from cli.arguments import FrenchParser, add_db_options, open_store, parse_number, parse_year
+from cli.arguments import FrenchParser, add_db_options, add_output_options, open_store, parse_number, parse_year
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR, format_number, format_range
 from footprint.tabular import is_missing
@@ -92,9 +92,7 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                         write=False)
     inventory.add_argument("--year", required=True, help="année d'inventaire")
     inventory.add_argument("--by", choices=["service", "cas_usage", "type", "modele"], help="regrouper par")
-    output = inventory.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="un objet JSON")
-    output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+    add_output_options(inventory, "un objet JSON")
 
     usage = commands.add_parser("usage", help="importer les journaux d'usage d'une passerelle d'API",
                                 description="Journaux d'usage (Albert/OpenGateLLM, OpenAI, générique).")
@@ -184,8 +182,8 @@ def run(args: argparse.Namespace) -> int:
         return _usage_import(args)
     if args.command == "factors":
         return {"list": _list_overrides, "set": _set_override, "delete": _delete_override}[args.override_action](args)
-    handler = {"import": _import, "export": _export, "list": _list, "add": _add, "delete": _delete,
-               "restore": _restore, "history": _history}[args.action]
+    handler = {"import": _import, "export": _export, "list": _list, "add": _add, "delete": _delete_or_restore,
+               "restore": _delete_or_restore, "history": _history}[args.action]
     return handler(args)
 
 
@@ -294,19 +292,16 @@ def _check_ids(store, ids: list[str]) -> None:
         raise InputError([Problem("déclaration inconnue", column="ID", value=i) for i in unknown])
 
 
-def _delete(args: argparse.Namespace) -> int:
-    store = _store(args, new=False)
-    _check_ids(store, args.ids)
-    count = store.delete(args.ids)
-    print(f"{count} déclaration(s) supprimée(s) (elles restent dans l'historique et peuvent être restaurées).")
-    return 0
+_DELETIONS = {"delete": "supprimée(s) (elles restent dans l'historique et peuvent être restaurées)",
+              "restore": "restaurée(s)"}
 
 
-def _restore(args: argparse.Namespace) -> int:
+def _delete_or_restore(args: argparse.Namespace) -> int:
+    """``declarations delete`` and ``restore``: soft deletion and its undoing, ids checked first."""
     store = _store(args, new=False)
     _check_ids(store, args.ids)
-    count = store.restore(args.ids)
-    print(f"{count} déclaration(s) restaurée(s).")
+    count = (store.delete if args.action == "delete" else store.restore)(args.ids)
+    print(f"{count} déclaration(s) {_DELETIONS[args.action]}.")
     return 0
 
 

@@ -10,7 +10,7 @@ import csv
 import json
 import sys
 
-from cli.arguments import add_db_options, open_store, parse_year
+from cli.arguments import add_db_options, add_output_options, open_store, parse_year
 from emission_factors.errors import InputError, Problem
 from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
 
@@ -42,9 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
             parser.add_argument("--by", choices=["type", "service", "cas_usage"], help="détailler par groupe")
             parser.add_argument("--target-reduction", help="objectif du PCAET : baisse en %% des émissions")
             parser.add_argument("--target-year", help="année de l'objectif du PCAET (par défaut la dernière)")
-            output = parser.add_mutually_exclusive_group()
-            output.add_argument("--json", action="store_true", help="une liste d'objets JSON")
-            output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+            add_output_options(parser, "une liste d'objets JSON")
     export = commands.add_parser("export", help="export PCAET et BEGES (CSV ou XLSX, note méthodologique)",
                                  description="Exports réglementaires.")
     kinds = export.add_subparsers(dest="action", metavar="export", parser_class=parser_class)
