@@ -7,8 +7,8 @@ import streamlit as st
 from dashboard import state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
-from footprint.declarations import AI_ACT_LEVELS, read_declarations
 from footprint.inventory import import_declarations
+from footprint.inventory.declarations import AI_ACT_LEVELS, read_declarations
 from footprint.store import StoreConflict
 
 st.title("Déclarer les usages d'IA")

@@ -5,8 +5,8 @@ import streamlit as st
 
 from dashboard import state, views
 from dashboard.markdown import as_text
-from footprint.factor_base import delete_override, save_overrides
-from footprint.formatting import format_number
+from footprint.factors import delete_override, save_overrides
+from footprint.io.formatting import format_number
 
 st.title("Base de facteurs")
 factors = state.factors()

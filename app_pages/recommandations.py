@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import state, views
 from dashboard.markdown import as_text
-from footprint.formatting import format_number, format_quantity
+from footprint.io.formatting import format_number, format_quantity
 
 st.title("Recommandations de sobriété")
 year = state.required_year("Déclarez d'abord des usages : les recommandations portent sur l'inventaire d'une année.")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
-from footprint.formatting import format_number
+from footprint.io.formatting import format_number
 from scenarios.definitions import BUILT_IN, save_custom
 
 st.title("Scénarios à 2030")

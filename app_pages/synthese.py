@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
-from footprint.formatting import format_number
+from footprint.io.formatting import format_number
 
 st.title("Synthèse de l'empreinte de l'IA")
 state.example_banner()

@@ -6,8 +6,8 @@ import streamlit as st
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
-from footprint.formatting import format_number, format_range
-from footprint.usage_logs import PRESETS, import_usage, parse_mapping
+from footprint.inventory.usage_logs import PRESETS, import_usage, parse_mapping
+from footprint.io.formatting import format_number, format_range
 
 st.title("Usages importés d'une passerelle")
 factors = state.factors()

@@ -25,9 +25,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from footprint.declarations import read_declarations  # noqa: E402
-from footprint.factor_base import FactorBase  # noqa: E402
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.factors import FactorBase  # noqa: E402
+from footprint.inventory.declarations import read_declarations  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 from footprint.store import Store  # noqa: E402
 
 

@@ -26,8 +26,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from footprint.engine import compute_impacts  # noqa: E402
-from footprint.factor_base import FactorBase  # noqa: E402
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.factors import FactorBase  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 
 MODELS = [
     ("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("openai", "gpt-4.1-nano"), ("openai", "o3-mini"),

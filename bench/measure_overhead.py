@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from footprint.factor_base import FactorBase  # noqa: E402
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.factors import FactorBase  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 from footprint.measurement import Measurement  # noqa: E402
 
 TEN_MINUTES_S = 600

@@ -22,10 +22,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from footprint.declarations import read_declarations  # noqa: E402
-from footprint.factor_base import FactorBase  # noqa: E402
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.factors import FactorBase  # noqa: E402
 from footprint.inventory import compute_inventory  # noqa: E402
+from footprint.inventory.declarations import read_declarations  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 from footprint.store import Store  # noqa: E402
 from scenarios.definitions import built_in_scenarios  # noqa: E402
 from scenarios.projection import project  # noqa: E402

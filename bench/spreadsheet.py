@@ -1,5 +1,5 @@
 """Benchmark of reading spreadsheets: time and peak memory of a generated XLSX of 200,000 rows
-(about 5 MB) read by calamine (``footprint.tabular.read_table``, what the imports use) and, as
+(about 5 MB) read by calamine (``footprint.io.tabular.read_table``, what the imports use) and, as
 the baseline measured in the same run, by openpyxl in read-only mode (what they used before);
 then what a declarations import of that file costs (refused at its row limit) and of a
 20,000-row file (accepted). Each figure comes from a fresh process, so that peak memory is the
@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 
 HEADER = ["annee", "service", "cas_usage", "type", "fournisseur", "modele", "agents", "requetes_par_agent_par_jour"]
 
 # Each reader runs in its own process and prints {"seconds", "peak_mb", "rows" or "refused"}.
 READERS = {
     "calamine": """
-from footprint.tabular import read_table
+from footprint.io.tabular import read_table
 table = read_table(PATH)
 result = {"rows": len(table.rows)}""",
     "openpyxl": """
@@ -38,9 +38,9 @@ rows = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True)) - 1
 workbook.close()
 result = {"rows": rows}""",
     "declarations": """
-from emission_factors.errors import InputError
-from footprint.declarations import read_declarations
-from footprint.factor_base import FactorBase
+from core.errors import InputError
+from footprint.inventory.declarations import read_declarations
+from footprint.factors import FactorBase
 factors = FactorBase.load()
 start = time.perf_counter()
 try:

@@ -18,10 +18,10 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from footprint.factor_base import FactorBase  # noqa: E402
-from footprint.formatting import format_number as fr  # noqa: E402
+from footprint.factors import FactorBase  # noqa: E402
+from footprint.inventory.usage_logs import import_usage  # noqa: E402
+from footprint.io.formatting import format_number as fr  # noqa: E402
 from footprint.store import Store  # noqa: E402
-from footprint.usage_logs import import_usage  # noqa: E402
 
 MODELS = [("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("mistralai", "mistral-large-latest"),
           ("mistralai", "mistral-small-latest"), ("anthropic", "claude-sonnet-4-5"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 
 # argparse's own words, in French (it looks them up through gettext at run time).
 _ARGPARSE_FR = {
@@ -42,8 +42,8 @@ class FrenchParser(argparse.ArgumentParser):
 
 def parse_number(text: str | None, flag: str) -> float | None:
     """A number typed by a person: ``1 234,5``, ``1234.5`` and ``1e6`` are all accepted."""
-    from footprint.tabular import number_problem
-    from footprint.tabular import parse_number as parse
+    from footprint.io.tabular import number_problem
+    from footprint.io.tabular import parse_number as parse
 
     try:
         return parse(text)

@@ -138,7 +138,7 @@ def _resolve_names(factors, row: dict) -> dict:
 
 
 def _describe(row: dict) -> str:
-    from footprint.formatting import format_number
+    from footprint.io.formatting import format_number
 
     where = []
     if row.get("hosting"):
@@ -160,7 +160,7 @@ def _describe(row: dict) -> str:
 
 def _factor_lines(used: list[dict]) -> list[str]:
     """The electricity factor and the hosting behind the figures, in one or two lines."""
-    from footprint.formatting import format_number
+    from footprint.io.formatting import format_number
 
     lines = []
     gwp = next((f for f in used if f["table"] == "electricity_mix" and f["name"] == "gwp"), None)
@@ -187,8 +187,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from footprint.engine import IMPACT_KEYS, compute_impacts, totals
-    from footprint.factor_base import FactorBase
-    from footprint.provenance import factors_used
+    from footprint.factors import FactorBase
+    from footprint.factors.provenance import factors_used
 
     factors = FactorBase.load()
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "zone_defaulted"}])
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
                     "inputs": {k: v for k, v in resolved.items() if v is not None and k != "zone_defaulted"}}
         print(json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False))
         return 0
-    from footprint.formatting import format_range
+    from footprint.io.formatting import format_range
 
     lines = [f"Estimation : {_describe(resolved)}", *_factor_lines(used)]
     width = max(len(label) for _, label, _ in IMPACT_LABELS)

@@ -16,9 +16,10 @@ import sys
 import pandas as pd
 
 from cli.arguments import FrenchParser, add_db_options, add_output_options, open_store, parse_number, parse_year
-from emission_factors.errors import InputError, Problem
-from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR, format_number, format_range
-from footprint.tabular import is_missing
+from core.errors import InputError, Problem
+from footprint.io.formatting import format_number, format_range
+from footprint.io.tabular import is_missing
+from footprint.vocabulary import ENDS_FR, IMPACT_COLUMNS_FR
 
 SUMMARY = [("energy_kwh", "Énergie", "kWh"), ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
            ("water_l", "Eau consommée", "L"), ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
@@ -163,7 +164,7 @@ def _store(args: argparse.Namespace, write: bool = True, new: bool = True):
 
 def _factors(store):
     """The factor base with the store's own values of the collectivité applied (overrides)."""
-    from footprint.factor_base import load_with_overrides
+    from footprint.factors import load_with_overrides
 
     return load_with_overrides(store)
 
@@ -200,7 +201,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from footprint.declarations import export_declarations
+    from footprint.inventory.declarations import export_declarations
 
     frame = _store(args, write=False).declarations(year=parse_year(args.year))
     path = export_declarations(frame, args.file, args.format, separator=args.separator, decimal=args.decimal,
@@ -230,7 +231,7 @@ def _list(args: argparse.Namespace) -> int:
     if frame.empty:
         print("Aucune déclaration.")
         return 0
-    from footprint.declarations import KINDS_FR
+    from footprint.vocabulary import KINDS_FR
 
     for row in frame.itertuples(index=False):
         what = (f"{row.provider}/{row.model}" if row.kind == "llm" else row.gpu if row.kind == "gpu"
@@ -242,7 +243,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from footprint.declarations import FRENCH_COLUMNS, check, parse_record, records_frame
+    from footprint.inventory.declarations import FRENCH_COLUMNS, check, parse_record, records_frame
 
     given = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items() if getattr(args, dest) is not None}
     store = _store(args)
@@ -277,7 +278,7 @@ def _add(args: argparse.Namespace) -> int:
     except InputError as error:
         raise InputError([Problem(p.message, column=flag_of.get(p.column, p.column), value=p.value)
                           for p in error.problems]) from None
-    from footprint.declarations import normalise_names
+    from footprint.inventory.declarations import normalise_names
 
     counts = store.save(normalise_names(frame, factors), action="saisie", expected_versions=expected)
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
@@ -312,7 +313,7 @@ def _history(args: argparse.Namespace) -> int:
     if history.empty:
         print("Aucun historique.")
         return 0
-    from footprint.declarations import FRENCH_COLUMNS, history_changes
+    from footprint.inventory.declarations import FRENCH_COLUMNS, history_changes
 
     for row in history_changes(history, FRENCH_COLUMNS):
         detail = f" — {'; '.join(row['changes'])}" if row["changes"] else ""
@@ -370,7 +371,7 @@ def _inventory(args: argparse.Namespace) -> int:
 def _usage_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from footprint.usage_logs import import_usage, parse_mapping
+    from footprint.inventory.usage_logs import import_usage, parse_mapping
 
     # The name is a file, never a pattern: « journal[12].csv » is that file or nothing.
     if not Path(args.file).is_file():
@@ -430,7 +431,7 @@ def _measure(args: argparse.Namespace) -> int:
 
 
 def _measure_summary(row: dict, state: str, calibration: list[str]) -> None:
-    from footprint.formatting import format_quantity
+    from footprint.io.formatting import format_quantity
 
     print(f"Mesure {state} de « {row['name']} » : {format_number(row['duration_s'])} s, "
           f"{format_quantity(row['energy_kwh'], 'kWh')}, {format_quantity(row['gwp_kgco2e'], 'kgCO2e')} "
@@ -488,7 +489,7 @@ def _with_flags(error: InputError) -> InputError:
 
 
 def _set_override(args: argparse.Namespace) -> int:
-    from footprint.factor_base import FactorBase, save_overrides
+    from footprint.factors import FactorBase, save_overrides
 
     key = {}
     for text in args.key or []:
@@ -511,7 +512,7 @@ def _set_override(args: argparse.Namespace) -> int:
 
 
 def _delete_override(args: argparse.Namespace) -> int:
-    from footprint.factor_base import FactorBase, delete_override
+    from footprint.factors import FactorBase, delete_override
 
     try:
         delete_override(_store(args, new=False), FactorBase.load(), args.id)

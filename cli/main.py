@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from cli import estimate, inventory, scenarios
 from cli.arguments import FrenchParser, UsageError
 from cli.estimate import FLAGS
-from emission_factors.errors import InputError, MeasurementError
+from core.errors import InputError, MeasurementError
 
 
 def build_parser() -> FrenchParser:
@@ -106,7 +106,7 @@ def _say(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from footprint.output_files import OutputWriteError
+    from footprint.io.output_files import OutputWriteError
     from footprint.store import StoreConflict, StoreDamaged, StoreError, StoreWriteError
 
     argv = list(sys.argv[1:] if argv is None else argv)

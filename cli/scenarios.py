@@ -11,8 +11,8 @@ import json
 import sys
 
 from cli.arguments import add_db_options, add_output_options, open_store, parse_year
-from emission_factors.errors import InputError, Problem
-from footprint.formatting import ENDS_FR, IMPACT_COLUMNS_FR
+from core.errors import InputError, Problem
+from footprint.vocabulary import ENDS_FR, IMPACT_COLUMNS_FR
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
@@ -83,7 +83,7 @@ def _inventory_year(text: str | None, store) -> int:
 def _context(args, write: bool = False, new: bool = True):
     """The store (read-only unless ``write``) and the factor base with the store's own values of
     the collectivité applied."""
-    from footprint.factor_base import load_with_overrides
+    from footprint.factors import load_with_overrides
 
     store = open_store(args.db, write=write, create=getattr(args, "create", False), new=new)
     return store, load_with_overrides(store)
@@ -172,8 +172,8 @@ def _delete(args) -> int:
 
 
 def _run(args) -> int:
-    from footprint.formatting import format_number, format_quantity
     from footprint.inventory import compute_inventory
+    from footprint.io.formatting import format_number, format_quantity
     from scenarios.definitions import BUILT_IN, available, check_targets, load_scenario
     from scenarios.projection import OUTPUT, project
 
@@ -283,8 +283,8 @@ def _run(args) -> int:
 
 
 def _recommend(args) -> int:
-    from footprint.formatting import format_quantity
     from footprint.inventory import compute_inventory
+    from footprint.io.formatting import format_quantity
     from scenarios.recommendations import recommend
 
     store, factors = _context(args)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 from footprint.inventory import import_declarations
 from footprint.measurement import import_emissions
 from footprint.store import Store

@@ -24,10 +24,10 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from core.errors import InputError
 from dashboard import example, views
 from dashboard.markdown import as_text
-from emission_factors.errors import InputError
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 from footprint.inventory import Inventory, inventory_of
 from footprint.measurement import MeasurementError
 from footprint.store import Snapshot, Store, StoreError, default_path
@@ -287,7 +287,7 @@ def unexpected(error: Exception) -> None:
 
 def editor_columns(table) -> dict:
     """Column settings of the table editor: numbers shown the French way, kinds from a list."""
-    from footprint.declarations import KINDS_FR
+    from footprint.vocabulary import KINDS_FR
 
     settings = {column: st.column_config.NumberColumn(column, format="localized")
                 for column in table.columns if str(table[column].dtype).startswith("float")}

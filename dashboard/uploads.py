@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from footprint.tabular import display_name
+from footprint.io.tabular import display_name
 
 
 @dataclass(frozen=True)

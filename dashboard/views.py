@@ -15,9 +15,12 @@ import json
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
-from emission_factors.units import ureg
-from footprint.declarations import (
+from core.errors import InputError, Problem
+from core.units import ureg
+from footprint.engine import ENDS
+from footprint.factors import FactorBase
+from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
+from footprint.inventory.declarations import (
     FRENCH_COLUMNS,
     KINDS_FR,
     check,
@@ -28,12 +31,9 @@ from footprint.declarations import (
     records_frame,
     to_workloads,
 )
-from footprint.engine import ENDS
-from footprint.factor_base import FactorBase
-from footprint.formatting import format_number, format_quantity, format_range
-from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
+from footprint.io.formatting import format_number, format_quantity, format_range
+from footprint.io.tabular import is_missing
 from footprint.store import Store
-from footprint.tabular import is_missing
 from scenarios.definitions import LEVERS, Scenario, parse_scenario
 from scenarios.projection import Projection, zones
 

@@ -19,7 +19,7 @@ import json
 from importlib import metadata, resources
 from pathlib import Path
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 from emission_factors.loader import _check_table, read_schema
 
 HERE = Path(__file__).parent

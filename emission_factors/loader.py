@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from emission_factors.errors import InputError, Problem
-from emission_factors.units import parse_unit, ureg
+from core.errors import InputError, Problem
+from core.units import parse_unit, ureg
 
 FACTOR_DIR = Path(__file__).parent
 SCHEMA_FILE = "schema.toml"
@@ -193,6 +193,44 @@ def read_input_bounds(directory: Path = FACTOR_DIR) -> dict[str, InputBound]:
     raw = tomllib.loads((directory / SCHEMA_FILE).read_text(encoding="utf-8")).get("inputs", {})
     return {name: InputBound(float(b["min"]), float(b["max"]), bool(b.get("integer", False)))
             for name, b in raw.items()}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the tool assumes when nobody says (``schema.toml``, section ``defaults``): a choice of
+    method, changed there once for every screen, command and export."""
+
+    zone: str
+    hosting: str
+    scenarios: tuple[str, ...]
+    compare: tuple[str, str]
+
+
+@lru_cache(maxsize=4)
+def read_defaults(directory: Path = FACTOR_DIR) -> Defaults:
+    raw = tomllib.loads((directory / SCHEMA_FILE).read_text(encoding="utf-8")).get("defaults", {})
+    try:
+        compare = tuple(str(s) for s in raw["compare"])
+        defaults = Defaults(str(raw["zone"]), str(raw["hosting"]), tuple(str(s) for s in raw["scenarios"]),
+                            (compare[0], compare[1]))
+    except (KeyError, IndexError, TypeError) as error:
+        raise InputError.single(f"section « defaults » incomplète ({error})", file=SCHEMA_FILE) from None
+    if not set(defaults.compare) <= set(defaults.scenarios):
+        raise InputError.single("« compare » nomme un scénario absent de « scenarios »", file=SCHEMA_FILE,
+                                column="defaults.compare", value=", ".join(defaults.compare))
+    return defaults
+
+
+def _check_defaults(directory: Path, checked: dict[str, list[dict]]) -> list[Problem]:
+    """The default zone and hosting name rows of the base (a zone of ``electricity_mix``, a profile
+    of ``hosting_profiles``)."""
+    defaults = read_defaults(directory)
+    known = {"zone": {r["zone"] for r in checked.get("electricity_mix", [])},
+             "hosting": {r["hosting"] for r in checked.get("hosting_profiles", [])}}
+    return [Problem(f"valeur par défaut inconnue de la table « {table} »", file=SCHEMA_FILE,
+                    column=f"defaults.{name}", value=getattr(defaults, name))
+            for name, table in (("zone", "electricity_mix"), ("hosting", "hosting_profiles"))
+            if getattr(defaults, name) not in known[name]]
 
 
 def factor_base_version(directory: Path = FACTOR_DIR) -> str:
@@ -445,6 +483,7 @@ def load_factor_base(con: duckdb.DuckDBPyConnection, directory: Path = FACTOR_DI
     problems: list[Problem] = []
     checked = {name: _check_table(spec, directory, problems) for name, spec in tables.items()}
     problems += _check_references(tables, checked)
+    problems += _check_defaults(directory, checked)
     if problems:
         raise InputError(problems)
     version = factor_base_version(directory)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emission_factors.errors import InputError, Problem
-from emission_factors.units import ureg
+from core.errors import InputError, Problem
+from core.units import ureg
 
 SCENARIO_DIR = Path(__file__).parent
 BUILT_IN = ("sobre", "tendanciel", "intensif")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 from footprint import reporting
-from footprint.declarations import to_workloads
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 from footprint.inventory import Inventory
+from footprint.inventory.declarations import to_workloads
 from scenarios.definitions import Scenario
 from scenarios.projection import OUTPUT, project, zones
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
-from footprint.declarations import KINDS_FR, to_workloads
+from core.errors import InputError, Problem
 from footprint.engine import ENDS, compute_impacts
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 from footprint.inventory import NOT_GIVEN, Inventory
+from footprint.inventory.declarations import to_workloads
+from footprint.vocabulary import KINDS_FR
 from scenarios.definitions import HORIZON, Scenario
 
 # Impacts projected, and which of them PUE and the grid act on.

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from footprint.declarations import to_workloads
 from footprint.engine import compute_impacts
-from footprint.factor_base import FactorBase
-from footprint.formatting import format_number
+from footprint.factors import FactorBase
 from footprint.inventory import Inventory
+from footprint.inventory.declarations import to_workloads
+from footprint.io.formatting import format_number
 
 FRENCH_HOSTING = "datacenter_fr"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 
 
 @pytest.fixture(scope="session")

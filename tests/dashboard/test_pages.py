@@ -7,7 +7,7 @@ import pytest
 from conftest import PAGES, no_failure, open_app
 
 from footprint.engine import compute_impacts
-from footprint.formatting import format_number
+from footprint.io.formatting import format_number
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -65,7 +65,7 @@ def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_f
     assert added.iloc[0]["service"] == "Urbanisme" and added.iloc[0]["agents"] == 12
     assert any("enregistrée" in s.value for s in app.success)
 
-    from footprint.declarations import to_workloads
+    from footprint.inventory.declarations import to_workloads
 
     engine = compute_impacts(to_workloads(added.reset_index(drop=True), factors), factors)
     expected = compute_impacts(to_workloads(before, factors), factors)["gwp_kgco2e_central"].sum() + \

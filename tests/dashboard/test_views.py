@@ -4,8 +4,8 @@ custom scenarios derived from the sliders, and the tables the pages show."""
 import pandas as pd
 import pytest
 
+from core.errors import InputError
 from dashboard import views
-from emission_factors.errors import InputError
 from footprint.inventory import compute_inventory
 from scenarios.definitions import available, built_in_scenarios, save_custom
 from scenarios.projection import project
@@ -47,7 +47,7 @@ def test_a_bad_cell_in_the_table_editor_is_refused_and_nothing_is_written(exampl
 
 
 def test_editing_an_imported_gateway_declaration_keeps_the_gateway_estimate(example_store, factors):
-    from footprint.usage_logs import import_usage
+    from footprint.inventory.usage_logs import import_usage
 
     log = (b"datetime,model,prompt_tokens,completion_tokens,kwh_min,kwh_max,kgco2eq_min,kgco2eq_max\n"
            b"2025-03-01 10:00:00,albert-large,500,400,0.0002,0.0004,0.00001,0.00002\n")

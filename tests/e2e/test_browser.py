@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bench.server import dashboard
-from footprint.factor_base import FactorBase
-from footprint.formatting import format_number
+from footprint.factors import FactorBase
 from footprint.inventory import compute_inventory
+from footprint.io.formatting import format_number
 from footprint.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from test_browser import CHROMIUM, PAGES, ROOT, _open, _settle, watched_page
 
 from bench.server import dashboard
 from dashboard import example
-from footprint.factor_base import FactorBase, save_override
+from footprint.factors import FactorBase, save_override
 from footprint.inventory import import_declarations
 from footprint.store import Store
 

@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from emission_factors.errors import InputError
+from core.errors import InputError
 from emission_factors.loader import FACTOR_DIR, factor_base_version, load_factor_base, read_schema
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from emission_factors.errors import InputError
+from core.errors import InputError
 from emission_factors.loader import FACTOR_DIR, load_factor_base, read_schema
 from footprint.engine import compute_impacts
 

@@ -9,11 +9,11 @@ import pytest
 from openpyxl import Workbook
 
 from cli.main import main
-from emission_factors.errors import InputError
-from footprint.declarations import export_declarations, read_declarations, to_workloads
+from core.errors import InputError
 from footprint.engine import compute_impacts
+from footprint.inventory.declarations import export_declarations, read_declarations, to_workloads
+from footprint.io.tabular import parse_number
 from footprint.store import Store
-from footprint.tabular import parse_number
 from tests.stores import new_store
 
 HEADER = "id;annee;service;cas_usage;type;fournisseur;modele;agents;requetes_par_agent_par_jour;requetes;commentaire"

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emission_factors.errors import InputError
+from core.errors import InputError
 from footprint.engine import IMPACT_KEYS, compute_impacts, group_rows, totals
 
 
@@ -208,7 +208,7 @@ def test_kinds_are_read_whatever_their_case_or_spacing(factors):
 
 
 def test_the_factor_base_cache_gives_the_same_tables_and_follows_the_version(tmp_path, monkeypatch):
-    from footprint.factor_base import FactorBase
+    from footprint.factors import FactorBase
 
     monkeypatch.setenv("FOOTPRINT_CACHE", str(tmp_path))
     fresh = FactorBase.load()

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from emission_factors.errors import InputError
+from core.errors import InputError
 from footprint.engine import compute_impacts
-from footprint.factor_base import (
+from footprint.factors import (
     LOCAL_SOURCE,
     delete_override,
     load_with_overrides,

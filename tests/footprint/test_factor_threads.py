@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from footprint.engine import compute_impacts
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
 
 THREADS = 16
 ROUNDS = 4

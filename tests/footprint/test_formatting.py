@@ -1,6 +1,6 @@
 """Numbers and quantities the French way."""
 
-from footprint.formatting import format_number, format_quantity, format_range
+from footprint.io.formatting import format_number, format_quantity, format_range
 
 
 def test_numbers_use_a_thin_space_for_thousands_and_a_decimal_comma():

@@ -5,7 +5,7 @@ import doctest
 
 import pytest
 
-from footprint import gpu, impacts, llm
+from footprint.methods import gpu, impacts, llm
 
 
 @pytest.mark.parametrize("module", [gpu, impacts, llm], ids=lambda m: m.__name__)

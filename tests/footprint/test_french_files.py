@@ -1,4 +1,4 @@
-"""The one reader of French office files (footprint.tabular) and its writers: every row read or
+"""The one reader of French office files (footprint.io.tabular) and its writers: every row read or
 the file refused with its line, and no text that a spreadsheet would run as a formula."""
 
 import io
@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from emission_factors.errors import InputError
-from footprint.tabular import csv_bytes, display_name, neutralise, parse_number, read_table, xlsx_bytes
+from core.errors import InputError
+from footprint.io.tabular import csv_bytes, display_name, neutralise, parse_number, read_table, xlsx_bytes
 
 HEADER = "annee;service;requetes\n"
 
@@ -155,8 +155,8 @@ def test_no_export_path_writes_a_live_formula_whatever_the_store_holds(tmp_path,
     a declaration's comment): written straight into it here, each export must still be inert."""
     import pandas as pd
 
-    from footprint.declarations import export_declarations
     from footprint.inventory import compute_inventory
+    from footprint.inventory.declarations import export_declarations
     from footprint.reporting import render
     from footprint.store import Store
     from scenarios.definitions import built_in_scenarios

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from emission_factors.errors import InputError
-from footprint.output_files import OutputWriteError, write_file, write_files
+from core.errors import InputError
+from footprint.io.output_files import OutputWriteError, write_file, write_files
 from tests.disks import fill, small_disk
 
 ROOT = Path(__file__).resolve().parents[2]

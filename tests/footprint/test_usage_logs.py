@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from emission_factors.errors import InputError
+from core.errors import InputError
+from footprint.inventory.usage_logs import import_usage
 from footprint.store import Store
-from footprint.usage_logs import import_usage
 from tests.stores import new_store
 
 GENERIC = """timestamp,provider,model,input_tokens,output_tokens,requests,service

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from cli.main import main
-from emission_factors.errors import InputError
-from footprint.declarations import read_declarations
+from core.errors import InputError
 from footprint.inventory import compute_inventory
+from footprint.inventory.declarations import read_declarations
 from footprint.store import Store
 from scenarios.definitions import built_in_scenarios, parse_scenario
 from scenarios.projection import OUTPUT, project

@@ -4,7 +4,7 @@ refused with a French message naming the file and the lever."""
 import numpy as np
 import pytest
 
-from emission_factors.errors import InputError
+from core.errors import InputError
 from scenarios.definitions import LEVERS, built_in_scenarios, parse_scenario
 
 

@@ -35,14 +35,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 from emission_factors.loader import read_input_bounds
-from footprint.declarations import check, file_sha256, to_workloads
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
-from footprint.factor_base import FactorBase
-from footprint.formatting import format_number
+from footprint.factors import FactorBase
+from footprint.inventory.declarations import check, file_sha256, to_workloads
+from footprint.io.formatting import format_number
+from footprint.io.tabular import decode_text, display_name, first_line, read_source, sniff_separator
 from footprint.store import Store
-from footprint.tabular import decode_text, display_name, first_line, read_source, sniff_separator
 
 # Column of the file for each field; a (str) constant where the file has no such column.
 PRESETS: dict[str, dict[str, str | None]] = {

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from footprint.declarations import KINDS_FR, file_sha256, read_declarations, to_workloads
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
+from footprint.inventory.declarations import file_sha256, read_declarations, to_workloads
+from footprint.io.tabular import display_name
 from footprint.store import Store
-from footprint.tabular import display_name
+from footprint.vocabulary import KINDS_FR
 
 GROUPINGS = {"service": "service", "cas_usage": "use_case", "type": "kind", "modele": "model_label"}
 NOT_GIVEN = "(non renseigné)"

@@ -32,7 +32,7 @@ def it_energy(gpu_count: Quantity, gpu_power: Quantity, host_power: Quantity, du
     70 W TDP, 8 CPU cores of 10 W and 64 GB of memory (0.3725 W/GB); with a PUE of 1.56 it
     draws 14.371 kWh (see ``impacts.facility_energy``).
 
-    >>> from emission_factors.units import ureg
+    >>> from core.units import ureg
     >>> per_gpu = gpu_power(ureg("70 W/gpu"), ureg("1"), ureg("0 W/gpu"))
     >>> host = host_power(ureg("8 cpu_core"), ureg("10 W/cpu_core"), ureg("64 GB"), ureg("0.3725 W/GB"))
     >>> round(it_energy(ureg("4 gpu"), per_gpu, host, ureg("24 h")).m, 5)

@@ -22,14 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
-from footprint.factor_base import FactorBase
-from footprint.formatting import format_number
-from footprint.output_files import write_file
-from footprint.store import CONTENT_COLUMNS, DECLARATION_COLUMNS
-from footprint.tabular import (
+from footprint.factors import FactorBase
+from footprint.io.formatting import format_number
+from footprint.io.output_files import write_file
+from footprint.io.tabular import (
     Table,
     csv_bytes,
     has_control_characters,
@@ -39,6 +38,7 @@ from footprint.tabular import (
     read_table,
     xlsx_bytes,
 )
+from footprint.vocabulary import CONTENT_COLUMNS, DECLARATION_COLUMNS, KINDS_FR
 
 # Store column -> French column of the files, in the order of the exports.
 FRENCH_COLUMNS: dict[str, str] = {
@@ -85,7 +85,6 @@ HEADER_ALIASES = {"cas_d_usage": "cas_usage", "modele_ia": "modele", "nombre_de_
                   "annee_d_inventaire": "annee", "risque_ia_act": "niveau_risque_ia_act"}
 REQUIRED_HEADER = ("annee", "service", "type")
 
-KINDS_FR = {"llm": "llm", "gpu": "gpu", "task": "tache", "measured": "mesure"}
 KIND_ALIASES = {"llm": "llm", "ia_generative": "llm", "modele_de_langage": "llm", "gpu": "gpu",
                 "heures_gpu": "gpu", "tache": "task", "task": "task", "mesure": "measured",
                 "measured": "measured", "mesuree": "measured"}

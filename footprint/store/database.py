@@ -40,8 +40,10 @@ from typing import TypeVar
 import duckdb
 import pandas as pd
 
+from footprint.vocabulary import CONTENT_COLUMNS, DECLARATION_COLUMNS
+
 SCHEMA_VERSION = 5
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "footprint.duckdb"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "footprint.duckdb"
 LOG = logging.getLogger("footprint.store")
 # How many times a write DuckDB refused for a concurrent change (nothing committed) is tried in all.
 WRITE_ATTEMPTS = 6
@@ -55,46 +57,6 @@ def _lock_timeout() -> float:
     except ValueError:
         return 15.0
 
-# Columns of a declaration, in the store (English names; French ones are in ``declarations``).
-DECLARATION_COLUMNS: dict[str, str] = {
-    "id": "VARCHAR",
-    "year": "INTEGER",
-    "service": "VARCHAR",
-    "use_case": "VARCHAR",
-    "kind": "VARCHAR",
-    "provider": "VARCHAR",
-    "model": "VARCHAR",
-    "hosting": "VARCHAR",
-    "zone": "VARCHAR",
-    "agents": "DOUBLE",
-    "requests_per_agent_per_day": "DOUBLE",
-    "days_per_year": "DOUBLE",
-    "requests": "DOUBLE",
-    "input_tokens_per_request": "DOUBLE",
-    "output_tokens_per_request": "DOUBLE",
-    "input_tokens": "DOUBLE",
-    "output_tokens": "DOUBLE",
-    "gpu": "VARCHAR",
-    "gpus": "DOUBLE",
-    "hours": "DOUBLE",
-    "utilization": "DOUBLE",
-    "pue": "DOUBLE",
-    "wue": "DOUBLE",
-    "task": "VARCHAR",
-    "units": "DOUBLE",
-    "energy_kwh": "DOUBLE",
-    "owner": "VARCHAR",
-    "personal_data": "BOOLEAN",
-    "ai_act_risk": "VARCHAR",
-    "human_oversight": "VARCHAR",
-    "comment": "VARCHAR",
-    "origin": "VARCHAR",
-    "gateway_kwh_min": "DOUBLE",
-    "gateway_kwh_max": "DOUBLE",
-    "gateway_kgco2e_min": "DOUBLE",
-    "gateway_kgco2e_max": "DOUBLE",
-}
-CONTENT_COLUMNS = [c for c in DECLARATION_COLUMNS if c != "id"]
 
 # One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
 MEASUREMENT_COLUMNS: dict[str, str] = {

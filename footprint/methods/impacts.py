@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pint
 
-from emission_factors.units import ureg
+from core.units import ureg
 
 Quantity = pint.Quantity
 
@@ -63,7 +63,7 @@ def embodied_per_gpu_hour(gpu_embodied: Quantity, server_embodied: Quantity, ser
     With EcoLogits' hardware (the factor base's ``constants``): an H100 and its eighth of a
     p5.48xlarge server over three years, about 0.0375 kgCO2e per GPU-hour.
 
-    >>> from footprint.factor_base import FactorBase
+    >>> from footprint.factors import FactorBase
     >>> constant = FactorBase.load().constant
     >>> per_hour = embodied_per_gpu_hour(constant("llm_gpu_embodied_gwp"), constant("server_embodied_gwp"),
     ...                                  constant("server_gpu_count"), constant("hardware_lifespan"))

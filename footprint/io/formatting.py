@@ -10,11 +10,6 @@ import math
 
 THIN_SPACE = "\u202f"
 
-# French column names of the impacts in CSV outputs (inventory, scenarios), and of the range ends.
-IMPACT_COLUMNS_FR = {"energy_kwh": "energie_kwh", "gwp_kgco2e": "ges_kgco2e", "gwp_usage_kgco2e": "ges_usage_kgco2e",
-                     "gwp_embodied_kgco2e": "ges_fabrication_kgco2e", "water_l": "eau_l", "adpe_kgsbeq": "adpe_kgsbeq",
-                     "pe_mj": "energie_primaire_mj"}
-ENDS_FR = {"low": "bas", "central": "central", "high": "haut"}
 
 # Display scales of each family: (threshold in base unit, factor to display, unit label).
 # No mWh nor mgCO2e: too easy to misread as MWh; small values get decimals instead.

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import pint
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
+from core.units import ureg
 from emission_factors.loader import (
     FACTOR_DIR,
     YEAR_RANGE,
@@ -43,7 +44,6 @@ from emission_factors.loader import (
     load_factor_base,
     read_schema,
 )
-from emission_factors.units import ureg
 
 MIX_INDICATORS = ("gwp", "adpe", "pe", "wue_offsite")
 

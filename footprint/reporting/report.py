@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from footprint import __version__
-from footprint.declarations import FRENCH_COLUMNS, KINDS_FR
-from footprint.factor_base import FactorBase
-from footprint.output_files import write_files
-from footprint.provenance import factors_used
-from footprint.tabular import csv_bytes, exact_number, xlsx_bytes
+from footprint.factors import FactorBase
+from footprint.factors.provenance import factors_used
+from footprint.inventory.declarations import FRENCH_COLUMNS
+from footprint.io.output_files import write_files
+from footprint.io.tabular import csv_bytes, exact_number, xlsx_bytes
+from footprint.vocabulary import KINDS_FR
 
 KEYS = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
         "adpe_usage_kgsbeq", "pe_usage_mj")
@@ -177,7 +178,7 @@ def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBas
 
 def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """Every factor behind the declarations' impacts, once: value, unit, year, source and link."""
-    from footprint.declarations import normalise_names, to_workloads
+    from footprint.inventory.declarations import normalise_names, to_workloads
 
     workloads = to_workloads(normalise_names(declarations, factors), factors)
     seen, rows = set(), []

@@ -25,7 +25,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
 
 # Hard links let a file be put in place only if its name is still free; where a file system has
 # none (some network shares), a rename after a last check does the same, less strictly.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pint
 
-from emission_factors.units import ureg
+from core.units import ureg
 
 Quantity = pint.Quantity
 
@@ -69,7 +69,7 @@ def gpu_required_count(required_memory: Quantity, gpu_memory: Quantity) -> Quant
     A 70-billion-parameter model in 16 bits with EcoLogits' memory overhead needs 168 GB: more
     than two 80 GB GPUs, so four (the factor base gives the coefficients).
 
-    >>> from footprint.factor_base import FactorBase
+    >>> from footprint.factors import FactorBase
     >>> constant = FactorBase.load().constant
     >>> memory = model_required_memory(ureg("70 billion_parameters"), constant("model_quantization"),
     ...                                constant("model_memory_overhead"))

@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from emission_factors.errors import InputError
+from core.errors import InputError
 
 # The first character of a text that a spreadsheet would run as a formula (ASCII and full-width
 # signs: some spreadsheets convert the latter), once blanks and control characters are skipped.

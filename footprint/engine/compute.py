@@ -30,12 +30,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from emission_factors.errors import InputError, Problem
+from core.errors import InputError, Problem
+from core.units import ureg
 from emission_factors.loader import read_input_bounds
-from emission_factors.units import ureg
-from footprint import gpu as gpu_formulas
-from footprint import impacts, llm
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
+from footprint.methods import gpu as gpu_formulas
+from footprint.methods import impacts, llm
 
 KINDS = ("llm", "gpu", "task", "measured")
 IMPACT_KEYS = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",

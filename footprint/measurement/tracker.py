@@ -58,12 +58,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emission_factors.errors import InputError, MeasurementError, Problem
+from core.errors import InputError, MeasurementError, Problem
 from emission_factors.loader import read_input_bounds
 from footprint.engine import compute_impacts
-from footprint.factor_base import FactorBase
+from footprint.factors import FactorBase
+from footprint.io.tabular import AmbiguousNumber, is_missing, parse_number
 from footprint.store import Store
-from footprint.tabular import AmbiguousNumber, is_missing, parse_number
 
 NO_SERVICE = "(service non précisé)"
 MEASURE_POWER_SECS = 5.0  # CodeCarbon's sampling interval; the last interval is measured at stop
@@ -534,8 +534,8 @@ def import_emissions(path: Path | str | bytes, store: Store, factors: FactorBase
     skipped. ``work``: what the runs produced, for the calibration (``tokens`` with
     ``provider``/``model``, or ``units`` with ``task``). ``path`` may be the bytes of an upload,
     shown as ``file_name`` (never used as a path)."""
-    from footprint.formatting import format_number
-    from footprint.tabular import read_table
+    from footprint.io.formatting import format_number
+    from footprint.io.tabular import read_table
 
     table = read_table(path, name=file_name)
     file = table.file_name
@@ -657,7 +657,7 @@ def import_emissions(path: Path | str | bytes, store: Store, factors: FactorBase
 
 def calibration(row: dict, factors: FactorBase) -> list[str]:
     """Measured energy per token (or per unit) beside the engine's estimate, and their ratio."""
-    from footprint.formatting import format_number
+    from footprint.io.formatting import format_number
 
     lines = []
     energy_wh = row["energy_kwh"] * 1000
