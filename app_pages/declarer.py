@@ -7,9 +7,6 @@ import streamlit as st
 from dashboard import state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
-from footprint.inventory import import_declarations
-from footprint.inventory.declarations import AI_ACT_LEVELS, read_declarations
-from footprint.store import StoreConflict
 
 st.title("Déclarer les usages d'IA")
 state.example_banner()
@@ -29,8 +26,8 @@ with form_tab:
     with st.form("declaration", clear_on_submit=False):
         first, second = st.columns(2)
         values = {"kind": kind}
-        values["year"] = first.number_input("Année d'inventaire", min_value=2000, max_value=2100, step=1,
-                                            value=options["year"])
+        values["year"] = first.number_input("Année d'inventaire", min_value=views.YEAR_BOUNDS[0],
+                                            max_value=views.YEAR_BOUNDS[1], step=1, value=options["year"])
         values["service"] = second.text_input("Service", placeholder="Direction des ressources humaines")
         use_case = first.selectbox("Cas d'usage", list(options["use_cases"]), format_func=options["use_cases"].get,
                                    index=None, placeholder="Choisir ou laisser vide", accept_new_options=True)
@@ -68,8 +65,7 @@ with form_tab:
             values["owner"] = st.text_input("Responsable")
             values["personal_data"] = {"oui": True, "non": False, "": None}[
                 st.radio("Données personnelles", ["", "oui", "non"], horizontal=True, format_func=lambda v: v or "?")]
-            values["ai_act_risk"] = st.selectbox("Niveau de risque (AI Act)", sorted(set(AI_ACT_LEVELS.values())),
-                                                 index=None)
+            values["ai_act_risk"] = st.selectbox("Niveau de risque (AI Act)", views.AI_ACT_CHOICES, index=None)
             values["human_oversight"] = st.text_input("Supervision humaine")
             values["comment"] = st.text_input("Commentaire")
         submitted = st.form_submit_button("Enregistrer la déclaration", type="primary")
@@ -109,7 +105,7 @@ with table_tab:
                 try:
                     counts = views.save_edits(original, edited, store, factors,
                                               expected_versions=st.session_state[versions_key])
-                except StoreConflict:
+                except views.StoreConflict:
                     # The next run shows a fresh editor on what the store holds now; the message
                     # says who changed what, so that the person can make the change again.
                     st.session_state[f"editor_generation_{year}"] = generation + 1
@@ -134,11 +130,11 @@ with import_tab:
     if upload is not None:
         file = received(upload)  # in memory: the name the browser sent is only shown, never a path
         with state.guard():
-            frame = read_declarations(file.data, factors, name=file.name)
-            st.success(f"{len(frame)} déclaration(s) valides dans {as_text(file.name)}. Aperçu :")
-            st.dataframe(views.declarations_table(frame), hide_index=True)
-            if st.button(f"Importer {len(frame)} déclaration(s)", type="primary"):
-                _, counts = import_declarations(file.data, store, factors, name=file.name)
+            preview = views.preview_file(file.data, factors, file.name)
+            st.success(f"{len(preview)} déclaration(s) valides dans {as_text(file.name)}. Aperçu :")
+            st.dataframe(preview, hide_index=True)
+            if st.button(f"Importer {len(preview)} déclaration(s)", type="primary"):
+                counts = views.import_file(file.data, store, factors, file.name)
                 st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
                          f"{counts['unchanged']} inchangée(s).")
                 st.rerun()

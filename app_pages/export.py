@@ -3,9 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import example, state
-from scenarios.definitions import BUILT_IN
-from scenarios.pcaet import check_export_date
+from dashboard import example, state, views
 
 st.title("Export PCAET / BEGES")
 year = state.required_year("L'inventaire est vide : rien à exporter.")
@@ -14,22 +12,19 @@ left, right = st.columns(2)
 authority = left.text_input("Nom de la collectivité", value=example.AUTHORITY if example.example_ids(
     state.declarations()) else "Collectivité")
 export_date = right.date_input("Date de l'export", value=pd.Timestamp.now().date(), format="DD/MM/YYYY")
-chosen = st.multiselect("Scénarios projetés dans l'export", list(known), default=[i for i in BUILT_IN if i in known],
+chosen = st.multiselect("Scénarios projetés dans l'export", list(known), default=views.default_scenarios(known),
                         format_func=lambda i: known[i].label)
 st.markdown("L'export contient une **synthèse** (année × scénario × poste BEGES × secteur PCAET), le **détail** par "
             "déclaration, les **sources** de chaque facteur, les **indicateurs** Territoires en Transitions et une "
             "**note méthodologique**. Les CSV sont au format français (`;`, virgule décimale, UTF-8 avec BOM) ; le "
             "classeur XLSX garde les nombres comme nombres.")
-date_text = check_export_date(str(export_date))
+date_text = views.export_date(export_date)
 csv_files = state.export_files(year, chosen, authority, date_text, "csv")
 xlsx_files = state.export_files(year, chosen, authority, date_text, "xlsx")
-LABELS = {"": "Synthèse PCAET/BEGES", "-detail": "Détail par déclaration", "-sources": "Sources des facteurs",
-          "-indicateurs": "Indicateurs Territoires en Transitions"}
 st.subheader("CSV")
 columns = st.columns(4)
 for column, (name, data) in zip(columns, [(n, d) for n, d in csv_files.items() if n.endswith(".csv")]):
-    suffix = name.removeprefix(f"export-pcaet-{year}").removesuffix(".csv")
-    column.download_button(f"{LABELS.get(suffix, name)} (CSV)", data, file_name=name, mime="text/csv",
+    column.download_button(f"{views.download_label(name, year)} (CSV)", data, file_name=name, mime="text/csv",
                            key=f"download_{name}")
 st.subheader("Classeur et note")
 a, b, c = st.columns(3)

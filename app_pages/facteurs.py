@@ -5,8 +5,6 @@ import streamlit as st
 
 from dashboard import state, views
 from dashboard.markdown import as_text
-from footprint.factors import delete_override, save_overrides
-from footprint.io.formatting import format_number
 
 st.title("Base de facteurs")
 factors = state.factors()
@@ -42,7 +40,7 @@ else:
                            placeholder="Choisir une valeur propre")
     if removed and st.button("Supprimer cette valeur propre"):
         with state.guard():
-            delete_override(store, factors, removed)
+            views.delete_own_value(store, factors, removed)
             st.rerun()
 
 all_rows = views.factor_rows(factors, table)
@@ -55,8 +53,8 @@ parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(), key=f"p
 current_row = chosen[chosen["parameter"] == parameter]
 if len(current_row):
     row = current_row.iloc[0]
-    st.caption(f"Valeur actuelle : {format_number(row['value'])} {as_text(row['unit'])} ({as_text(row['year'])}) — "
-               f"{as_text(row['source'])}")
+    st.caption(f"Valeur actuelle : {views.format_number(row['value'])} {as_text(row['unit'])} "
+               f"({as_text(row['year'])}) — {as_text(row['source'])}")
 with st.form("override"):
     first, second = st.columns(2)
     value = first.number_input("Valeur", value=None, format="%g")
@@ -72,7 +70,7 @@ if submitted:
             st.error("Indiquez la valeur.")
         else:
             key = chosen["key"].iloc[0]
-            ids = save_overrides(store, factors, views.override_rows(table, key, parameter, value, unit, int(year),
-                                                                      justification, both))
+            ids = views.save_own_values(store, factors, table, key, parameter, value, unit, int(year), justification,
+                                        both)
             st.toast(f"Valeur propre enregistrée ({', '.join(ids)}) : les résultats en tiennent compte.")
             st.rerun()

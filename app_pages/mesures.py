@@ -6,7 +6,6 @@ import streamlit as st
 
 from dashboard import state, views
 from dashboard.uploads import received
-from footprint.measurement import import_emissions
 
 st.title("Mesures CodeCarbon")
 factors = state.factors()
@@ -30,7 +29,8 @@ st.subheader("Mesurer un traitement")
 left, right = st.columns(2)
 name = left.text_input("Nom de la mesure", value="transcription-conseil")
 service = right.text_input("Service", value="Assemblées")
-year = left.number_input("Année", min_value=2000, max_value=2100, value=pd.Timestamp.now().year, step=1)
+year = left.number_input("Année", min_value=views.YEAR_BOUNDS[0], max_value=views.YEAR_BOUNDS[1],
+                         value=pd.Timestamp.now().year, step=1)
 command = right.text_input("Commande à mesurer", value="python transcrire.py conseil.mp3")
 task = left.selectbox("Tâche (pour comparer à la base)", [""] + factors.tasks())
 units = right.number_input("Unités produites (pages, minutes d'audio…)", min_value=0.0, value=None, format="%g")
@@ -51,9 +51,8 @@ if submitted and upload is None:
     st.warning("Choisissez d'abord un fichier.")
 elif submitted:
     with state.guard():
-        work = {"task": import_task, "units": import_units} if import_task and import_units else None
         file = received(upload)  # in memory: the name the browser sent is only shown, never a path
-        counts = import_emissions(file.data, store, factors, service=import_service or None,
-                                  name=import_name or None, work=work, file_name=file.name)
+        counts = views.import_runs(file.data, store, factors, file.name, service=import_service, name=import_name,
+                                   task=import_task, units=import_units)
         st.toast(f"{counts['runs']} exécution(s) importée(s).")
         st.rerun()

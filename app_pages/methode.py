@@ -1,11 +1,9 @@
 """Méthode: the methodology in plain French, with its limits; the full text of
 docs/METHODOLOGIE.md below."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from dashboard import state
+from dashboard import state, views
 
 st.title("Méthode")
 factors = state.factors()
@@ -31,5 +29,4 @@ modèles n'est pas compté ; les tâches à l'unité reposent sur peu de mesures
 que la machine mesurée. Les fourchettes traduisent ces incertitudes : présentez-les avec la valeur centrale.
 """)
 with st.expander("Méthodologie complète (docs/METHODOLOGIE.md)", expanded=False):
-    text = (Path(__file__).resolve().parents[1] / "docs" / "METHODOLOGIE.md").read_text(encoding="utf-8")
-    st.markdown(text)
+    st.markdown(views.methodology())

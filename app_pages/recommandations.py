@@ -4,21 +4,19 @@ import streamlit as st
 
 from dashboard import state, views
 from dashboard.markdown import as_text
-from footprint.io.formatting import format_number, format_quantity
+from dashboard.views import format_number, format_quantity
 
 st.title("Recommandations de sobriété")
 year = state.required_year("Déclarez d'abord des usages : les recommandations portent sur l'inventaire d'une année.")
-inventory = state.inventory(year)
 table = views.recommendations_table(state.recommendations(year))
 if table.empty:
     st.info(f"Aucune recommandation pour {year}.")
     st.stop()
-total = inventory.total()["gwp_kgco2e"]["central"]
-best = table.drop_duplicates("declaration")["kgco2e_evites"].clip(lower=0).sum()
+reduction = views.best_reduction(table, state.inventory(year))
 st.markdown(f"Chaque usage peut être rendu plus sobre de plusieurs façons ; les actions sont classées par émissions "
             f"évitées chaque année. En retenant la meilleure action de chaque déclaration, l'inventaire {year} "
-            f"baisserait de **{format_quantity(best, 'kgCO2e')}** sur {format_quantity(total, 'kgCO2e')} "
-            f"(−{format_number(100 * best / total if total else 0)} %).")
+            f"baisserait de **{format_quantity(reduction['avoided'], 'kgCO2e')}** sur "
+            f"{format_quantity(reduction['total'], 'kgCO2e')} (−{format_number(reduction['percent'])} %).")
 for row in table.head(5).itertuples(index=False):
     with st.container(border=True):
         st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)} ({as_text(row.declaration)})")

@@ -5,17 +5,17 @@ import streamlit as st
 
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
-from footprint.io.formatting import format_number
-from scenarios.definitions import BUILT_IN, save_custom
+from dashboard.views import format_number
 
 st.title("Scénarios à 2030")
 year = state.required_year("Déclarez d'abord des usages : les scénarios projettent l'inventaire d'une année.")
 factors = state.factors()
 known = state.scenarios()
 left, middle, right = st.columns([3, 1, 1])
-chosen = left.multiselect("Scénarios comparés", list(known), default=[i for i in BUILT_IN if i in known],
+chosen = left.multiselect("Scénarios comparés", list(known), default=views.default_scenarios(known),
                           format_func=lambda i: known[i].label)
-to_year = middle.number_input("Horizon", min_value=year + 1, max_value=2050, value=max(2030, year + 1), step=1)
+to_year = middle.number_input("Horizon", min_value=year + 1, max_value=views.HORIZON[1], value=max(2030, year + 1),
+                              step=1)
 reduction = right.number_input("Objectif PCAET (baisse en %)", min_value=0.0, max_value=99.0, value=None,
                                help="vide : trajectoire SNBC de la base de facteurs")
 if not chosen:
@@ -31,11 +31,14 @@ shown = st.selectbox("Détail par type d'usage", chosen, format_func=lambda i: k
 st.plotly_chart(charts.stacked_kinds(views.by_kind(projection, shown),
                                      f"{known[shown].label} : émissions par type d'usage (tCO2e)"))
 
-if "sobre" in chosen and "intensif" in chosen:
-    saving = views.savings(projection, factors)
+pair = views.compared(chosen)
+if pair:
+    sober, other = pair
+    saving = views.savings(projection, factors, sober, other)
     st.subheader(f"Ce que la sobriété évite entre {year} et {int(to_year)}")
     a, b = st.columns(2)
-    a.metric("Émissions évitées (sobre plutôt qu'intensif)", f"{format_number(saving['tco2e'])} tCO2e", border=True)
+    a.metric(f"Émissions évitées (« {as_text(known[sober].label)} » plutôt que « {as_text(known[other].label)} »)",
+             f"{format_number(saving['tco2e'])} tCO2e", border=True)
     a.caption(f"de {format_number(saving['tco2e_bas'])} à {format_number(saving['tco2e_haut'])} tCO2e")
     b.metric("Énergie évitée", f"{format_number(saving['mwh'])} MWh", border=True)
     st.markdown("Soit " + as_text(", ".join(saving["equivalences"]["texte"])) + " (ADEME Impact CO2).")
@@ -49,25 +52,24 @@ base = known[base_id]
 defaults = views.slider_values(base, int(to_year))
 values = {}
 columns = st.columns(2)
-for index, (lever, label, unit, low, high) in enumerate(views.SLIDERS):
-    values[lever] = columns[index % 2].slider(f"{label} ({unit})", min_value=low, max_value=high,
-                                              value=min(max(defaults[lever], low), high), step=1.0, format="%d",
-                                              key=f"slider_{base_id}_{lever}")
+for index, slider in enumerate(views.SLIDERS):
+    values[slider.lever] = columns[index % 2].slider(
+        f"{slider.label} ({slider.shown})", min_value=slider.low, max_value=slider.high,
+        value=min(max(defaults[slider.lever], slider.low), slider.high), step=1.0, format="%d",
+        key=f"slider_{base_id}_{slider.lever}")
 identifier = columns[0].text_input("Identifiant (lettres, chiffres, - ou _)", value="notre-scenario")
 label = columns[1].text_input("Nom affiché", value="Notre scénario")
 preview, save = st.columns(2)
 with state.guard():
     custom, text = views.derive_scenario(base, identifier, label, values, year, int(to_year), "tableau de bord")
     if preview.button("Comparer ce scénario"):
-        from scenarios.projection import project
-
-        trial = project(state.inventory(year), [known[i] for i in chosen] + [custom], factors, int(to_year))
+        trial = state.projection(year, chosen, int(to_year), (custom.id, text))
         st.plotly_chart(charts.trajectories(views.trajectories(trial, target)), key="trial")
     if save.button("Enregistrer le scénario", type="primary"):
-        save_custom(state.store(), custom, text, factors)
+        views.save_scenario(state.store(), custom, text, factors)
         st.toast(f"Scénario « {as_text(custom.label)} » enregistré.")
         st.rerun()
-custom_ids = [i for i in known if i not in BUILT_IN]
+custom_ids = views.custom_ids(known)
 if custom_ids:
     removed = st.selectbox("Supprimer un scénario personnalisé", custom_ids, index=None,
                            format_func=lambda i: known[i].label)

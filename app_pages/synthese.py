@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
-from footprint.io.formatting import format_number
+from dashboard.views import format_number, percent
 
 st.title("Synthèse de l'empreinte de l'IA")
 state.example_banner()
@@ -32,8 +32,8 @@ with left:
     st.caption("Équivalences : ADEME, Impact CO2 (facteurs de la base, page Facteurs).")
 with right:
     st.subheader("Estimé ou mesuré")
-    st.metric("Part mesurée des émissions", f"{format_number(share['gwp_kgco2e'] * 100)} %", border=True)
-    st.caption(f"Part mesurée de l'énergie : {format_number(share['energy_kwh'] * 100)} %. Le reste est estimé "
+    st.metric("Part mesurée des émissions", f"{format_number(percent(share['gwp_kgco2e']))} %", border=True)
+    st.caption(f"Part mesurée de l'énergie : {format_number(percent(share['energy_kwh']))} %. Le reste est estimé "
                "avec la méthode EcoLogits et la base de facteurs ; mesurer un traitement avec CodeCarbon "
                "(page Mesures) remplace l'estimation.")
 

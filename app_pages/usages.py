@@ -6,8 +6,7 @@ import streamlit as st
 from dashboard import charts, state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
-from footprint.inventory.usage_logs import PRESETS, import_usage, parse_mapping
-from footprint.io.formatting import format_number, format_range
+from dashboard.views import format_number, format_range
 
 st.title("Usages importés d'une passerelle")
 factors = state.factors()
@@ -19,8 +18,7 @@ with st.form("usage_import"):
     upload = st.file_uploader("Journal d'usage (CSV, Parquet ou JSONL)", type=["csv", "tsv", "txt", "parquet",
                                                                              "jsonl", "ndjson", "json"])
     left, right = st.columns(2)
-    preset = left.selectbox("Format", list(PRESETS), format_func={"generic": "générique", "openai": "OpenAI",
-                                                                    "albert": "Albert / OpenGateLLM"}.get)
+    preset = left.selectbox("Format", list(views.PRESET_LABELS), format_func=views.PRESET_LABELS.get)
     service = right.text_input("Service (si le journal n'a pas de colonne service)")
     hosting = left.selectbox("Hébergement", factors.hostings(), index=None,
                              placeholder="Par défaut : celui du fournisseur ou du format")
@@ -34,9 +32,7 @@ elif submitted:
     with state.guard(), st.status(f"Import de {as_text(file.name)} ({format_number(file.size_mb)} Mo)…",
                                   expanded=True) as status:
         status.write("Lecture et vérification de toutes les lignes…")
-        pairs = [line.strip() for line in mapping.splitlines() if line.strip()]
-        result = import_usage(file.data, store, factors, preset=preset, service=service or None,
-                              mapping=parse_mapping(pairs), hosting=hosting, name=file.name)
+        result = views.import_log(file.data, store, factors, preset, service, mapping, hosting, file.name)
         total = result.ours["gwp_kgco2e"]
         shown = format_range(total["low"], total["central"], total["high"], "kgCO2e")
         status.update(label=f"{format_number(result.rows)} ligne(s) importée(s) en {len(result.declarations)} "
@@ -50,7 +46,7 @@ if months.empty:
 st.subheader(f"Volumes mensuels importés en {year}")
 st.dataframe(months[["id", "service", "use_case", "provider", "model", "requests", "input_tokens", "output_tokens",
                      "origin"]], hide_index=True, width="stretch", column_config={
-    "id": "Identifiant", "service": "Service", "use_case": "Mois", "provider": "Fournisseur", "model": "Modèle",
+    **{column: views.LABELS[column] for column in ("id", "service", "provider", "model")}, "use_case": "Mois",
     "requests": st.column_config.NumberColumn("Requêtes", format="localized"),
     "input_tokens": st.column_config.NumberColumn("Tokens d'entrée", format="localized"),
     "output_tokens": st.column_config.NumberColumn("Tokens de sortie", format="localized"), "origin": "Fichier"})

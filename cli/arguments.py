@@ -1,8 +1,9 @@
 """What every command of ``python -m footprint`` shares: argparse speaking French (its parser
-class and its own words), numbers and years typed by a person, and the ``--db`` / ``--create``
-options with the rule of which store a command opens.
+class and its own words), numbers and years typed by a person, the options that several groups
+offer (``--db`` / ``--create``, ``--json`` / ``--csv``, the options of a file written), and the
+rule of which store a command opens, with the factor base as that store amends it.
 
-Must not: run a command (``estimate``, ``inventory``, ``scenarios``) or print anything.
+Must not: run a command (each group's module does) or print anything (``cli.output`` does).
 """
 
 from __future__ import annotations
@@ -40,15 +41,38 @@ class FrenchParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def add_group(commands: argparse._SubParsersAction, parser_class: type, name: str, help: str,
+              description: str | None = None, *, dest: str = "action", metavar: str = "action"
+              ) -> argparse._SubParsersAction:
+    """A command made of actions (``declarations import``, ``estimate llm``…): its parser in
+    ``commands`` and the choice of action it requires, to which each action is added."""
+    group = commands.add_parser(name, help=help, description=description)
+    actions = group.add_subparsers(dest=dest, metavar=metavar, parser_class=parser_class)
+    actions.required = True
+    return actions
+
+
 def parse_number(text: str | None, flag: str) -> float | None:
     """A number typed by a person: ``1 234,5``, ``1234.5`` and ``1e6`` are all accepted."""
-    from footprint.io.tabular import number_problem
-    from footprint.io.tabular import parse_number as parse
+    from footprint.io.cells import number_problem
+    from footprint.io.cells import parse_number as parse
 
     try:
         return parse(text)
     except ValueError as error:
         raise InputError([Problem(number_problem(error), column=flag, value=text)]) from None
+
+
+def parse_year(text: str | None, flag: str = "--year") -> int | None:
+    """A year typed on the command line: a whole number within the bounds of schema.toml [inputs]."""
+    from footprint.vocabulary import year_problem
+
+    if text is None:
+        return None
+    problem = year_problem(text.strip())
+    if problem is not None:
+        raise InputError([Problem(problem, column=flag, value=text)])
+    return int(float(text))
 
 
 def add_db_options(parser: argparse.ArgumentParser, creates: bool) -> None:
@@ -57,6 +81,30 @@ def add_db_options(parser: argparse.ArgumentParser, creates: bool) -> None:
     if creates:
         parser.add_argument("--create", action="store_true",
                             help="créer la base (et son dossier) si elle n'existe pas encore")
+
+
+def with_db(parser: argparse.ArgumentParser, write: bool = True, creates: bool | None = None
+            ) -> argparse.ArgumentParser:
+    """``parser`` with ``--db`` (and ``--create`` for a writing command, unless ``creates`` says
+    otherwise: a command that needs what a store holds never starts one)."""
+    add_db_options(parser, write if creates is None else creates)
+    return parser
+
+
+def add_output_options(parser: argparse.ArgumentParser, json_help: str) -> None:
+    """``--json`` or ``--csv`` (French CSV), one at most, for a command that prints a table."""
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=json_help)
+    output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+
+
+def add_file_options(parser: argparse.ArgumentParser, force_help: str, format_help: str) -> None:
+    """The options of a command that writes a CSV or XLSX file: ``--force``, ``--format``,
+    ``--separator`` and ``--decimal``."""
+    parser.add_argument("--force", action="store_true", help=force_help)
+    parser.add_argument("--format", choices=["csv", "xlsx"], help=format_help)
+    parser.add_argument("--separator", default=";", help="séparateur CSV (; par défaut)")
+    parser.add_argument("--decimal", default=",", help="séparateur décimal CSV (, par défaut)")
 
 
 def open_store(db: str | None, *, write: bool, create: bool = False, new: bool = True):
@@ -85,25 +133,29 @@ def open_store(db: str | None, *, write: bool, create: bool = False, new: bool =
                      "créer une nouvelle base à cet endroit, ajoutez --create.")
 
 
-def parse_year(text: str | None, flag: str = "--year") -> int | None:
-    """A year typed on the command line, within the bounds of schema.toml [inputs]."""
-    from emission_factors.loader import read_input_bounds
-
-    if text is None:
-        return None
-    try:
-        year = int(text.strip())
-    except ValueError:
-        raise InputError([Problem("année invalide", column=flag, value=text)]) from None
-    bound = read_input_bounds()["year"]
-    if not bound.minimum <= year <= bound.maximum:
-        raise InputError([Problem(f"année invalide (attendue entre {bound.minimum:g} et {bound.maximum:g})",
-                                  column=flag, value=text)])
-    return year
+def store_of(args: argparse.Namespace, write: bool = True, new: bool = True):
+    """The store of a parsed command (its ``--db`` and ``--create``), by the rule of ``open_store``."""
+    return open_store(args.db, write=write, create=getattr(args, "create", False), new=new)
 
 
-def add_output_options(parser: argparse.ArgumentParser, json_help: str) -> None:
-    """``--json`` or ``--csv`` (French CSV), one at most, for a command that prints a table."""
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help=json_help)
-    output.add_argument("--csv", action="store_true", help="CSV français (; et virgule décimale)")
+def factors_of(store):
+    """The factor base with the store's own values of the collectivité applied (overrides)."""
+    from footprint.factors import load_with_overrides
+
+    return load_with_overrides(store)
+
+
+def store_and_factors(args: argparse.Namespace, write: bool = False, new: bool = True):
+    """The store of a parsed command (read-only unless ``write``) and the factor base as it amends it."""
+    store = store_of(args, write=write, new=new)
+    return store, factors_of(store)
+
+
+def inventory_year(text: str | None, store) -> int:
+    """The year asked for (``--year``), else the latest year of the inventory."""
+    if text is not None:
+        return parse_year(text, "--year")
+    years = store.declarations()["year"].dropna()
+    if years.empty:
+        raise InputError([Problem("inventaire vide : déclarez d'abord des usages", column="--year")])
+    return int(years.max())

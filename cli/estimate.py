@@ -1,6 +1,9 @@
 """``python -m footprint estimate llm|gpu|task|measured``: one workload typed on the command
 line, its impacts with their range, the factors behind them (``--json``: one JSON object).
 
+Owns: the options of the four kinds, the flags of the engine columns it names otherwise than a
+declaration does (``OWN_FLAGS``), the default zone of a workload without zone nor hosting
+(``read_defaults().zone``) and the lines it prints, one per impact of the vocabulary.
 Must not: open the store (an estimate records nothing).
 """
 
@@ -9,26 +12,21 @@ from __future__ import annotations
 import argparse
 import json
 
-from cli.arguments import FrenchParser, parse_number
+from cli.arguments import FrenchParser, add_group, parse_number
+from emission_factors.schema import read_defaults
+from footprint.vocabulary import FIELDS, IMPACTS
 
-FLAGS = {
-    "provider": "--provider", "model": "--model", "output_tokens_per_request": "--output-tokens",
-    "input_tokens_per_request": "--input-tokens", "requests": "--requests", "zone": "--zone",
-    "hosting": "--hosting", "pue": "--pue", "wue": "--wue", "gpu": "--gpu", "gpus": "--gpus", "hours": "--hours",
-    "utilization": "--utilization", "server_overhead_w": "--server-overhead-w", "cpu_cores": "--cpu-cores",
-    "cpu_power_w": "--cpu-power-w", "memory_gb": "--memory-gb", "task": "--task", "units": "--units",
-    "energy_kwh": "--kwh", "year": "--year", "mix_dataset": "--mix", "request_latency_s": "--latency",
+COMMAND = "estimate"
+
+# Engine columns whose ``estimate`` option is not the declaration's flag of the vocabulary (a
+# per-request count, a detail of the server, a choice of method): how a problem names them.
+OWN_FLAGS = {
+    "output_tokens_per_request": "--output-tokens", "input_tokens_per_request": "--input-tokens",
+    "server_overhead_w": "--server-overhead-w", "cpu_cores": "--cpu-cores", "cpu_power_w": "--cpu-power-w",
+    "memory_gb": "--memory-gb", "mix_dataset": "--mix", "request_latency_s": "--latency",
 }
-DEFAULT_ZONE = "FRA"
-IMPACT_LABELS = [
-    ("energy_kwh", "Énergie", "kWh"),
-    ("gwp_kgco2e", "Émissions de GES", "kgCO2e"),
-    ("gwp_usage_kgco2e", "  dont usage (électricité)", "kgCO2e"),
-    ("gwp_embodied_kgco2e", "  dont fabrication du matériel", "kgCO2e"),
-    ("water_l", "Eau consommée", "L"),
-    ("adpe_kgsbeq", "Ressources abiotiques", "kgSbeq"),
-    ("pe_mj", "Énergie primaire", "MJ"),
-]
+# Every impact on its line, a part of another indented under it.
+IMPACT_LABELS = [(i.key, ("  " if i.part_of else "") + i.label, i.unit) for i in IMPACTS]
 
 
 def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "") -> None:
@@ -46,10 +44,9 @@ def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "") ->
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type = FrenchParser) -> None:
     """The ``estimate`` command and its four kinds of workload."""
-    estimate = commands.add_parser("estimate", help="estimer les impacts d'une charge d'IA",
-                                   description="Estimer les impacts d'une charge d'IA.")
-    kinds = estimate.add_subparsers(dest="kind", metavar="type", parser_class=parser_class)
-    kinds.required = True
+    kinds = add_group(commands, parser_class, "estimate", "estimer les impacts d'une charge d'IA",
+                      "Estimer les impacts d'une charge d'IA.", dest="kind", metavar="type")
+    default_zone = f" ; {read_defaults().zone} par défaut"
 
     llm = kinds.add_parser("llm", help="requêtes à un modèle de langage (méthode EcoLogits)",
                            description="Requêtes à un modèle de langage, selon la méthode EcoLogits.")
@@ -73,23 +70,22 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type = Frenc
     gpu.add_argument("--cpu-power-w", help="puissance par cœur de processeur, en W")
     gpu.add_argument("--memory-gb", help="mémoire vive à compter, en Go")
     gpu.add_argument("--no-embodied", action="store_true", help="ne pas compter la fabrication du matériel")
-    _add_common(gpu, f" ; {DEFAULT_ZONE} par défaut")
+    _add_common(gpu, default_zone)
 
     task = kinds.add_parser("task", help="tâches à l'unité (images, minutes d'audio, pages…)",
                             description="Tâches à l'unité : images générées, minutes d'audio transcrites, pages lues…")
     task.add_argument("--task", required=True, help="tâche : generation_image, transcription_audio, ocr_modele_vision…")
     task.add_argument("--units", required=True, help="nombre d'unités (images, minutes, pages…)")
-    _add_common(task, f" ; {DEFAULT_ZONE} par défaut")
+    _add_common(task, default_zone)
 
     measured = kinds.add_parser("measured", help="énergie mesurée (CodeCarbon, wattmètre)",
                                 description="Énergie mesurée, convertie avec les facteurs de la zone.")
     measured.add_argument("--kwh", required=True, help="énergie mesurée, en kWh")
-    _add_common(measured, f" ; {DEFAULT_ZONE} par défaut")
+    _add_common(measured, default_zone)
 
 
 def _workload(args: argparse.Namespace) -> dict:
-    number = {c: parse_number(getattr(args, c, None), FLAGS[c])
-              for c in ("pue", "wue", "year")}
+    number = {c: parse_number(getattr(args, c, None), FIELDS[c].flag) for c in ("pue", "wue", "year")}
     row: dict = {"kind": args.kind, "zone": args.zone, "hosting": args.hosting, "mix_dataset": args.mix_dataset,
                  **number}
     if args.kind == "llm":
@@ -111,7 +107,7 @@ def _workload(args: argparse.Namespace) -> dict:
     else:
         row |= {"energy_kwh": parse_number(args.kwh, "--kwh")}
     if args.kind != "llm" and not row["zone"] and not row["hosting"]:
-        row["zone"] = DEFAULT_ZONE
+        row["zone"] = read_defaults().zone
         row["zone_defaulted"] = True
     return row
 

@@ -1,7 +1,8 @@
 """``python -m footprint``: the command line, in French, on top of the library.
 
-Owns: the parser of every command group (``estimate``, ``inventory``, ``scenarios``), which
-group runs a command, and the exit codes (``EXIT_*`` below: 2 bad input, 3 store
+Owns: the parser of every command group (one module each, in ``GROUPS``: the order of the
+help), which group runs a command, the flag a problem of the command line names (the
+vocabulary's, or ``estimate``'s own), and the exit codes (``EXIT_*`` below: 2 bad input, 3 store
 unusable, 4 conflicting edit, 5 damaged store, 6 full disk or write refused), each failure with
 its own French message on stderr, never a traceback nor DuckDB's English (``FOOTPRINT_DEBUG=1``
 adds the technical detail). Starts fast: no streamlit, plotly or codecarbon import here, and the
@@ -15,10 +16,15 @@ import re
 import sys
 from collections.abc import Sequence
 
-from cli import estimate, inventory, scenarios
+from cli import declarations, estimate, export, factors, inventory, measure, recommend, scenarios, usage
 from cli.arguments import FrenchParser, UsageError
-from cli.estimate import FLAGS
 from core.errors import InputError, MeasurementError
+from footprint.vocabulary import for_audience
+
+# The command groups, in the order of the help; each module names its ``COMMAND`` and has its
+# ``add_parsers`` and ``run``.
+GROUPS = (estimate, declarations, inventory, usage, factors, measure, scenarios, export, recommend)
+_RUNS = {group.COMMAND: group.run for group in GROUPS}
 
 
 def build_parser() -> FrenchParser:
@@ -26,9 +32,8 @@ def build_parser() -> FrenchParser:
                           description="Empreinte IA : impacts environnementaux des usages d'IA d'une collectivité.")
     commands = parser.add_subparsers(dest="command", metavar="commande", parser_class=FrenchParser)
     commands.required = True
-    estimate.add_parsers(commands, FrenchParser)
-    inventory.add_parsers(commands, FrenchParser)
-    scenarios.add_parsers(commands, FrenchParser)
+    for group in GROUPS:
+        group.add_parsers(commands, FrenchParser)
     return parser
 
 
@@ -41,8 +46,8 @@ def _message(error: InputError) -> str:
         lines = [f"Erreur : {len(error.problems)} problèmes, rien n'a été enregistré :"]
         return "\n".join(lines + [f"- {p}" for p in error.problems])
     parts = []
-    for problem in error.problems:
-        flag = FLAGS.get(problem.column or "", problem.column or "")
+    for problem in for_audience(error.problems, "flag", extra=estimate.OWN_FLAGS):
+        flag = problem.column or ""
         shown = f" (valeur : « {problem.value} »)" if problem.value is not None and problem.value != "" else ""
         parts.append(f"{flag} : {problem.message}{shown}" if flag else f"{problem.message}{shown}")
     return "Erreur : " + " ; ".join(parts)
@@ -118,11 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "estimate":
-            return estimate.run(args)
-        if args.command in ("scenarios", "recommend", "export"):
-            return scenarios.run(args)
-        return inventory.run(args)
+        return _RUNS[args.command](args)
     except UsageError as error:
         _say(f"Erreur : {error}. Aide : python -m footprint --help")
         return EXIT_INPUT

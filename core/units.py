@@ -7,6 +7,8 @@ definitions only say how units relate to each other, never what an activity emit
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pint
 
 # Each line is a Pint definition. New dimensions are created for the impact categories and
@@ -65,3 +67,24 @@ def parse_unit(text: str) -> pint.Unit:
     Raises ``pint.errors.PintError`` or ``ValueError`` when the text is not a unit.
     """
     return ureg.parse_units(text.strip())
+
+
+@lru_cache(maxsize=64)
+def _factor(unit: str, shown: str) -> float:
+    # Rounded to 12 significant digits: Pint's litre is (0.1 m)³, so its factor to m³ carries a
+    # last-bit error (0.001 + 2e-19); the units shown differ from the engine's by powers of ten.
+    return float(f"{ureg.Quantity(1.0, unit).m_as(shown):.12g}")
+
+
+def convert(values, unit: str, shown: str):
+    """``values`` (a number, an array or a Series) in ``unit`` expressed in ``shown``, both Pint
+    units (« kgCO2e » → « tCO2e »). A factor above one multiplies, below one its inverse divides,
+    so that a power of ten scales exactly (1 234 kgCO2e is 1,234 tCO2e to the last bit).
+
+    >>> convert(1234.0, "kgCO2e", "tCO2e")
+    1.234
+    >>> convert(2500.0, "L", "m**3")
+    2.5
+    """
+    factor = _factor(unit, shown)
+    return values * factor if factor >= 1 else values / _factor(shown, unit)

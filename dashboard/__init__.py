@@ -1,6 +1,8 @@
-"""The dashboard's library: what each page shows, computed without Streamlit (``views``,
-``example``), and the thin Streamlit glue that caches the factor base, the store handle and
-the inventory (``state``). Pages in ``app_pages/`` only build widgets and call these functions.
+"""The dashboard's library: what each page shows, computed without Streamlit (``views``, one
+module per page, and ``example``), the Plotly figures (``charts``), and the thin Streamlit glue
+that caches the factor base, the store handle and what is computed from them (``state``).
 
-Dependencies point down: ``pages → dashboard → scenarios → footprint → emission_factors``.
+Pages in ``app_pages/`` only build widgets and call these functions: they import Streamlit,
+pandas and ``dashboard``, never the library (an import-linter contract of ``pyproject.toml``).
+Dependencies point down: ``pages → dashboard → scenarios → footprint → emission_factors → core``.
 """

@@ -12,11 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from dashboard.views.scenarios import TARGET
+
 # Plotly's graph objects only: plotly.express costs ~200 ms on its first figure of a process.
 SEPARATORS = ", "  # decimal comma, thin space for thousands: Plotly's French convention
 PALETTE = qualitative.Safe
-SCENARIO_COLOURS = {"Sobre": "#2a9d8f", "Tendanciel": "#e9c46a", "Intensif": "#e76f51",
-                    "Trajectoire cible": "#264653"}
+SCENARIO_COLOURS = {"Sobre": "#2a9d8f", "Tendanciel": "#e9c46a", "Intensif": "#e76f51", TARGET: "#264653"}
 
 
 def _safe(labels):
@@ -60,7 +61,7 @@ def trajectories(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for name, rows in table.groupby("scenario", sort=False):
         colour = SCENARIO_COLOURS.get(name, PALETTE[len(figure.data) % len(PALETTE)])
-        if name != "Trajectoire cible":
+        if name != TARGET:
             figure.add_trace(go.Scatter(
                 x=pd.concat([rows["annee"], rows["annee"][::-1]]),
                 y=pd.concat([rows["tco2e_haut"], rows["tco2e_bas"][::-1]]), fill="toself", fillcolor=colour,
@@ -68,7 +69,7 @@ def trajectories(table: pd.DataFrame) -> go.Figure:
                 name=_safe(f"{name} (fourchette)")))
         figure.add_trace(go.Scatter(
             x=rows["annee"], y=rows["tco2e"], name=_safe(name), mode="lines+markers",
-            line=dict(color=colour, dash="dash" if name == "Trajectoire cible" else "solid"),
+            line=dict(color=colour, dash="dash" if name == TARGET else "solid"),
             hovertemplate="%{fullData.name}<br>%{x} : %{y:,.3f} tCO2e<extra></extra>"))
     figure.update_layout(title="Émissions de GES par an (tCO2e), fourchette en bande",
                          xaxis=dict(title="Année", dtick=1), yaxis_title="tCO2e par an")

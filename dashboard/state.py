@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import logging
 import threading
 from contextlib import contextmanager
@@ -122,11 +123,16 @@ def per_revision(max_entries: int = 4, spinner: str | bool = False):
         # Streamlit names a cache after its function's module and qualified name: one per function.
         compute.__module__, compute.__qualname__ = function.__module__, f"{function.__qualname__}.per_revision"
         cached = st.cache_data(max_entries=max_entries, show_spinner=spinner)(compute)
+        signature = inspect.signature(function)
 
         @functools.wraps(function)
-        def wrapper(*args):
+        def wrapper(*args, **kwargs):
+            # The key holds every argument, defaults included, by position: ``f(2025, ids)`` and
+            # ``f(2025, ids, to_year=2030)`` are one entry.
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
             with _pinned() as current:
-                return cached(str(default_path()), current.revision, args, lambda: function(*args))
+                return cached(str(default_path()), current.revision, bound.args, lambda: function(*bound.args))
 
         return wrapper
 
@@ -304,12 +310,15 @@ def scenarios() -> dict:
 
 
 @per_revision(max_entries=16, spinner="Projection des scénarios…")
-def projection(year: int, ids: list[str], to_year: int = 2030):
-    """The projection of the ``year`` inventory under the scenarios ``ids``, cached."""
+def projection(year: int, ids: list[str], to_year: int = 2030, trial: tuple[str, str] | None = None):
+    """The projection of the ``year`` inventory under the scenarios ``ids``, cached. ``trial``: a
+    scenario not saved yet, projected after them (its id and TOML text, from
+    ``views.derive_scenario``)."""
     from scenarios.projection import project
 
     known = scenarios()
-    return project(inventory(year), [known[i] for i in ids], factors(), to_year)
+    chosen = [known[i] for i in ids] + ([views.derived_scenario(trial[1], trial[0])] if trial else [])
+    return project(inventory(year), chosen, factors(), to_year)
 
 
 @per_revision(max_entries=4, spinner="Calcul des recommandations…")

@@ -20,10 +20,9 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from core.errors import InputError, Problem
-from emission_factors.loader import _check_table, read_schema
+from emission_factors.checks import check_table
+from emission_factors.schema import FACTOR_DIR, LONG_COLUMNS, read_schema
 
-HERE = Path(__file__).parent
-LONG_COLUMNS = ["parameter", "value", "unit", "year", "source", "source_url", "note"]
 METHODOLOGY_URL = "https://ecologits.ai/latest/methodology/llm_inference/"
 MODELS_URL = "https://github.com/genai-impact/ecologits/blob/main/ecologits/data/models.json"
 MIXES_URL = "https://github.com/genai-impact/ecologits/blob/main/ecologits/data/electricity_mixes.json"
@@ -50,7 +49,7 @@ def _replacements(factor_dir: Path) -> tuple[dict[str, dict], object]:
     loader does), by case, and the spec of the ``pe`` parameter of the electricity table."""
     tables = read_schema(factor_dir)
     problems: list[Problem] = []
-    records = _check_table(tables["electricity_mix_replacements"], factor_dir, problems)
+    records = check_table(tables["electricity_mix_replacements"], factor_dir, problems)
     if problems:
         raise InputError(problems)
     return {r["case"]: r for r in records}, tables["electricity_mix"].parameters["pe"]
@@ -126,7 +125,7 @@ def _replaced_pe(zone: str, published: float, world_default: bool, version: str,
              f"ADEME Base Empreinte, via EcoLogits {version}", MIXES_URL, kept]]
 
 
-def mix_rows(version: str, factor_dir: Path = HERE) -> list[list[object]]:
+def mix_rows(version: str, factor_dir: Path = FACTOR_DIR) -> list[list[object]]:
     replacements, pe_spec = _replacements(factor_dir)
     data = _ecologits_data("electricity_mixes.json")
     origin = {
@@ -168,7 +167,7 @@ def hosting_rows(version: str) -> list[list[object]]:
     return rows
 
 
-def main(output_dir: Path = HERE, factor_dir: Path = HERE) -> None:
+def main(output_dir: Path = FACTOR_DIR, factor_dir: Path = FACTOR_DIR) -> None:
     """Write the three tables into ``output_dir``, with the replacements of ``factor_dir``."""
     version = metadata.version("ecologits")
     _write(output_dir / "models_ecologits.csv",

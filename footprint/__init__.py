@@ -1,12 +1,13 @@
 """Empreinte IA: the library that turns AI workloads into environmental impacts.
 
-Layout: ``llm``, ``gpu`` and ``impacts`` hold the formulas (one function per quantity, arrays
-in, arrays out, units through Pint); ``factor_base`` reads the sourced factors from DuckDB;
-``engine`` joins a table of workloads with the factors and applies the formulas in one
-vectorised pass; ``store``, ``declarations``, ``usage_logs`` and ``inventory`` keep and read the
-collectivité's inventory; ``tabular`` reads and ``output_files`` writes the files people
-exchange. The command line (``python -m footprint``) lives above the library, in ``cli``.
-Nothing here imports streamlit, plotly or codecarbon at import time.
+Rooms, bottom to top: ``vocabulary`` (every column of a declaration and every impact, declared
+once); ``methods`` (the formulas: arrays in, arrays out, units through Pint), ``factors`` (the
+sourced factor base in DuckDB and a collectivité's own values) and ``io`` (the files people
+exchange); ``engine`` (workloads joined with the factors, the formulas applied in one vectorised
+pass) and ``store`` (the collectivité's DuckDB file); ``inventory`` (declarations, usage logs,
+totals) and ``measurement`` (CodeCarbon); ``reporting`` (PCAET and BEGES). Each sub-package's
+``__init__`` names what it offers. The command line (``python -m footprint``) lives above the
+library, in ``cli``. Nothing here imports streamlit, plotly or codecarbon at import time.
 """
 
 __version__ = "0.1.0"

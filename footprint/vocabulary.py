@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from core.errors import Problem
-from emission_factors.loader import read_input_bounds
+from emission_factors.schema import read_input_bounds
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,10 @@ NUMBER_COLUMNS: tuple[str, ...] = tuple(f.name for f in DECLARATION_FIELDS if f.
 FILE_COLUMNS: Mapping[str, str] = MappingProxyType({f.name: f.file for f in DECLARATION_FIELDS})
 STORE_COLUMNS: Mapping[str, str] = MappingProxyType({f.file: f.name for f in DECLARATION_FIELDS})
 LABELS: Mapping[str, str] = MappingProxyType({f.name: f.label for f in DECLARATION_FIELDS})
+# Store column -> the pandas type of a frame of declarations (nullable, as DuckDB gives them).
+_PANDAS_TYPES = {"VARCHAR": "string", "DOUBLE": "float64", "INTEGER": "Int64", "BOOLEAN": "boolean"}
+DECLARATION_DTYPES: Mapping[str, str] = MappingProxyType({f.name: _PANDAS_TYPES[f.sql_type]
+                                                          for f in DECLARATION_FIELDS})
 
 # The kinds of declaration: store code -> French code of the files, and what people read.
 KINDS: tuple[str, ...] = ("llm", "gpu", "task", "measured")

@@ -1,5 +1,5 @@
-"""Scenario definitions: the built-in ``sobre``, ``tendanciel`` and ``intensif`` files of this
-folder and the custom ones, read and checked.
+"""Scenario definitions: the built-in ones (the ids of ``schema.toml`` [defaults] ``scenarios``,
+each a ``<id>.toml`` file of this folder) and the custom ones, read and checked.
 
 A scenario is a set of levers. Each lever has either a ``value`` (the same every year) or a
 ``path`` (values by year, linearly interpolated, held flat before the first and after the last
@@ -20,9 +20,11 @@ import numpy as np
 
 from core.errors import InputError, Problem
 from core.units import ureg
+from emission_factors.schema import SCHEMA_FILE, read_defaults
 
 SCENARIO_DIR = Path(__file__).parent
-BUILT_IN = ("sobre", "tendanciel", "intensif")
+# The built-in scenarios, in the order they are shown: a policy default of the factor base.
+BUILT_IN: tuple[str, ...] = read_defaults().scenarios
 HORIZON = (2015, 2050)
 
 
@@ -208,7 +210,25 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 def built_in_scenarios() -> list[Scenario]:
-    return [load_scenario(SCENARIO_DIR / f"{identifier}.toml") for identifier in BUILT_IN]
+    """The built-in scenarios, in the order of ``BUILT_IN``; ``InputError`` naming ``schema.toml``
+    when one of its ids has no file of that name here, or a file that gives another id."""
+    found = []
+    for identifier in BUILT_IN:
+        path = SCENARIO_DIR / f"{identifier}.toml"
+        if Path(identifier).name != identifier or identifier.startswith("."):
+            raise InputError.single("identifiant de scénario intégré invalide : un nom de fichier sans dossier est "
+                                    "attendu", file=SCHEMA_FILE, column="defaults.scenarios", value=identifier)
+        if not path.is_file():
+            raise InputError.single(f"scénario intégré sans fichier : ajoutez {identifier}.toml au dossier "
+                                    "scenarios/, ou retirez-le de la liste", file=SCHEMA_FILE,
+                                    column="defaults.scenarios", value=identifier)
+        scenario = load_scenario(path)
+        if scenario.id != identifier:
+            raise InputError.single(f"le fichier {path.name} décrit le scénario « {scenario.id} » : son id doit être "
+                                    "le nom du fichier", file=SCHEMA_FILE, column="defaults.scenarios",
+                                    value=identifier)
+        found.append(scenario)
+    return found
 
 
 def available(store) -> dict[str, Scenario]:

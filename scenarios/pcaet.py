@@ -64,4 +64,4 @@ def build_export(inventory: Inventory, scenarios: list[Scenario], factors: Facto
     return reporting.Export(summary, reporting.detail(declarations, impacts, factors, year, zone_by_declaration),
                             factor_rows, reporting.indicators(summary, periods, declarations, requests, agents),
                             reporting.note_markdown(authority, year, factor_rows, summary, export_date,
-                                                    factors.version))
+                                                    factors.version, factors=factors))

@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, Problem
+from emission_factors.schema import read_defaults
 from footprint.engine import ENDS, compute_impacts
 from footprint.factors import FactorBase
 from footprint.inventory import NOT_GIVEN, Inventory
 from footprint.inventory.declarations import to_workloads
-from footprint.vocabulary import KINDS_FR
+from footprint.vocabulary import FILE_COLUMNS, KINDS_FR
 from scenarios.definitions import HORIZON, Scenario
 
 # Impacts projected, and which of them PUE and the grid act on.
@@ -40,7 +41,8 @@ WITH_GRID = ("gwp_usage_kgco2e",)
 OUTPUT = ("energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq", "pe_mj",
           "adpe_usage_kgsbeq", "pe_usage_mj")
 SHIFTS = ("small_model_share", "frontier_model_share", "french_hosting_share", "us_hosting_share")
-GROUPINGS = {"type": "kind", "service": "service", "cas_usage": "use_case"}
+# ``Projection.totals(by=…)``: the French column a group is named by -> the store column.
+GROUPINGS = {FILE_COLUMNS[c]: c for c in ("kind", "service", "use_case")}
 
 
 def _linear(impacts: pd.DataFrame, end: str) -> np.ndarray:
@@ -69,7 +71,9 @@ def _alternative(workloads: pd.DataFrame, lever: str, target: str, factors: Fact
         changed.loc[is_llm, "provider"] = provider_id
         changed.loc[is_llm, "model"] = model
         if factors.default_hosting(provider_id) is None:
-            changed.loc[is_llm & changed["hosting"].isna() & changed["zone"].isna(), "hosting"] = "datacenter_fr"
+            # A model the provider does not host: served from the default hosting of the base.
+            changed.loc[is_llm & changed["hosting"].isna() & changed["zone"].isna(), "hosting"] = (
+                read_defaults().hosting)
     else:
         if target not in factors.hostings():
             raise InputError([Problem("profil d'hébergement cible inconnu", column=lever, value=target)])
@@ -129,7 +133,7 @@ class Projection:
             labels = np.array(["total"])
         else:
             groups = self.declarations[GROUPINGS[by]]
-            if by == "type":
+            if GROUPINGS[by] == "kind":
                 groups = groups.map(KINDS_FR)
             groups = groups.astype("string").fillna(NOT_GIVEN).to_numpy()
             labels, index = np.unique(groups, return_inverse=True)

@@ -2,7 +2,8 @@
 alternatives and what each would save, ranked by tCO2e saved.
 
 Each alternative is the same declaration changed in one way and run through the engine again:
-a smaller model that the use-case profile judges enough, hosting in a French data centre,
+a smaller model that the use-case profile judges enough, hosting in a French data centre (the
+default hosting of the factor base, ``read_defaults().hosting``),
 shorter answers, pooled GPU jobs, and measuring what is only estimated. Each states its
 assumption in one French sentence. Must not: read files or print.
 """
@@ -14,13 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from emission_factors.schema import read_defaults
 from footprint.engine import compute_impacts
 from footprint.factors import FactorBase
 from footprint.inventory import Inventory
 from footprint.inventory.declarations import to_workloads
 from footprint.io.formatting import format_number
-
-FRENCH_HOSTING = "datacenter_fr"
 
 
 @dataclass
@@ -79,18 +79,19 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
         lambda r: f"Hypothèse : pour « {r['use_case']} », un modèle plus petit suffit (jugement Empreinte IA, à "
                   "vérifier sur quelques cas réels avant de changer).")
 
-    # 2. Hosting in a French data centre (French electricity, the PUE of that profile in the base,
-    # which is the collectivité's own value when it set one).
-    pue_low, pue_high = factors.con.execute("SELECT pue_min, pue_max FROM hosting_profiles WHERE hosting = ?",
-                                            [FRENCH_HOSTING]).fetchall()[0]
+    # 2. The default hosting of the base (a French data centre today): its zone's electricity, the
+    # PUE of that profile in the base (the collectivité's own value when it set one), its label.
+    hosting = read_defaults().hosting
+    label, zone, pue_low, pue_high = factors.con.execute(
+        "SELECT label, zone, pue_min, pue_max FROM hosting_profiles WHERE hosting = ?", [hosting]).fetchall()[0]
     pue_text = (format_number(pue_low) if pue_low == pue_high
                 else f"{format_number(pue_low)} à {format_number(pue_high)}")
     french = workloads.copy()
-    french["hosting"], french["zone"], french["pue"], french["wue"] = FRENCH_HOSTING, None, np.nan, np.nan
+    french["hosting"], french["zone"], french["pue"], french["wue"] = hosting, None, np.nan, np.nan
     add(np.ones(len(workloads), dtype=bool), french,
-        lambda r: "Faire héberger dans un centre de données en France (colocation ou cloud français)",
-        lambda r: "Hypothèse : même usage servi depuis un centre de données en France (électricité française, PUE "
-                  f"de {pue_text}, celui du profil {FRENCH_HOSTING} de la base de facteurs).")
+        lambda r: f"Faire héberger : {label[:1].lower() + label[1:]}",
+        lambda r: f"Hypothèse : même usage servi depuis ce profil d'hébergement (électricité de la zone {zone}, PUE "
+                  f"de {pue_text}, celui du profil {hosting} de la base de facteurs).")
 
     # 3. Shorter answers.
     shorter = workloads.copy()

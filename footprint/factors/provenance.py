@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from footprint.factors import FactorBase
+from footprint.factors.base import FactorBase
 
 LLM_CONSTANTS = ["gpu_energy_alpha", "gpu_energy_beta", "gpu_energy_gamma", "latency_alpha", "latency_beta",
                  "latency_gamma", "batch_size", "model_quantization", "model_memory_overhead", "gpu_memory",

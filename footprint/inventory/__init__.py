@@ -1,5 +1,6 @@
-"""What the collectivité declared and imported, and its totals: declarations (``declarations``),
-gateway and API usage logs (``usage_logs``) and the inventory computed from them (``totals``)."""
+"""What the collectivité declared and imported, and its totals: declarations (the sub-package
+``declarations``), gateway and API usage logs (the sub-package ``usage_logs``) and the inventory
+computed from them (``totals``). Each sub-package has its own facade; import from it."""
 
 from footprint.inventory.totals import (
     GROUPINGS,

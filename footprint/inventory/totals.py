@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
+from footprint.engine import compute_impacts, totals
 from footprint.factors import FactorBase
 from footprint.inventory.declarations import file_sha256, read_declarations, to_workloads
 from footprint.io.tabular import display_name
 from footprint.store import Store
-from footprint.vocabulary import KINDS_FR
+from footprint.vocabulary import ENDS, FILE_COLUMNS, IMPACT_KEYS, KINDS_FR
 
-GROUPINGS = {"service": "service", "cas_usage": "use_case", "type": "kind", "modele": "model_label"}
+# A grouping, named by its French column (« service », « cas_usage », « type », « modele ») -> its label column.
+GROUPINGS = {FILE_COLUMNS["service"]: "service", FILE_COLUMNS["use_case"]: "use_case", FILE_COLUMNS["kind"]: "kind",
+             FILE_COLUMNS["model"]: "model_label"}
 NOT_GIVEN = "(non renseigné)"
 
 
@@ -35,7 +37,7 @@ class Inventory:
     alternatives: dict = field(default_factory=dict)  # engine figures of other models/hostings, by projections
 
     def total(self) -> dict[str, dict[str, float]]:
-        return {key: {end: float(self.impacts[f"{key}_{end}"].sum()) for end in ENDS} for key in IMPACT_KEYS}
+        return totals(self.impacts)
 
     def groups(self, by: str) -> list[dict]:
         """Totals by group (``service``, ``cas_usage``, ``type`` or ``modele``), largest GWP first."""

@@ -1,4 +1,4 @@
-"""Reading and writing the tables that French offices exchange: CSV and spreadsheets.
+"""Reading the tables that French offices exchange: CSV and spreadsheets.
 
 Owns: reading a file a person gives (from disk or from the bytes of an upload, under a name
 that is only ever shown, never used as a path): its encoding (UTF-8 with or without BOM,
@@ -6,11 +6,9 @@ UTF-16 with BOM as Excel's « Texte Unicode », else Windows-1252; a file that m
 Windows-1252 is refused with the line), its separator (``;``, ``,`` or tab) and so its decimal
 convention, its quoting (an unterminated quote is refused, never allowed to swallow the next
 rows), spreadsheets (XLSX, XLSM, ODS and XLS through calamine, which reads every row whatever
-the file's ``<dimension>`` says, within stated size and row limits); parsing numbers written the
-French way (``1 234,5``); and writing CSV (``;``, decimal comma, UTF-8 with BOM by default) and
-XLSX (numbers as numbers, frozen header, fitted widths). Control characters are refused on the
-way in; text that a spreadsheet would run as a formula is neutralised as the very last step of
-every writer and restored on the way in.
+the file's ``<dimension>`` says, within stated size and row limits). Control characters are
+refused on the way in, and a formula-like cell neutralised by our writers is restored
+(``cells``). Writing is ``writing``.
 
 Must not: know what the columns mean (that is ``declarations``, the imports and the exports).
 """
@@ -19,9 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,43 +26,21 @@ from core.errors import InputError
 
 # The first character of a text that a spreadsheet would run as a formula (ASCII and full-width
 # signs: some spreadsheets convert the latter), once blanks and control characters are skipped.
-FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-# Characters no text cell may hold: C0 and C1 controls (tab and line breaks aside), and what XML
-# cannot carry (U+FFFE, U+FFFF, lone surrogates): a spreadsheet would be damaged, or hide a sign.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-# Characters that show nothing before a formula sign: blanks, format characters (Cf: bidi marks,
-# zero-width spaces, soft hyphen…), combining marks and the Hangul fillers.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
-_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
-MAX_CELL_CHARACTERS = 32_767  # the most a spreadsheet cell holds (Excel's specifications and limits)
-_NUMBER = re.compile(r"^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?$")
-# "1,000" or "1.500": thousands in one convention, decimals in the other. Refused, not guessed,
-# unless the file says which convention it follows (a ";" file writes decimals with a comma).
-_AMBIGUOUS = re.compile(r"^[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?[0-9]+,[0-9]+$")
+from footprint.io.cells import CONTROL_CHARACTERS, MAX_CELL_CHARACTERS, restore_text
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 # A valid multi-byte UTF-8 sequence: seen beside invalid bytes, the file mixes two encodings.
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
 
 # Limits of what a spreadsheet may cost to read: its size once unzipped (a small XLSX can hold
 # gigabytes of XML) and its number of rows, each caller choosing its own bound of rows.
 MAX_UNZIPPED_BYTES = 200_000_000
+
+
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
-
-
-class AmbiguousNumber(ValueError):
-    """A number that reads differently in French and in English (``1,000``)."""
-
-    def __init__(self, text: str):
-        super().__init__(f"écriture ambiguë « {text} » (mille ou un ?) : écrivez 1000 ou 1 000 pour des milliers, "
-                         "1,0 pour une décimale")
-
-
-def number_problem(error: ValueError) -> str:
-    """The French reason a text is not accepted as a number."""
-    if isinstance(error, AmbiguousNumber):
-        return str(error)
-    return "nombre trop grand" if str(error) == "non fini" else "valeur non numérique"
 
 
 @dataclass
@@ -86,7 +60,7 @@ def display_name(name: str | None) -> str:
     """A file name as it may be shown: its last component (after ``/`` or ``\\``), without
     control characters, at most 120 characters. It is never used as a path."""
     last = re.split(r"[\\/]", str(name or ""))[-1]
-    cleaned = _CONTROL.sub("", last).replace("\n", " ").replace("\r", " ").strip()
+    cleaned = CONTROL_CHARACTERS.sub("", last).replace("\n", " ").replace("\r", " ").strip()
     return (cleaned[:117] + "…" if len(cleaned) > 120 else cleaned) or "fichier"
 
 
@@ -197,7 +171,7 @@ def _read_csv(data: bytes, name: str, max_rows: int | None, what: str) -> Table:
             end = reader.line_num
             if any(v.strip() for v in values):
                 _check_swallowed(values, separator, name, start, end)
-                cells = [_restore_text(v.strip()) for v in values]
+                cells = [restore_text(v.strip()) for v in values]
                 _check_cells(cells, name, start, header)
                 rows.append((start, cells))
                 if max_rows is not None and len(rows) > max_rows:
@@ -232,9 +206,9 @@ def _check_cells(cells: list[object], name: str, line: int, header: list[str] | 
         if not isinstance(cell, str):
             continue
         column = header[index] if header and index < len(header) else None
-        if _CONTROL.search(cell):
+        if CONTROL_CHARACTERS.search(cell):
             raise InputError.single("caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le",
-                                    file=name, line=line, column=column, value=_CONTROL.sub("?", cell)[:60])
+                                    file=name, line=line, column=column, value=CONTROL_CHARACTERS.sub("?", cell)[:60])
         if len(cell) > MAX_CELL_CHARACTERS:
             raise _cell_too_long(name, line, column)
 
@@ -303,6 +277,8 @@ def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -
 
 
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+
+
 _REFERENCE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
@@ -369,183 +345,6 @@ def _spreadsheet_cell(value: object) -> object:
         return None
     if isinstance(value, str):
         text = value.strip()
-        return _restore_text(text) if text else None
+        return restore_text(text) if text else None
     return value
 
-
-def needs_quote(text: str) -> bool:
-    """Whether a spreadsheet could take this text for a formula (or it starts with the quote
-    that neutralises one, which must then be doubled to survive a round trip): its first visible
-    character, after blanks, format characters and fillers, is a formula sign."""
-    if not text:
-        return False
-    if text[0] in "'\t\r\n":
-        return True
-    for character in text:
-        if character in FORMULA_SIGNS:
-            return True
-        if not (character.isspace() or character in _FILLERS
-                or unicodedata.category(character) in _INVISIBLE_CATEGORIES):
-            return False
-    return False
-
-
-def _restore_text(value: str) -> str:
-    """Undo the neutralisation of a formula-like cell (``'=SOMME`` -> ``=SOMME``)."""
-    if value.startswith("'") and needs_quote(value[1:]):
-        return value[1:]
-    return value
-
-
-def neutralise(value: str) -> str:
-    """A text cell made safe for a spreadsheet: control characters removed (a spreadsheet cannot
-    hold them, and they would hide a formula sign), then a leading quote if what remains could
-    run as a formula. Every writer calls this last, on every text cell."""
-    text = _CONTROL.sub("", str(value))
-    return "'" + text if needs_quote(text) else text
-
-
-def parse_number(value: object, decimal: str | None = None) -> float | None:
-    """A number written by a person: ``1 234,5``, ``1234.5``, ``1.234,5``, ``1e6``; None if empty.
-
-    ``decimal``: the file's decimal separator when its convention is known (``","``), so that
-    ``1,234`` reads as 1.234 there instead of being refused as ambiguous.
-    Raises ``ValueError`` for text that is not a number, and for ``nan``, ``inf`` or a number
-    too large for a float (``1e400``).
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError("booléen")
-    if isinstance(value, (int, float)):
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError("non fini")
-        return number
-    text = str(value).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("'", "")
-    if text == "":
-        return None
-    if decimal == "," and _DECIMAL_COMMA.match(text):
-        text = text.replace(",", ".")
-    elif _AMBIGUOUS.match(text):
-        raise AmbiguousNumber(str(value).strip())
-    if "," in text and "." in text:
-        # The last separator is the decimal one: 1.234,5 or 1,234.5.
-        text = text.replace(".", "") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
-    text = text.replace(",", ".")
-    if not _NUMBER.match(text):
-        raise ValueError(text)
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError("non fini")
-    return number
-
-
-def exact_number(value: float, decimal: str = ",") -> str:
-    """A number written so that reading it back gives the same float (shortest exact form)."""
-    if float(value).is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    text = repr(float(value))
-    if _AMBIGUOUS.match(text):
-        text += "0"  # 2.345 -> 2.3450: reads back as a decimal in either convention
-    return text.replace(".", decimal) if decimal != "." else text
-
-
-def csv_bytes(header: list[str], rows: list[list[object]], separator: str = ";", decimal: str = ",",
-              bom: bool = True) -> bytes:
-    """CSV text of a table: numbers written exactly, text neutralised against formula injection."""
-    if separator not in (";", ",", "\t", "|") or decimal not in (",", ".") or separator == decimal:
-        raise InputError.single("séparateur de colonnes : « ; », « , », tabulation ou « | » ; séparateur décimal : "
-                                "« , » ou « . » ; les deux différents",
-                                column="--separator", value=f"{separator} {decimal}")
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow([neutralise(str(h)) for h in header])
-    for row in rows:
-        writer.writerow([_cell_text(v, decimal) for v in row])
-    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
-
-
-def _cell_text(value: object, decimal: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, (int, float)):
-        return exact_number(value, decimal)
-    return neutralise(str(value))
-
-
-def xlsx_bytes(sheets: dict[str, tuple[list[str], list[list[object]]]], stamp: str | None = None) -> bytes:
-    """An XLSX workbook: one sheet per entry, numbers as numbers, header frozen, widths fitted.
-
-    ``stamp`` (AAAA-MM-JJ): the date written in the workbook and its zip entries, so that the
-    same content gives the same bytes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, (header, rows) in sheets.items():
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([neutralise(str(h)) for h in header])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
-        sheet.freeze_panes = "A2"
-        for index, name in enumerate(header, start=1):
-            values = [name] + [row[index - 1] for row in rows[:500]]
-            width = max(len(_cell_text(v, ",")) for v in values) + 2
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width, 8), 60)
-    if stamp:
-        import datetime
-
-        moment = datetime.datetime.fromisoformat(stamp)
-        workbook.properties.created = workbook.properties.modified = moment
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return _fixed_zip(buffer.getvalue(), stamp) if stamp else buffer.getvalue()
-
-
-def _fixed_zip(data: bytes, stamp: str) -> bytes:
-    """The same zip with every entry dated ``stamp`` (zip entries otherwise carry the current time)."""
-    import zipfile
-
-    year, month, day = (int(part) for part in stamp[:10].split("-"))
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(year, month, day, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl writes the time of saving there
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + f"{stamp[:10]}T00:00:00Z".encode(),
-                                 content)
-            target.writestr(fixed, content)
-    return out.getvalue()
-
-
-def has_control_characters(text: str) -> bool:
-    """Characters a spreadsheet cannot hold (refused on import, so that exports never fail)."""
-    return bool(_CONTROL.search(text))
-
-
-def _xlsx_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, (int, float)):
-        return value
-    return neutralise(str(value))
-
-
-
-def is_missing(value: object) -> bool:
-    """None, NaN or pandas' NA: a cell with nothing in it."""
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):  # pandas' NA refuses to be a boolean
-        return True

@@ -3,6 +3,11 @@
 Power follows Green Algorithms (Lannelongue et al. 2021): GPUs at TDP x utilisation, plus the
 host's share (server overhead per GPU, optional CPU cores and memory). Arrays in, arrays out;
 defaults and coefficients come from the factor base.
+
+References: Lannelongue, Grealey, Inouye, "Green Algorithms: Quantifying the Carbon Footprint
+of Computation", Advanced Science 2021, https://doi.org/10.1002/advs.202100707, and its
+calculator, https://calculator.green-algorithms.org/. The server overhead per GPU is
+EcoLogits' (https://ecologits.ai/latest/methodology/llm_inference/).
 """
 
 from __future__ import annotations
@@ -48,5 +53,14 @@ def gpu_hours(gpu_count: Quantity, duration: Quantity) -> Quantity:
 
 def equivalent_gpu_hours(energy: Quantity, tdp: Quantity) -> Quantity:
     """GPU-hours that an energy [kWh] takes on a GPU drawing its TDP [W/gpu] — used to give a
-    per-unit task its share of embodied hardware."""
+    per-unit task its share of embodied hardware.
+
+    Examples
+    --------
+    Illustrative values: 7 kWh on a GPU of 350 W takes it 20 hours.
+
+    >>> from core.units import ureg
+    >>> equivalent_gpu_hours(ureg("7 kWh"), ureg("350 W/gpu"))
+    <Quantity(20.0, 'gpu_hour')>
+    """
     return (energy / tdp).to("gpu_hour")

@@ -4,6 +4,12 @@ Usage impacts follow EcoLogits: energy x the electricity mix factor for GWP, ADP
 water = IT energy x (on-site WUE + PUE x off-site WUE of the mix). Arrays in, arrays out.
 The energies may be totals [kWh] or rates [kWh/s, kWh/token]: the results carry the matching
 unit (kgCO2e or kgCO2e/s, ...), and callers convert once at the end.
+
+References: EcoLogits, "LLM inference" methodology (usage and embodied impacts),
+https://ecologits.ai/latest/methodology/llm_inference/, and ``ecologits/impacts/llm.py``
+(``request_energy``, ``request_usage_*``, ``request_usage_wcf``). The embodied impacts of
+the servers (BoaviztAPI, https://doc.api.boavizta.org/) and GPUs (Hubblo/ADEME,
+https://data.hubblo.org/gpu) are those EcoLogits uses, amortised as it does.
 """
 
 from __future__ import annotations
@@ -49,7 +55,16 @@ def usage_pe(energy: Quantity, mix_pe: Quantity) -> Quantity:
 
 def usage_water(it_energy: Quantity, wue_onsite: Quantity, pue: Quantity, mix_wue: Quantity) -> Quantity:
     """Water consumed [L]: cooling on site (WUE x IT energy) and electricity generation off site
-    (off-site WUE of the mix x energy drawn, that is x PUE)."""
+    (off-site WUE of the mix x energy drawn, that is x PUE), as EcoLogits' ``request_usage_wcf``.
+
+    Examples
+    --------
+    Illustrative values: 10 kWh of IT energy, 0.5 L/kWh on site, a PUE of 1.2 and a mix that
+    consumes 2 L/kWh: 5 L on site and 24 L off site.
+
+    >>> round(usage_water(ureg("10 kWh"), ureg("0.5 L/kWh"), ureg("1.2"), ureg("2 L/kWh")).to("L").m, 6)
+    29.0
+    """
     return it_energy * (wue_onsite + pue * mix_wue)
 
 

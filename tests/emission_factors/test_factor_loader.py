@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from core.errors import InputError
-from emission_factors.loader import FACTOR_DIR, factor_base_version, load_factor_base, read_schema
+from emission_factors.loader import factor_base_version, load_factor_base
+from emission_factors.schema import FACTOR_DIR, read_schema
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ is a figure that breaks a physical bound (a primary energy below the 3.6 MJ of a
 by a sourced value, ecologits' own kept beside it."""
 
 from emission_factors import generate_ecologits
-from emission_factors.loader import FACTOR_DIR
+from emission_factors.schema import FACTOR_DIR
 
 GENERATED = ["models_ecologits.csv", "electricity_mixes_ecologits.csv", "hosting_profiles_ecologits.csv"]
 
@@ -27,7 +27,7 @@ def test_every_ecologits_model_and_alias_is_in_the_base(factors):
 def test_the_electricity_table_is_ecologits_own_but_for_its_impossible_primary_energies(factors):
     from ecologits.electricity_mix_repository import electricity_mixes
 
-    from emission_factors.loader import read_schema
+    from emission_factors.schema import read_schema
 
     bound = read_schema()["electricity_mix"].parameters["pe"].physical_minimum
     ours = {row[0]: row[1:] for row in factors.con.execute(

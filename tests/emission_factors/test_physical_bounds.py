@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
-from emission_factors.loader import FACTOR_DIR, load_factor_base, read_schema
+from emission_factors.loader import load_factor_base
+from emission_factors.schema import FACTOR_DIR, read_schema
 from footprint.engine import compute_impacts
 
 

@@ -12,7 +12,7 @@ from cli.main import main
 from core.errors import InputError
 from footprint.engine import compute_impacts
 from footprint.inventory.declarations import export_declarations, read_declarations, to_workloads
-from footprint.io.tabular import parse_number
+from footprint.io.cells import parse_number
 from footprint.store import Store
 from tests.stores import new_store
 

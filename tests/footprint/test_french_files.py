@@ -9,7 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from core.errors import InputError
-from footprint.io.tabular import csv_bytes, display_name, neutralise, parse_number, read_table, xlsx_bytes
+from footprint.io.cells import neutralise, parse_number
+from footprint.io.tabular import display_name, read_table
+from footprint.io.writing import csv_bytes, xlsx_bytes
 
 HEADER = "annee;service;requetes\n"
 

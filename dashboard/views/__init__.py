@@ -1,0 +1,99 @@
+"""What the dashboard pages show, as plain tables and values computed without Streamlit: one
+module per page (``synthese``, ``declarer``, ``usages``, ``mesures``, ``scenarios``,
+``recommandations``, ``facteurs``, ``export``, ``methode``) and what they share (``common``: years, the
+problems table, unit conversions, French formatting). Pages import only this facade
+(``from dashboard import views``; ``views.<name>``), never the library.
+
+Must not: import Streamlit or Plotly, hold a number of its own (they come from the engine, the
+factor base and Pint), or write to the store except through the functions whose name says so
+(``save_*``, ``import_*``, ``delete_*``).
+"""
+
+from dashboard.views.common import (
+    KIND_LABELS,
+    LABELS,
+    YEAR_BOUNDS,
+    convert,
+    equivalences,
+    format_number,
+    format_quantity,
+    format_range,
+    inventory_years,
+    percent,
+    problems_table,
+)
+from dashboard.views.declarer import (
+    AI_ACT_CHOICES,
+    DISPLAY_COLUMNS,
+    EDITABLE,
+    StoreConflict,
+    declaration_impact,
+    declarations_table,
+    deleted_declarations,
+    form_options,
+    history_table,
+    import_file,
+    preview_file,
+    save_edits,
+    save_form,
+    validate_declarations,
+)
+from dashboard.views.export import DOWNLOAD_LABELS, download_label, export_date
+from dashboard.views.facteurs import (
+    delete_own_value,
+    factor_rows,
+    factor_tables,
+    key_label,
+    override_rows,
+    overrides_table,
+    save_own_values,
+)
+from dashboard.views.mesures import import_runs, measure_command, measurement_runs
+from dashboard.views.methode import METHODOLOGY_FILE, methodology
+from dashboard.views.recommandations import best_reduction, recommendations_table
+from dashboard.views.scenarios import (
+    HORIZON,
+    SAVINGS_EQUIVALENCES,
+    SLIDERS,
+    Slider,
+    by_kind,
+    compared,
+    custom_ids,
+    default_scenarios,
+    derive_scenario,
+    derived_scenario,
+    save_scenario,
+    savings,
+    slider_values,
+    trajectories,
+)
+from dashboard.views.synthese import (
+    BREAKDOWNS,
+    HEADLINE,
+    HEADLINE_LABELS,
+    SYNTHESIS_EQUIVALENCES,
+    breakdown,
+    energy_class_scale,
+    energy_classes,
+    headline,
+    labels,
+    measured_share,
+    synthesis,
+    top_workloads,
+)
+from dashboard.views.usages import PRESET_LABELS, gateway_comparison, import_log, usage_months
+
+__all__ = [
+    "AI_ACT_CHOICES", "BREAKDOWNS", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE", "HEADLINE", "HEADLINE_LABELS",
+    "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE", "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS",
+    "SYNTHESIS_EQUIVALENCES", "Slider", "StoreConflict", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind",
+    "compared", "convert", "custom_ids", "declaration_impact", "declarations_table", "default_scenarios",
+    "delete_own_value", "deleted_declarations", "derive_scenario", "derived_scenario", "download_label",
+    "energy_class_scale", "energy_classes", "equivalences", "export_date", "factor_rows", "factor_tables",
+    "form_options", "format_number", "format_quantity", "format_range", "gateway_comparison", "headline",
+    "history_table", "import_file", "import_log", "import_runs", "inventory_years", "key_label", "labels",
+    "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows", "overrides_table",
+    "percent", "preview_file", "problems_table", "recommendations_table", "save_edits", "save_form",
+    "save_own_values", "save_scenario", "savings", "slider_values", "synthesis", "top_workloads", "trajectories",
+    "usage_months", "validate_declarations",
+]

@@ -1,0 +1,149 @@
+"""The Synthèse page: the headline figures of a year in the units of the PCAET report, the
+measured share, the breakdowns by service, use case, model and electricity zone, the workloads
+that weigh most and the energy class (compar:IA scale) of each generative model.
+
+Must not: import Streamlit, hold a number of its own (the engine and the factor base have them),
+or write to the store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard.views.common import convert, equivalences
+from footprint.factors import FactorBase
+from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
+from footprint.inventory.declarations import to_workloads
+from footprint.io.formatting import format_number, format_range
+from footprint.vocabulary import ENDS, IMPACT_UNITS, IMPACTS, KIND_LABELS, LABELS
+from scenarios.projection import zones
+
+BREAKDOWNS = {"service": LABELS["service"], "cas_usage": LABELS["use_case"], "modele": "Modèle ou ressource",
+              "zone": "Zone électrique", "type": LABELS["kind"]}
+# The headline indicators: impact key and the unit of the PCAET report (as shown, which Pint reads).
+HEADLINE = (("energy_kwh", "MWh"), ("gwp_kgco2e", "tCO2e"), ("water_l", "m³"), ("adpe_kgsbeq", "kgSbeq"))
+# Where the Synthèse names an impact otherwise than the vocabulary.
+HEADLINE_LABELS = {impact.key: impact.label for impact in IMPACTS} | {"adpe_kgsbeq": "Ressources abiotiques (ADPe)"}
+SYNTHESIS_EQUIVALENCES = ("voiture_thermique", "tgv", "streaming_video", "courriel", "smartphone")
+
+
+def labels(inventory: Inventory, factors: FactorBase, by: str) -> pd.Series:
+    """The group of each declaration of the inventory for a breakdown of ``BREAKDOWNS``."""
+    declarations = inventory.declarations
+    if by == "zone":
+        found = pd.Series(zones(declarations, factors), index=declarations.index).replace("", None)
+    elif by == "type":
+        found = declarations["kind"].map(KIND_LABELS)
+    else:
+        found = group_labels(declarations)[GROUPINGS[by]]
+    return found.astype("string").fillna(NOT_GIVEN)
+
+
+def headline(inventory: Inventory) -> list[dict]:
+    """The four headline figures in the units of the PCAET report (label, unit, value), with their
+    range in the most readable unit, in French."""
+    total = inventory.total()
+    shown = []
+    for key, unit in HEADLINE:
+        low, central, high = (total[key][end] for end in ENDS)
+        value = convert(central, IMPACT_UNITS[key], unit)
+        shown.append({"label": HEADLINE_LABELS[key], "unit": unit, "value": format_number(value),
+                      "range": "soit " + format_range(low, central, high, IMPACT_UNITS[key])})
+    return shown
+
+
+def breakdown(inventory: Inventory, factors: FactorBase, by: str) -> pd.DataFrame:
+    """Totals by group, largest GWP first: group, declarations, tCO2e (low, central, high), MWh, m³."""
+    groups = labels(inventory, factors, by).to_numpy()
+    impacts = inventory.impacts
+    columns = ["gwp_kgco2e_low", "gwp_kgco2e_central", "gwp_kgco2e_high", "energy_kwh_central", "water_l_central"]
+    summed = impacts[columns].groupby(groups, sort=False).sum()
+    counts = pd.Series(groups).value_counts()
+
+    def shown(column: str, key: str, unit: str) -> np.ndarray:
+        return convert(summed[column].to_numpy(), IMPACT_UNITS[key], unit)
+
+    table = pd.DataFrame({
+        "groupe": summed.index.astype(str),
+        "declarations": counts.reindex(summed.index).to_numpy(),
+        "tco2e_bas": shown("gwp_kgco2e_low", "gwp_kgco2e", "tCO2e"),
+        "tco2e": shown("gwp_kgco2e_central", "gwp_kgco2e", "tCO2e"),
+        "tco2e_haut": shown("gwp_kgco2e_high", "gwp_kgco2e", "tCO2e"),
+        "mwh": shown("energy_kwh_central", "energy_kwh", "MWh"),
+        "eau_m3": shown("water_l_central", "water_l", "m³"),
+    })
+    return table.sort_values("tco2e", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def energy_classes(inventory: Inventory, factors: FactorBase) -> pd.DataFrame:
+    """Energy class (compar:IA scale, A–F) of each generative model of the inventory, from the
+    energy it used per million output tokens in the declared use."""
+    declarations = inventory.declarations
+    is_llm = (declarations["kind"] == "llm").to_numpy()
+    if not is_llm.any():
+        return pd.DataFrame(columns=["modele", "tokens_sortie", "wh_par_million_tokens", "classe", "libelle"])
+    workloads = to_workloads(declarations[is_llm].reset_index(drop=True), factors)
+    tokens = (workloads["requests"] * workloads["output_tokens_per_request"]).to_numpy(dtype=float)
+    energy = inventory.impacts.loc[is_llm, "energy_kwh_central"].to_numpy(dtype=float)
+    model = (workloads["provider"].astype(str) + "/" + workloads["model"].astype(str)).to_numpy()
+    per_model = pd.DataFrame({"modele": model, "tokens_sortie": tokens, "kwh": energy}).groupby(
+        "modele", sort=False).sum().reset_index()
+    per_model = per_model[per_model["tokens_sortie"] > 0]
+    per_model["wh_par_million_tokens"] = (convert(per_model["kwh"], IMPACT_UNITS["energy_kwh"], "Wh")
+                                          / convert(per_model["tokens_sortie"], "token", "Mtoken"))
+    scale = factors.con.execute("SELECT energy_class, label, lower_bound FROM energy_classes ORDER BY lower_bound"
+                                ).fetchall()
+    bounds = np.array([row[2] for row in scale])
+    position = np.searchsorted(bounds, per_model["wh_par_million_tokens"].to_numpy(), side="right") - 1
+    per_model["classe"] = [scale[max(p, 0)][0] for p in position]
+    per_model["libelle"] = [scale[max(p, 0)][1] for p in position]
+    return per_model.drop(columns="kwh").sort_values("wh_par_million_tokens").reset_index(drop=True)
+
+
+def energy_class_scale(factors: FactorBase) -> str:
+    """The energy-class scale as the Synthèse states it (« A : moins de 100 Wh … F : 10 000 Wh ou
+    plus »), read from the factor base's table."""
+    scale = factors.con.execute("SELECT energy_class, lower_bound FROM energy_classes ORDER BY lower_bound").fetchall()
+    if len(scale) < 2:
+        return ""
+    return (f"{scale[0][0]} : moins de {format_number(scale[1][1])} Wh par million de tokens de sortie … "
+            f"{scale[-1][0]} : {format_number(scale[-1][1])} Wh ou plus")
+
+
+def measured_share(inventory: Inventory) -> dict[str, float]:
+    """Share of the year's central GWP and energy that was measured rather than estimated."""
+    measured = (inventory.declarations["kind"] == "measured").to_numpy()
+    shares = {}
+    for key in ("gwp_kgco2e", "energy_kwh"):
+        values = inventory.impacts[f"{key}_central"].to_numpy(dtype=float)
+        total = values.sum()
+        shares[key] = float(values[measured].sum() / total) if total > 0 else 0.0
+    return shares
+
+
+def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) -> pd.DataFrame:
+    """The ``count`` declarations with the largest central GWP."""
+    impacts = inventory.impacts
+    table = pd.DataFrame({
+        "id": inventory.declarations["id"].to_numpy(),
+        "service": inventory.declarations["service"].to_numpy(),
+        "cas_usage": inventory.declarations["use_case"].astype("string").fillna(NOT_GIVEN).to_numpy(),
+        "modele": labels(inventory, factors, "modele").to_numpy(),
+        "kgco2e": impacts["gwp_kgco2e_central"].to_numpy(),
+        "kgco2e_bas": impacts["gwp_kgco2e_low"].to_numpy(),
+        "kgco2e_haut": impacts["gwp_kgco2e_high"].to_numpy(),
+        "kwh": impacts["energy_kwh_central"].to_numpy(),
+        "eau_l": impacts["water_l_central"].to_numpy(),
+    })
+    return table.nlargest(count, "kgco2e").reset_index(drop=True)
+
+
+def synthesis(inventory: Inventory, factors: FactorBase) -> dict:
+    """Everything the Synthèse page shows for one inventory: headline figures, equivalences of the
+    central GWP, measured shares, the four breakdowns, the top workloads and the energy classes."""
+    gwp = inventory.total()["gwp_kgco2e"]["central"]
+    return {"headline": headline(inventory), "equivalences": equivalences(gwp, factors, SYNTHESIS_EQUIVALENCES),
+            "measured_share": measured_share(inventory),
+            "breakdowns": {by: breakdown(inventory, factors, by) for by in ("service", "cas_usage", "modele", "zone")},
+            "top": top_workloads(inventory, factors), "classes": energy_classes(inventory, factors)}

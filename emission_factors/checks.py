@@ -1,0 +1,235 @@
+"""The checks of the factor base's rows, before anything is written: each CSV file named by the
+schema, row by row, then each table as a whole and the tables together.
+
+Owns: reading a table's CSV files (encoding, header, column count), checking each row (keys
+filled, known parameter, number, year, source and link, unit of the right dimension converted
+to the canonical unit, physical then plausible bounds), each entity (consistent attributes,
+required parameters, min <= max, ``not_above``), duplicate keys, the references between tables
+and the defaults of ``schema.toml``. Every problem is a ``Problem`` naming file, line, column.
+
+Must not: write into DuckDB (``loader``), read ``schema.toml`` itself (``schema``), or compute
+an impact.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from functools import lru_cache
+from pathlib import Path
+
+from core.errors import Problem
+from core.units import parse_unit, ureg
+from emission_factors.schema import SCHEMA_FILE, YEAR_EXPECTED, TableSpec, is_factor_year, read_defaults
+
+
+@lru_cache(maxsize=512)
+def unit_conversion(unit_text: str, canonical: str) -> float | str:
+    """Factor from ``unit_text`` to ``canonical``, or a French reason why there is none."""
+    try:
+        # parse_expression accepts a scale inside the unit, as in "kWh / (1000 * image)".
+        quantity = ureg.Quantity(ureg.parse_expression(unit_text.strip()))
+    except Exception:  # Pint raises several types for unparsable text
+        return "unité illisible"
+    target = parse_unit(canonical)
+    if quantity.dimensionality != ureg.Quantity(1, target).dimensionality:
+        return f"unité de mauvaise dimension : attendu une grandeur convertible en « {canonical} »"
+    return float(quantity.to(target).magnitude)
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _read_rows(path: Path, spec: TableSpec, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    name = path.name
+    if not path.exists():
+        problems.append(Problem("fichier introuvable", file=name))
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem("le fichier n'est pas encodé en UTF-8", file=name))
+        return []
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header != spec.header:
+        problems.append(Problem(f"en-tête inattendu : attendu « {','.join(spec.header)} »", file=name, line=1,
+                                value=",".join(header or [])))
+        return []
+    rows = []
+    for line_number, values in enumerate(reader, start=2):
+        if not values:
+            continue
+        if len(values) != len(header):
+            problems.append(Problem(f"{len(values)} colonnes au lieu de {len(header)}", file=name, line=line_number))
+            continue
+        rows.append((line_number, {column: value.strip() for column, value in zip(header, values)}))
+    return rows
+
+
+def _check_long_row(name: str, line: int, row: dict[str, str], spec: TableSpec,
+                    problems: list[Problem]) -> dict | None:
+    before = len(problems)
+    for column in spec.keys:
+        if not row[column]:
+            problems.append(Problem("valeur manquante", file=name, line=line, column=column))
+    parameter = spec.parameters.get(row["parameter"])
+    if parameter is None:
+        problems.append(Problem(f"paramètre inconnu pour la table « {spec.name} » (attendus : "
+                                f"{', '.join(spec.parameters)})", file=name, line=line, column="parameter",
+                                value=row["parameter"]))
+        return None
+    value = _parse_number(row["value"])
+    if value is None:
+        problems.append(Problem("valeur non numérique", file=name, line=line, column="value", value=row["value"]))
+    year = _parse_number(row["year"])
+    if not is_factor_year(year):
+        problems.append(Problem(f"année invalide ({YEAR_EXPECTED})", file=name, line=line, column="year",
+                                value=row["year"]))
+    if not row["source"]:
+        problems.append(Problem("source manquante : chaque valeur doit citer sa source", file=name, line=line,
+                                column="source"))
+    if not row["source_url"].startswith(("https://", "http://")):
+        problems.append(Problem("lien vers la source manquant ou invalide", file=name, line=line,
+                                column="source_url", value=row["source_url"]))
+    try:
+        canonical = parameter.unit.format(**row)
+    except KeyError:
+        canonical = parameter.unit
+    if "{" in parameter.unit and not all(row.get(a) for a in spec.attributes if "{" + a + "}" in parameter.unit):
+        problems.append(Problem("unité de travail manquante", file=name, line=line, column="unit_of_work"))
+        return None
+    factor = unit_conversion(row["unit"], canonical) if row["unit"] else "unité manquante"
+    if isinstance(factor, str):
+        problems.append(Problem(factor, file=name, line=line, column="unit", value=row["unit"]))
+    elif value is not None:
+        converted = value * factor
+        impossible = parameter.physical_problem(converted, canonical)
+        if impossible:
+            problems.append(Problem(impossible, file=name, line=line, column="value", value=row["value"]))
+        elif not parameter.minimum <= converted <= parameter.maximum:
+            problems.append(Problem(
+                f"valeur hors de l'intervalle plausible [{parameter.minimum:g} ; {parameter.maximum:g}] "
+                f"{canonical} pour « {parameter.name} »", file=name, line=line, column="value", value=row["value"]))
+        elif len(problems) == before:
+            return {**row, "value": value, "year": int(year), "canonical_value": converted,
+                    "canonical_unit": canonical, "file": name, "line": line}
+    return None
+
+
+def check_table(spec: TableSpec, directory: Path, problems: list[Problem]) -> list[dict]:
+    """The rows of one table, from each of its files, that pass every check (dicts with their
+    ``file`` and ``line``; a long table's with ``canonical_value`` and ``canonical_unit``); the
+    problems of the others are added to ``problems``."""
+    records: list[dict] = []
+    seen: dict[tuple, tuple[str, int]] = {}
+    refused: set[tuple] = set()
+    for file_name in spec.files:
+        for line, row in _read_rows(directory / file_name, spec, problems):
+            if spec.is_catalogue:
+                missing = [k for k in spec.keys if not row[k]]
+                for column in missing:
+                    problems.append(Problem("valeur manquante", file=file_name, line=line, column=column))
+                if missing:
+                    continue
+                _check_required_columns(spec, file_name, line, row, problems)
+                record = {**row, "file": file_name, "line": line}
+                key = tuple(row[k] for k in spec.keys)
+            else:
+                record = _check_long_row(file_name, line, row, spec, problems)
+                if record is None:
+                    # Already reported: do not report the entity's parameter as missing too.
+                    refused.add((*(row[k] for k in spec.keys), row["parameter"]))
+                    continue
+                key = (*(row[k] for k in spec.keys), row["parameter"])
+            if key in seen:
+                first_file, first_line = seen[key]
+                problems.append(Problem(f"clé en double ({' / '.join(key)}), déjà définie en {first_file} "
+                                        f"ligne {first_line}", file=file_name, line=line))
+                continue
+            seen[key] = (file_name, line)
+            records.append(record)
+    if not spec.is_catalogue:
+        _check_entities(spec, records, problems, refused)
+    return records
+
+
+def _check_required_columns(spec: TableSpec, file_name: str, line: int, row: dict[str, str],
+                            problems: list[Problem]) -> None:
+    """The required columns of a catalogue row are filled, its required links are http(s) links."""
+    for column in spec.required_columns:
+        if not row[column]:
+            problems.append(Problem("valeur manquante : cette colonne est obligatoire (schema.toml, « required »)",
+                                    file=file_name, line=line, column=column))
+        elif column.endswith("source_url") and not row[column].startswith(("https://", "http://")):
+            problems.append(Problem("lien vers la source invalide (attendu un lien http ou https)", file=file_name,
+                                    line=line, column=column, value=row[column]))
+
+
+def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem], refused: set[tuple]) -> None:
+    """Attributes agree within an entity, required parameters are there, min <= max, and no
+    parameter exceeds the one it is bounded by (``not_above``)."""
+    entities: dict[tuple, list[dict]] = {}
+    for record in records:
+        entities.setdefault(tuple(record[k] for k in spec.keys), []).append(record)
+    for key, rows in entities.items():
+        first = rows[0]
+        where = {"file": first["file"], "line": first["line"]}
+        label = " / ".join(map(str, key)) if key else spec.name
+        for attribute in spec.attributes:
+            values = {r[attribute] for r in rows}
+            if len(values) > 1:
+                problems.append(Problem(f"« {label} » : l'attribut « {attribute} » diffère d'une ligne à l'autre",
+                                        column=attribute, value=" | ".join(sorted(values)), **where))
+        by_parameter = {r["parameter"]: r for r in rows}
+        raw_key = tuple(str(k) for k in key)
+        missing = [p.name for p in spec.parameters.values()
+                   if p.required and p.name not in by_parameter and (*raw_key, p.name) not in refused]
+        if missing:
+            problems.append(Problem(f"« {label} » : paramètre(s) obligatoire(s) manquant(s) : {', '.join(missing)}",
+                                    **where))
+        for name, low in by_parameter.items():
+            if name.endswith("_min") and (high := by_parameter.get(name[:-4] + "_max")):
+                if low["canonical_value"] > high["canonical_value"]:
+                    problems.append(Problem(f"« {label} » : {name} est supérieur à {high['parameter']}",
+                                            file=low["file"], line=low["line"], column="value", value=low["value"]))
+        for name, bound_name in spec.not_above.items():
+            row, bound = by_parameter.get(name), by_parameter.get(bound_name)
+            if row and bound and row["canonical_value"] > bound["canonical_value"]:
+                problems.append(Problem(f"« {label} » : {name} ({row['canonical_value']:g}) dépasse {bound_name} "
+                                        f"({bound['canonical_value']:g}), ce qui est physiquement impossible",
+                                        file=row["file"], line=row["line"], column="value", value=row["value"]))
+
+
+def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]]) -> list[Problem]:
+    """Every value of a referencing column exists in the table it refers to (empty: no reference)."""
+    problems = []
+    for name, spec in tables.items():
+        for column, target in spec.references.items():
+            table, target_column = target.split(".")
+            known = {str(r[target_column]) for r in checked[table]}
+            reported = set()
+            for record in checked[name]:
+                value = str(record.get(column) or "")
+                if value and value not in known and (record["file"], value) not in reported:
+                    reported.add((record["file"], value))
+                    problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
+                                            file=record["file"], line=record["line"], column=column, value=value))
+    return problems
+
+
+def check_defaults(directory: Path, checked: dict[str, list[dict]]) -> list[Problem]:
+    """The default zone and hosting name rows of the base (a zone of ``electricity_mix``, a profile
+    of ``hosting_profiles``)."""
+    defaults = read_defaults(directory)
+    known = {"zone": {r["zone"] for r in checked.get("electricity_mix", [])},
+             "hosting": {r["hosting"] for r in checked.get("hosting_profiles", [])}}
+    return [Problem(f"valeur par défaut inconnue de la table « {table} »", file=SCHEMA_FILE,
+                    column=f"defaults.{name}", value=getattr(defaults, name))
+            for name, table in (("zone", "electricity_mix"), ("hosting", "hosting_profiles"))
+            if getattr(defaults, name) not in known[name]]

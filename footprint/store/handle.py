@@ -1,0 +1,203 @@
+"""``Store``: the one handle on a collectivité's inventory file that the rest of the library uses.
+
+Owns: the public methods, each one short connection (a read) or one write transaction retried on
+a concurrent change (``StoreFile._write``), delegating the records to their modules
+(``declarations``, ``measurements``, ``scenarios``, ``factor_overrides``); who writes (the
+``user`` argument, else ``current_user()``); the ids the last ``save`` of each thread wrote
+(one handle serves every session of a dashboard); ``revision`` and ``snapshot``, what a cache or
+a dashboard reads of the whole store at once.
+
+Must not: hold SQL of its own (the revision query is ``schema``'s), validate anything
+(``footprint.inventory``, ``footprint.factors``) or compute impacts (``footprint.engine``).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from footprint.store import declarations as declaration_rows
+from footprint.store import factor_overrides as override_rows
+from footprint.store import measurements as measurement_rows
+from footprint.store import scenarios as scenario_rows
+from footprint.store.connection import StoreFile, current_user
+from footprint.store.schema import REVISION_SQL
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the store held at one moment (``Store.snapshot``); the frames must not be modified."""
+
+    revision: tuple
+    declarations: pd.DataFrame
+    factor_overrides: pd.DataFrame
+
+
+class Store(StoreFile):
+    """The inventory file. Each ``connect()`` opens it briefly, so that other processes can too.
+
+    ``read_only``: open the file read-only (DuckDB ``read_only=True``): what the command line's
+    reading commands do, so that a read-only store can still be listed and exported. Within one
+    process DuckDB refuses to hold one file both ways at once: the dashboard opens read-write.
+    ``create``: create the store if the file does not exist (with its folders). A library caller
+    names its file in code (True by default); the command line creates one only on the default
+    path or when asked (``--create``). An existing file that is not an Empreinte IA store is never
+    written, whatever ``create`` says.
+    """
+
+    def __init__(self, path: Path | str | None = None, lock_timeout_s: float | None = None, *,
+                 read_only: bool = False, create: bool = True):
+        super().__init__(path, lock_timeout_s, read_only=read_only, create=create)
+        self._saved = threading.local()  # one handle serves every session of a dashboard: ids per thread
+
+    @property
+    def last_ids(self) -> list[str]:
+        """The ids of the declarations that this thread's last ``save`` wrote (in its order)."""
+        return getattr(self._saved, "ids", [])
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def declarations(self, year: int | None = None, include_deleted: bool = False) -> pd.DataFrame:
+        """Current declarations (with their version and audit columns), ordered by id."""
+        with self.connect() as con:
+            return declaration_rows.current(con, year, include_deleted)
+
+    def history(self, declaration_id: str | None = None) -> pd.DataFrame:
+        """Every version of one declaration (or of all), oldest first."""
+        with self.connect() as con:
+            return declaration_rows.history(con, declaration_id)
+
+    def as_of(self, moment: pd.Timestamp) -> pd.DataFrame:
+        """The declarations as they stood at ``moment`` (an earlier state of the inventory)."""
+        with self.connect() as con:
+            return declaration_rows.as_of(con, moment)
+
+    def measurements(self, declaration_id: str | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return measurement_rows.listed(con, declaration_id)
+
+    def scenarios(self, include_deleted: bool = False) -> pd.DataFrame:
+        """Custom scenarios: id, label and their TOML definition."""
+        with self.connect() as con:
+            return scenario_rows.listed(con, include_deleted)
+
+    def scenario_history(self, identifier: str | None = None) -> pd.DataFrame:
+        """Every version of one custom scenario (or of all): id, version, label, definition (its
+        TOML), deleted, action, changed_at, changed_by; oldest first."""
+        with self.connect() as con:
+            return scenario_rows.history(con, identifier)
+
+    def imports(self) -> pd.DataFrame:
+        with self.connect() as con:
+            return declaration_rows.imports(con)
+
+    def revision(self) -> tuple:
+        """A token that changes whenever anything in the store changes (declarations and their
+        history, measurements, imports, scenarios, factor overrides) and stays equal otherwise:
+        a cache key for computed tables. One short connection, one query."""
+        with self.connect() as con:
+            return tuple(con.execute(REVISION_SQL).fetchall()[0])
+
+    def snapshot(self) -> Snapshot:
+        """The revision, the active declarations and the active factor overrides, read together in
+        one short connection (a dashboard's starting point: one opening of the file, not three)."""
+        with self.connect() as con:
+            return Snapshot(tuple(con.execute(REVISION_SQL).fetchall()[0]), declaration_rows.current(con, None, False),
+                            override_rows.listed(con, False))
+
+    def factor_overrides(self, include_deleted: bool = False) -> pd.DataFrame:
+        """The authority's own factor values, oldest first; ``key`` holds the decoded key."""
+        with self.connect() as con:
+            return override_rows.listed(con, include_deleted)
+
+    # -- scenarios ---------------------------------------------------------------------------
+
+    def save_scenario(self, identifier: str, label: str, definition: str, user: str | None = None) -> int:
+        """Save a custom scenario's TOML definition; returns its version. Saving over an existing
+        id makes a new version (the previous ones stay in ``scenario_history``); saving the same
+        label and definition again changes nothing."""
+        user = user or current_user()
+        return self._write(lambda con: scenario_rows.save(con, identifier, label, definition, user))
+
+    def delete_scenario(self, identifier: str, user: str | None = None) -> bool:
+        """Soft-delete a custom scenario (its versions stay in the history); False if there is none."""
+        user = user or current_user()
+        return self._write(lambda con: scenario_rows.delete(con, identifier, user))
+
+    # -- factor overrides --------------------------------------------------------------------
+
+    def save_factor_override(self, table: str, key: dict, parameter: str, value: float, unit: str,
+                             year: int | None, justification: str, user: str | None = None) -> str:
+        """Save the authority's own value of one factor (not checked here: see
+        ``footprint.factors.save_override``); returns its id (``VL-nnnnn``). An active override of
+        the same table, key and parameter is replaced (marked deleted, kept for the history);
+        saving the same value and justification again changes nothing."""
+        return self.save_factor_overrides([{"table": table, "key": key, "parameter": parameter, "value": value,
+                                            "unit": unit, "year": year, "justification": justification}],
+                                          user)[0]
+
+    def save_factor_overrides(self, overrides: list[dict], user: str | None = None) -> list[str]:
+        """``save_factor_override`` for several overrides (dicts with its arguments), in one transaction."""
+        user = user or current_user()
+        return self._write(lambda con: override_rows.save(con, overrides, user))
+
+    def delete_factor_override(self, identifier: str, user: str | None = None) -> bool:
+        """Soft-delete an override (it stays in the history); False when there is no active one."""
+        user = user or current_user()
+        return self._write(lambda con: override_rows.delete(con, identifier, user))
+
+    # -- declarations and measurements -------------------------------------------------------
+
+    def save(self, declarations: pd.DataFrame, *, action: str = "saisie", import_record: dict | None = None,
+             user: str | None = None, columns: list[str] | None = None,
+             expected_versions: dict[str, int] | None = None) -> dict[str, int]:
+        """Create or update declarations in one transaction; returns the counts by outcome.
+
+        ``declarations``: validated rows with the store's columns (``id`` empty for new ones,
+        which get the next ``IA-nnnnn`` number). A row equal to the stored one changes nothing;
+        a different one (or a deleted one) gets a new version, the previous one stays in the
+        history. ``import_record`` (file name, hash, kind) is written with the same transaction.
+        ``columns``: the columns the source really had (a file without ``commentaire``, say):
+        for declarations that exist, the other columns keep their stored values. The ids saved
+        are in ``last_ids`` afterwards.
+        ``expected_versions``: id -> the version the user read (a form, a table editor, the
+        command line's ``--id``). Checked inside the write transaction: if any declaration now
+        has another version (someone saved or deleted it meanwhile), ``StoreConflict`` says who
+        and when, and nothing is written.
+        """
+        user = user or current_user()
+        expected = {str(k): int(v) for k, v in (expected_versions or {}).items()}
+
+        def work(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+            if expected:
+                declaration_rows.check_versions(con, expected)
+            return declaration_rows.save(con, declarations, action, import_record, user, columns)
+
+        counts, self._saved.ids = self._write(work)
+        return counts
+
+    def save_measurements(self, runs: pd.DataFrame, declarations: pd.DataFrame, user: str | None = None
+                          ) -> dict[str, int]:
+        """Record measured runs and update their ``measured`` declarations, in one transaction.
+
+        Only new ``run_id`` are added (importing a file twice adds nothing). Each declaration's
+        ``energy_kwh`` becomes the sum of the energy of all its runs.
+        """
+        user = user or current_user()
+        frame = measurement_rows.runs_frame(runs, user)
+        return self._write(lambda con: measurement_rows.save(con, frame, declarations, user))
+
+    def delete(self, ids: list[str], user: str | None = None) -> int:
+        """Soft-delete declarations (they stay in the history and can be restored). Returns how many."""
+        return self._set_deleted(ids, True, "suppression", user)
+
+    def restore(self, ids: list[str], user: str | None = None) -> int:
+        return self._set_deleted(ids, False, "restauration", user)
+
+    def _set_deleted(self, ids: list[str], deleted: bool, action: str, user: str | None) -> int:
+        user = user or current_user()
+        return self._write(lambda con: declaration_rows.set_deleted(con, ids, deleted, action, user))
