@@ -3,8 +3,8 @@
 (``overrides`` checks and saves them, ``derived`` builds the base they apply to) and the
 provenance of every factor a result used (``provenance``)."""
 
-from footprint.factors.base import FactorBase
+from footprint.factors.base import FactorBase, load_with_overrides
 from footprint.factors.derived import LOCAL_SOURCE
-from footprint.factors.overrides import delete_override, load_with_overrides, save_override, save_overrides
+from footprint.factors.overrides import delete_override, save_override, save_overrides
 
 __all__ = ["LOCAL_SOURCE", "FactorBase", "delete_override", "load_with_overrides", "save_override", "save_overrides"]

@@ -282,3 +282,10 @@ class FactorBase:
         """Rows (or a DataFrame) of one query (on this thread's cursor)."""
         result = self.con.execute(sql, params)
         return result.df() if frame else result.fetchall()
+
+
+def load_with_overrides(store, factors: FactorBase | None = None) -> FactorBase:
+    """The factor base (``factors``, else loaded from its files) with the store's active
+    overrides applied: what every command working on a store computes with."""
+    base = factors if factors is not None else FactorBase.load()
+    return base.with_overrides(store.factor_overrides())

@@ -16,16 +16,13 @@ import hashlib
 import itertools
 import json
 import weakref
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from core.errors import InputError
 from footprint.factors.connection import SharedConnection, attach_copy, detach
 from footprint.factors.overrides import check_records, finite_number, french_number, is_blank, override_records
-
-if TYPE_CHECKING:
-    from footprint.factors.base import FactorBase
+from footprint.factors.shape import FactorTables
 
 # The source text of a factor replaced by the authority's own value (followed by the justification).
 LOCAL_SOURCE = "Valeur propre à la collectivité"
@@ -47,7 +44,7 @@ def _digest(records: list[dict]) -> str:
     return hashlib.sha256("\n".join(content).encode()).hexdigest()[:8]
 
 
-def with_overrides(base: FactorBase, overrides: pd.DataFrame) -> FactorBase:
+def with_overrides(base: FactorTables, overrides: pd.DataFrame) -> FactorTables:
     """``FactorBase.with_overrides``: the base of the files of ``base`` with ``overrides`` (rows of
     ``Store.factor_overrides``) in place of their values; the base of the files when none is
     active. Built once per set, under the lock of the base of the files, kept in its cache."""
@@ -71,7 +68,7 @@ def with_overrides(base: FactorBase, overrides: pd.DataFrame) -> FactorBase:
         return derived
 
 
-def _apply(origin: FactorBase, resolved: list[dict], digest: str) -> FactorBase:
+def _apply(origin: FactorTables, resolved: list[dict], digest: str) -> FactorTables:
     """A copy of ``origin`` with ``resolved`` overrides applied, in a new in-memory database.
 
     The database is attached to ``origin``'s DuckDB instance (``attach_copy``). The new base's

@@ -16,16 +16,13 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from core.errors import InputError, Problem
 from emission_factors.checks import unit_conversion
 from emission_factors.schema import YEAR_EXPECTED, is_factor_year
-
-if TYPE_CHECKING:
-    from footprint.factors.base import FactorBase
+from footprint.factors.shape import FactorTables
 
 
 def is_blank(value: object) -> bool:
@@ -90,13 +87,13 @@ def _about(record: dict, problem: Problem) -> Problem:
                    "enregistrez-la de nouveau")
 
 
-def unknown_table(base: FactorBase, table: str) -> Problem:
+def unknown_table(base: FactorTables, table: str) -> Problem:
     """``table`` is not a table of numeric factors of ``base``."""
     return Problem(f"table de facteurs inconnue (tables modifiables : {', '.join(base.parameter_tables())})",
                    column="table", value=table)
 
 
-def check_override(base: FactorBase, table: str, key: dict, parameter: str, value: float, unit: str,
+def check_override(base: FactorTables, table: str, key: dict, parameter: str, value: float, unit: str,
                    year: int | None = None) -> list[Problem]:
     """``FactorBase.check_override``: the problems of replacing one factor of ``base``, each
     alone (``check_one``) then with the other end of its low/high pair."""
@@ -106,7 +103,7 @@ def check_override(base: FactorBase, table: str, key: dict, parameter: str, valu
     return problems + [p for _, p in inverted_pairs([resolved], origin=base)]
 
 
-def check_one(base: FactorBase, table: str, key: dict, parameter: str, value: object, unit: str | None,
+def check_one(base: FactorTables, table: str, key: dict, parameter: str, value: object, unit: str | None,
               year: object) -> tuple[list[Problem], dict | None]:
     """Problems of one override, and what applying it needs (None when it cannot be applied)."""
     spec = base.info.tables.get(table)
@@ -178,13 +175,13 @@ def check_one(base: FactorBase, table: str, key: dict, parameter: str, value: ob
                 "canonical_unit": canonical, "replaced": replaced}
 
 
-def _check_record(base: FactorBase, record: dict) -> tuple[list[Problem], dict | None]:
+def _check_record(base: FactorTables, record: dict) -> tuple[list[Problem], dict | None]:
     """``check_one`` on a record of ``override_records``."""
     return check_one(base, record["table"], record["key"], record["parameter"], record["value"], record["unit"],
                      record["year"])
 
 
-def current(base: FactorBase, resolved: dict, parameter: str) -> float | None:
+def current(base: FactorTables, resolved: dict, parameter: str) -> float | None:
     """The canonical value of another parameter of the same entity, in this base."""
     found = base._query(
         f'SELECT canonical_value FROM "factor_{resolved["table"]}" WHERE {resolved["where"]} AND parameter = ?',
@@ -192,7 +189,7 @@ def current(base: FactorBase, resolved: dict, parameter: str) -> float | None:
     return found[0][0] if found else None
 
 
-def inverted_pairs(resolved: list[dict], origin: FactorBase) -> list[tuple[dict, Problem]]:
+def inverted_pairs(resolved: list[dict], origin: FactorTables) -> list[tuple[dict, Problem]]:
     """Low values above their high ones once ``resolved`` replace the values of ``origin``:
     (the override concerned, the problem)."""
     replacing = {identity(r): r for r in resolved}
@@ -216,7 +213,7 @@ def inverted_pairs(resolved: list[dict], origin: FactorBase) -> list[tuple[dict,
     return found
 
 
-def check_records(base: FactorBase, records: list[dict], pairs: bool = True) -> tuple[list[Problem], list[dict]]:
+def check_records(base: FactorTables, records: list[dict], pairs: bool = True) -> tuple[list[Problem], list[dict]]:
     """``check_overrides`` on records (of the files' base): problems, and what to apply;
     ``pairs`` False leaves out the check of low/high pairs."""
     problems, resolved, seen = [], [], set()
@@ -240,16 +237,8 @@ def check_records(base: FactorBase, records: list[dict], pairs: bool = True) -> 
     return problems, resolved
 
 
-def load_with_overrides(store, factors: FactorBase | None = None) -> FactorBase:
-    """The factor base (``factors``, else loaded from its files) with the store's active
-    overrides applied: what every command working on a store computes with."""
-    from footprint.factors.base import FactorBase  # here: ``base`` imports this module
 
-    base = factors if factors is not None else FactorBase.load()
-    return base.with_overrides(store.factor_overrides())
-
-
-def save_overrides(store, factors: FactorBase, overrides: list[dict], user: str | None = None) -> list[str]:
+def save_overrides(store, factors: FactorTables, overrides: list[dict], user: str | None = None) -> list[str]:
     """Check overrides (dicts with ``table``, ``key``, ``parameter``, ``value``, ``unit``,
     ``year``, ``justification``) together with those already in the store, then save them in
     one transaction; returns their ids. Raises ``InputError`` (French) and saves nothing when
@@ -270,14 +259,14 @@ def save_overrides(store, factors: FactorBase, overrides: list[dict], user: str 
           "year": r["year"], "justification": r["justification"]} for r in resolved], user)
 
 
-def save_override(store, factors: FactorBase, table: str, key: dict, parameter: str, value: float, unit: str,
+def save_override(store, factors: FactorTables, table: str, key: dict, parameter: str, value: float, unit: str,
                   year: int | None, justification: str, user: str | None = None) -> str:
     """``save_overrides`` for one override; returns its id (``VL-nnnnn``)."""
     return save_overrides(store, factors, [{"table": table, "key": key, "parameter": parameter, "value": value,
                                             "unit": unit, "year": year, "justification": justification}], user)[0]
 
 
-def delete_override(store, factors: FactorBase, identifier: str, user: str | None = None) -> None:
+def delete_override(store, factors: FactorTables, identifier: str, user: str | None = None) -> None:
     """Delete an override (it stays in the store's history): the factor takes its files' value
     again. Refused (``InputError``) for an unknown id, or when the files' value would fall on the
     wrong side of the other end of its range (delete or change that one first)."""
