@@ -23,6 +23,7 @@ from cli.arguments import (
 )
 from cli.output import print_impacts_csv
 from core.errors import InputError, Problem
+from core.units import convert
 from emission_factors.schema import read_defaults
 from footprint.vocabulary import ENDS_FR, FILE_COLUMNS, IMPACT_COLUMNS_FR, LABELS, STORE_COLUMNS
 
@@ -81,8 +82,8 @@ def _list(args) -> int:
         for lever in scenario.levers.values():
             percent = LEVERS[lever.name].unit != "dimensionless" or lever.name != "grid_trend"
             suffix = " %/an" if LEVERS[lever.name].unit == "1 / year" else " %"
-            shown = [f"{v * 100:g}{suffix}".replace("-", "−").replace(".", ",") if percent
-                     else ("oui" if v else "non") for v in lever.values]
+            shown = [f"{convert(v, 'dimensionless', 'percent'):g}{suffix}".replace("-", "−").replace(".", ",")
+                     if percent else ("oui" if v else "non") for v in lever.values]
             values = shown[0] if len(lever.years) == 1 else ", ".join(
                 f"{y} : {v}" for y, v in zip(lever.years, shown))
             target = f" → {lever.target}" if lever.target else ""
@@ -192,8 +193,8 @@ def _target(args, projection, inventory_year: int):
     if target_year is not None and target_year <= inventory_year:
         raise InputError([Problem(f"année de l'objectif postérieure à l'inventaire ({inventory_year}) attendue",
                                   column="--target-year", value=target_year)])
-    snbc = projection.snbc_annual_change * 100
-    label = (f"objectif PCAET −{reduction * 100:g} %" if reduction
+    snbc = convert(projection.snbc_annual_change, "dimensionless", "percent")
+    label = (f"objectif PCAET −{convert(reduction, 'dimensionless', 'percent'):g} %" if reduction
              else f"trajectoire SNBC ({snbc:+g} %/an)".replace("-", "−").replace(".", ","))
     return projection.target_path(reduction, target_year), label
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.units import convert
 from footprint.io.tabular import display_name
 
 
@@ -24,7 +25,7 @@ class Received:
 
     @property
     def size_mb(self) -> float:
-        return len(self.data) / 1e6
+        return convert(len(self.data), "byte", "megabyte")
 
 
 def received(file) -> Received:

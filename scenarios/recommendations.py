@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.units import convert
 from emission_factors.schema import read_defaults
 from footprint.engine import compute_impacts
 from footprint.factors import FactorBase
@@ -97,7 +98,7 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
     shorter = workloads.copy()
     shorter["output_tokens_per_request"] = shorter["output_tokens_per_request"] * shorter_ratio
     add(is_llm, shorter, lambda r: "Demander des réponses plus courtes",
-        lambda r: f"Hypothèse : une consigne de concision réduit d'environ {(1 - shorter_ratio) * 100:.0f} % les "
+        lambda r: f"Hypothèse : une consigne de concision réduit d'environ {_percent(1 - shorter_ratio)} % les "
                   "tokens générés.")
 
     # 4. Pooling GPU jobs to a higher utilisation (same work in fewer hours).
@@ -106,9 +107,9 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
     low_use = ((workloads["kind"] == "gpu") & (utilization < pooled_utilization)).to_numpy()
     pooled.loc[low_use, "hours"] = workloads.loc[low_use, "hours"] * utilization[low_use] / pooled_utilization
     pooled.loc[low_use, "utilization"] = pooled_utilization
-    add(low_use, pooled, lambda r: f"Regrouper les traitements GPU (utilisation de {pooled_utilization * 100:.0f} %)",
-        lambda r: f"Hypothèse : le même travail, mutualisé, occupe les GPU à {pooled_utilization * 100:.0f} % au "
-                  f"lieu de {float(r['utilization']) * 100:.0f} %, donc moins longtemps.")
+    add(low_use, pooled, lambda r: f"Regrouper les traitements GPU (utilisation de {_percent(pooled_utilization)} %)",
+        lambda r: f"Hypothèse : le même travail, mutualisé, occupe les GPU à {_percent(pooled_utilization)} % au "
+                  f"lieu de {_percent(float(r['utilization']))} %, donc moins longtemps.")
 
     found.sort(key=lambda r: -r.gwp_saved_kgco2e)
 
@@ -123,3 +124,8 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
                                     "consommation réelle.",
                                     0.0, 0.0))
     return found
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a whole percentage (0.42 → « 42 »)."""
+    return f"{convert(fraction, 'dimensionless', 'percent'):.0f}"

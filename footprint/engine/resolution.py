@@ -14,6 +14,7 @@ import pyarrow as pa
 from core.errors import InputError, Problem
 from footprint.engine.workloads import MAX_LISTED_PROBLEMS, register
 from footprint.factors import FactorBase
+from footprint.factors.base import gpu_key_sql
 
 
 def floats(values: np.ndarray) -> np.ndarray:
@@ -223,7 +224,7 @@ def resolve_gpu(con, factors: FactorBase) -> tuple[dict[str, np.ndarray], list[s
         """g.gpu AS gpu_found, w.gpu AS gpu_in, g.tdp, g.embodied_gwp, g.embodied_adpe, g.embodied_pe, w.gpus,
            w.hours, w.utilization, w.server_overhead_w, w.cpu_cores, w.cpu_power_w, w.memory_gb,
            coalesce(w.embodied, true) AS with_embodied""",
-        """LEFT JOIN gpu_keys gk ON gk.key = regexp_replace(lower(w.gpu), '[^a-z0-9]', '', 'g')
+        f"""LEFT JOIN gpu_keys gk ON gk.key = {gpu_key_sql('w.gpu')}
            LEFT JOIN gpus g ON g.gpu = gk.gpu""",
         ("gpu", "GPU inconnu", factors.gpus()))
 

@@ -36,9 +36,15 @@ from footprint.factors.mix import mix_sql as _mix_sql
 from footprint.factors.overrides import check_override as _check_override
 from footprint.factors.overrides import check_records, override_records, unknown_table
 
-# Lookup tables of normalised names, built once after loading: lower case, and for GPUs
-# without any separator, so that "a100 sxm4", "A100-SXM4" and "a100_sxm4" all match.
-_KEY_TABLES_SQL = r"""
+
+def gpu_key_sql(expression: str) -> str:
+    """SQL that normalises a GPU name (``expression``) into its lookup key: lower case, without
+    any separator, so that "a100 sxm4", "A100-SXM4" and "a100_sxm4" all match."""
+    return f"regexp_replace(lower({expression}), '[^a-z0-9]', '', 'g')"
+
+
+# Lookup tables of normalised names, built once after loading: lower case (GPUs: gpu_key_sql).
+_KEY_TABLES_SQL = f"""
 CREATE OR REPLACE TABLE provider_keys AS
   SELECT DISTINCT key, provider FROM (
     SELECT lower(provider) AS key, provider FROM providers
@@ -49,9 +55,9 @@ CREATE OR REPLACE TABLE model_keys AS
   SELECT provider, lower(model) AS key, model FROM models;
 CREATE OR REPLACE TABLE gpu_keys AS
   SELECT DISTINCT key, gpu FROM (
-    SELECT regexp_replace(lower(gpu), '[^a-z0-9]', '', 'g') AS key, gpu FROM gpus
+    SELECT {gpu_key_sql('gpu')} AS key, gpu FROM gpus
     UNION ALL
-    SELECT regexp_replace(lower(unnest(string_split(aliases, '|'))), '[^a-z0-9]', '', 'g') AS key, gpu
+    SELECT {gpu_key_sql("unnest(string_split(aliases, '|'))")} AS key, gpu
     FROM gpus WHERE aliases <> ''
   ) WHERE key <> '';
 """
@@ -152,7 +158,7 @@ class FactorBase:
 
     def gpu_id(self, text: str) -> str | None:
         found = self._column(
-            "SELECT gpu FROM gpu_keys WHERE key = regexp_replace(lower(?), '[^a-z0-9]', '', 'g')", text)
+            f"SELECT gpu FROM gpu_keys WHERE key = {gpu_key_sql('?')}", text)
         return found[0] if found else None
 
     def gpus(self) -> list[str]:

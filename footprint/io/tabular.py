@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputError
+from core.units import convert
 
 # The first character of a text that a spreadsheet would run as a formula (ASCII and full-width
 # signs: some spreadsheets convert the latter), once blanks and control characters are skipped.
@@ -106,8 +107,13 @@ def read_source(source: Path | str | bytes, name: str | None = None, max_bytes: 
     return data, shown
 
 
+def _megabytes(size: int) -> str:
+    """A size in bytes as whole megabytes (10⁶ bytes, as file managers show them)."""
+    return f"{convert(size, 'byte', 'megabyte'):.0f}"
+
+
 def _too_big(size: int, limit: int, name: str, what: str) -> InputError:
-    return InputError.single(f"fichier trop volumineux ({size / 1e6:.0f} Mo, limite {limit / 1e6:.0f} Mo pour un "
+    return InputError.single(f"fichier trop volumineux ({_megabytes(size)} Mo, limite {_megabytes(limit)} Mo pour un "
                              f"{what})", file=name)
 
 
@@ -235,8 +241,8 @@ def _read_spreadsheet(data: bytes, name: str, max_rows: int | None, what: str) -
         except (zipfile.BadZipFile, OSError, ValueError):
             raise InputError.single(f"classeur {label} illisible ou corrompu", file=name) from None
         if unzipped > MAX_UNZIPPED_BYTES:
-            raise InputError.single(f"classeur trop volumineux une fois décompressé ({unzipped / 1e6:.0f} Mo, limite "
-                                    f"{MAX_UNZIPPED_BYTES / 1e6:.0f} Mo)", file=name)
+            raise InputError.single(f"classeur trop volumineux une fois décompressé ({_megabytes(unzipped)} Mo, limite "
+                                    f"{_megabytes(MAX_UNZIPPED_BYTES)} Mo)", file=name)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
