@@ -148,7 +148,7 @@ def _with_flags(problems: list[Problem]) -> InputError:
 def _add(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from footprint.inventory.declarations import check, normalise_names, parse_record, records_frame
+    from footprint.inventory.declarations import validate_records
 
     given = {column: getattr(args, dest) for dest, column in ADD_FIELDS.items() if getattr(args, dest) is not None}
     store = store_of(args)
@@ -169,17 +169,11 @@ def _add(args: argparse.Namespace) -> int:
         if missing:
             raise InputError([Problem("obligatoire pour une nouvelle déclaration", column=flag) for flag in missing])
         record = {"year": str(pd.Timestamp.now().year)} | given
-    problems: list[Problem] = []
-    parsed = parse_record(record, None, 1, problems)  # type: ignore[arg-type]
-    if problems:
-        raise _with_flags(problems)
-    frame = records_frame([parsed])
-    factors = factors_of(store)
     try:
-        check(frame, factors)
+        frame = validate_records([record], factors_of(store))
     except InputError as error:
         raise _with_flags(error.problems) from None
-    counts = store.save(normalise_names(frame, factors), action="saisie", expected_versions=expected)
+    counts = store.save(frame, action="saisie", expected_versions=expected)
     state = "créée" if counts["created"] else "modifiée" if counts["modified"] else "inchangée"
     print(f"Déclaration {store.last_ids[0]} {state}.")
     return 0

@@ -12,6 +12,7 @@ value is in a scenario file, with its source.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,3 +269,51 @@ def save_custom(store, scenario: Scenario, text: str, factors) -> int:
         raise InputError([Problem("identifiant réservé à un scénario intégré : changez « id »",
                                   file=scenario.origin, column="id", value=scenario.id)])
     return store.save_scenario(scenario.id, scenario.label, text)
+
+
+def derive(base: Scenario, identifier: str, label: str, changes: dict[str, dict], source: str,
+           file_name: str) -> tuple[Scenario, str]:
+    """A scenario of the collectivité derived from ``base``: its levers, with ``changes`` (lever
+    -> ``{"value": v}`` or ``{"path": {year: v}}``, in the lever's unit) in place of some, each
+    change sourced ``source``. A share lever keeps ``base``'s target (else a built-in scenario's).
+    Returns the scenario read back from its TOML text (checked as a file is, under
+    ``file_name``) and that text, which the store keeps and ``scenarios save`` reads."""
+    identifier = identifier.strip()
+    if not identifier or not identifier.replace("-", "").replace("_", "").isalnum() or not identifier.isascii():
+        raise InputError([Problem("identifiant attendu : lettres sans accents, chiffres, - ou _", column="id",
+                                  value=identifier)])
+    levers = {name: _lever_fields(lever) for name, lever in base.levers.items()}
+    for name, change in changes.items():
+        target = {"target": _target(base, name)} if LEVERS[name].target else {}
+        levers[name] = dict(change) | target | {"unit": LEVERS[name].unit, "source": source}
+    lines = [f"id = {_toml(identifier)}", f"label = {_toml(label.strip() or identifier)}",
+             f"description = {_toml(f'Dérivé de « {base.label} » : ' + base.description)}"]
+    for name, fields in levers.items():
+        lines += ["", f"[levers.{name}]"] + [f"{field} = {_toml(value)}" for field, value in fields.items()]
+    text = "\n".join(lines) + "\n"
+    return parse_scenario(text, file_name, identifier), text
+
+
+def _lever_fields(lever: Lever) -> dict:
+    """A lever of a scenario as the fields of its TOML table."""
+    fields = {"value": lever.values[0]} if len(lever.years) == 1 else {"path": dict(zip(lever.years, lever.values))}
+    return fields | ({"target": lever.target} if lever.target else {}) | {"unit": LEVERS[lever.name].unit,
+                                                                          "source": lever.source}
+
+
+def _toml(value: object) -> str:
+    """A TOML value: a basic string, a float, or an inline table of years."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{year} = {float(v)!r}" for year, v in value.items()) + " }"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are TOML's
+    return repr(float(value))
+
+
+def _target(base: Scenario, lever: str) -> str:
+    """Where a share lever moves usage: the base scenario's target, else a built-in scenario's."""
+    for scenario in (base, *built_in_scenarios()):
+        if lever in scenario.levers and scenario.levers[lever].target:
+            return scenario.levers[lever].target
+    raise InputError([Problem("aucune cible connue pour ce levier", column=lever)])
+

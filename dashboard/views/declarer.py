@@ -16,12 +16,9 @@ from footprint.factors import FactorBase
 from footprint.inventory import Inventory, import_declarations
 from footprint.inventory.declarations import (
     AI_ACT_LEVELS,
-    check,
     history_changes,
-    normalise_names,
-    parse_record,
     read_declarations,
-    records_frame,
+    validate_records,
 )
 from footprint.io.cells import is_missing
 from footprint.io.formatting import format_quantity, format_range
@@ -46,18 +43,10 @@ def declarations_table(declarations: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_declarations(rows: list[dict], factors: FactorBase, origin: str) -> pd.DataFrame:
-    """Rows typed in a form or table editor (store column names) checked exactly like an import;
-    ``InputError`` naming the row (« ligne » = position in the table, from 1) and the column."""
-    problems: list[Problem] = []
-    records = []
-    for position, values in enumerate(rows, start=1):
-        typed = {column: None if is_missing(value) else value for column, value in values.items()}
-        records.append(parse_record(typed, origin, position, problems))
-    if problems:
-        raise InputError(problems)
-    frame = records_frame(records)
-    check(frame, factors, origin)
-    return normalise_names(frame, factors)
+    """Rows typed in a form or table editor (store column names) checked exactly like an import
+    (``validate_records``); ``InputError`` naming the row (« ligne » = position in the table, from
+    1) and the column."""
+    return validate_records(rows, factors, origin)
 
 
 def save_form(values: dict, store: Store, factors: FactorBase) -> str:

@@ -4,27 +4,23 @@ avoids, and the custom scenario derived from the sliders (its TOML text, what th
 
 Must not: import Streamlit, project anything itself (``scenarios.projection``), or write to the
 store except through ``save_scenario`` (``scenarios.definitions.save_custom``).
-
-The TOML writing of a derived scenario (``derive_scenario``, ``_lever_fields``, ``_toml``) is
-scenario-file knowledge that belongs in ``scenarios.definitions``; it stays here until the
-library offers it.
+The scenario file itself (its TOML text, the checks of a new id) is ``scenarios.definitions``
+(``derive``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from core.errors import InputError, Problem
 from dashboard.views.common import convert, equivalences
 from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
 from footprint.store import Store
 from footprint.vocabulary import IMPACT_UNITS, KIND_LABELS, KINDS_FR
-from scenarios.definitions import HORIZON, LEVERS, Scenario, built_in_scenarios, parse_scenario, save_custom
+from scenarios.definitions import HORIZON, LEVERS, Scenario, derive, parse_scenario, save_custom
 from scenarios.projection import Projection
 
 __all__ = ["HORIZON", "SAVINGS_EQUIVALENCES", "SLIDERS", "Slider", "by_kind", "compared", "custom_ids",
@@ -129,48 +125,13 @@ def derive_scenario(base: Scenario, identifier: str, label: str, values: dict[st
     units); shares move linearly from 0 in the inventory year to their value in ``to_year``.
     Returns the scenario and its TOML text (what the store keeps and what ``scenarios save``
     reads)."""
-    identifier = identifier.strip()
-    if not identifier or not identifier.replace("-", "").replace("_", "").isalnum() or not identifier.isascii():
-        raise InputError([Problem("identifiant attendu : lettres sans accents, chiffres, - ou _", column="id",
-                                  value=identifier)])
-    source = f"Choix de la collectivité ({author}), dérivé du scénario « {base.label} » dans le tableau de bord"
-    levers = {name: _lever_fields(lever) for name, lever in base.levers.items()}
+    changes = {}
     for slider in SLIDERS:
         spec = LEVERS[slider.lever]
         value = convert(values[slider.lever], slider.unit, spec.unit)
-        chosen = {"value": value} if not spec.target else {
-            "path": {start_year: 0.0, to_year: value}, "target": _target(base, slider.lever)}
-        levers[slider.lever] = chosen | {"unit": spec.unit, "source": source}
-    lines = [f"id = {_toml(identifier)}", f"label = {_toml(label.strip() or identifier)}",
-             f"description = {_toml(f'Dérivé de « {base.label} » : ' + base.description)}"]
-    for name, fields in levers.items():
-        lines += ["", f"[levers.{name}]"] + [f"{field} = {_toml(value)}" for field, value in fields.items()]
-    text = "\n".join(lines) + "\n"
-    return derived_scenario(text, identifier), text
-
-
-def _lever_fields(lever) -> dict:
-    """A lever of a scenario as the fields of its TOML table."""
-    fields = {"value": lever.values[0]} if len(lever.years) == 1 else {"path": dict(zip(lever.years, lever.values))}
-    return fields | ({"target": lever.target} if lever.target else {}) | {"unit": LEVERS[lever.name].unit,
-                                                                          "source": lever.source}
-
-
-def _toml(value: object) -> str:
-    """A TOML value: a basic string, a float, or an inline table of years."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{year} = {float(v)!r}" for year, v in value.items()) + " }"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are TOML's
-    return repr(float(value))
-
-
-def _target(base: Scenario, lever: str) -> str:
-    """Where a share lever moves usage: the base scenario's target, else a built-in scenario's."""
-    for scenario in (base, *built_in_scenarios()):
-        if lever in scenario.levers and scenario.levers[lever].target:
-            return scenario.levers[lever].target
-    raise InputError([Problem("aucune cible connue pour ce levier", column=lever)])
+        changes[slider.lever] = {"value": value} if not spec.target else {"path": {start_year: 0.0, to_year: value}}
+    source = f"Choix de la collectivité ({author}), dérivé du scénario « {base.label} » dans le tableau de bord"
+    return derive(base, identifier, label, changes, source, f"{identifier.strip()} (tableau de bord)")
 
 
 def save_scenario(store: Store, scenario: Scenario, text: str, factors: FactorBase) -> int:

@@ -32,6 +32,7 @@ from footprint.inventory.declarations.rules import (
     parse_record,
     records_frame,
     rule_problems,
+    validate_records,
 )
 from footprint.inventory.declarations.spellings import AI_ACT_LEVELS, HEADER_ALIASES, KIND_ALIASES, NO, YES, plain_key
 from footprint.inventory.declarations.workloads import profile_of, to_workloads, use_case_profiles
@@ -44,4 +45,4 @@ __all__ = ["AI_ACT_LEVELS", "BOUNDS", "ENGLISH_COLUMNS", "FRENCH_COLUMNS", "HEAD
            "KIND_ALIASES", "MAX_FILE_BYTES", "MAX_LISTED", "MAX_ROWS", "NO", "NUMBER_FIELDS", "REQUIRED_HEADER",
            "YES", "check", "check_names", "export_declarations", "file_sha256", "history_changes", "normalise_names",
            "parse_record", "plain_key", "profile_of", "read_declarations", "records_frame", "rule_problems",
-           "shown_value", "to_workloads", "use_case_profiles"]
+           "shown_value", "to_workloads", "use_case_profiles", "validate_records"]

@@ -23,7 +23,7 @@ from footprint.engine import compute_impacts
 from footprint.factors import FactorBase
 from footprint.inventory.declarations.spellings import AI_ACT_LEVELS, KIND_ALIASES, NO, YES, plain_key
 from footprint.inventory.declarations.workloads import profile_of, to_workloads, use_case_profiles
-from footprint.io.cells import has_control_characters, number_problem, parse_number
+from footprint.io.cells import has_control_characters, is_missing, number_problem, parse_number
 from footprint.vocabulary import (
     DECLARATION_COLUMNS,
     DECLARATION_DTYPES,
@@ -271,3 +271,19 @@ def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     mapped("hosting", lambda v: hostings.get(v.strip().lower(), v))
     mapped("task", lambda v: v.strip().lower())
     return frame
+
+
+def validate_records(rows: list[dict], factors: FactorBase, origin: str | None = None) -> pd.DataFrame:
+    """Declarations a person typed (a form, the table editor, ``declarations add``): each row
+    (column -> value, store or file names) read and checked exactly as a row of a file, then
+    typed and named as the store keeps them. ``InputError`` names the row (its position, from 1)
+    and the column; ``origin`` (« formulaire », « tableau ») stands where a file's name would."""
+    problems: list[Problem] = []
+    records = [parse_record({column: None if is_missing(value) else value for column, value in values.items()},
+                            origin, position, problems)
+               for position, values in enumerate(rows, start=1)]
+    if problems:
+        raise InputError(problems)
+    frame = records_frame(records)
+    check(frame, factors, origin)
+    return normalise_names(frame, factors)
