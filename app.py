@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import charts, state  # noqa: F401 — charts: Plotly imported once, at the server's first run
+from dashboard import charts, state, views  # noqa: F401 — charts: Plotly imported once, at the server's first run
 
 ICON = Path(__file__).parent / "dashboard" / "icon.png"  # a local file: no favicon fetched from outside
 st.set_page_config(page_title="Empreinte IA", page_icon=str(ICON), layout="wide")
@@ -19,7 +19,7 @@ PAGES = {
         st.Page("app_pages/mesures.py", title="Mesures", icon=":material/bolt:"),
     ],
     "Réduire": [
-        st.Page("app_pages/scenarios.py", title="Scénarios 2030", icon=":material/trending_down:"),
+        st.Page("app_pages/scenarios.py", title=f"Scénarios {views.DEFAULT_TO_YEAR}", icon=":material/trending_down:"),
         st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
     ],
     "Référence": [

@@ -7,15 +7,15 @@ from dashboard import charts, state, views
 from dashboard.markdown import as_text
 from dashboard.views import format_number
 
-st.title("Scénarios à 2030")
+st.title(f"Scénarios à {views.DEFAULT_TO_YEAR}")
 year = state.required_year("Déclarez d'abord des usages : les scénarios projettent l'inventaire d'une année.")
 factors = state.factors()
 known = state.scenarios()
 left, middle, right = st.columns([3, 1, 1])
 chosen = left.multiselect("Scénarios comparés", list(known), default=views.default_scenarios(known),
                           format_func=lambda i: known[i].label)
-to_year = middle.number_input("Horizon", min_value=year + 1, max_value=views.HORIZON[1], value=max(2030, year + 1),
-                              step=1)
+to_year = middle.number_input("Horizon", min_value=year + 1, max_value=views.HORIZON[1],
+                              value=max(views.DEFAULT_TO_YEAR, year + 1), step=1)
 reduction = right.number_input("Objectif PCAET (baisse en %)", min_value=0.0, max_value=99.0, value=None,
                                help="vide : trajectoire SNBC de la base de facteurs")
 if not chosen:

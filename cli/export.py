@@ -13,6 +13,7 @@ import argparse
 
 from cli.arguments import add_db_options, add_file_options, add_group, inventory_year, parse_year, store_and_factors
 from core.errors import InputError, Problem
+from emission_factors.schema import read_defaults
 
 COMMAND = "export"
 
@@ -27,7 +28,8 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     pcaet.add_argument("--year", help="année d'inventaire (par défaut la plus récente)")
     pcaet.add_argument("--scenarios", default="all",
                        help="scénarios projetés : all (par défaut), none, ou des identifiants séparés par des virgules")
-    pcaet.add_argument("--to", default="2030", help="dernière année projetée (2030 par défaut)")
+    horizon = read_defaults().horizon
+    pcaet.add_argument("--to", default=str(horizon), help=f"dernière année projetée ({horizon} par défaut)")
     pcaet.add_argument("--out", help="fichier de synthèse (par défaut export-pcaet-ANNÉE.csv ou .xlsx)")
     add_file_options(pcaet, "remplacer les fichiers de l'export s'ils existent déjà",
                      "par défaut selon l'extension de --out, sinon csv")

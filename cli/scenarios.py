@@ -1,7 +1,8 @@
 """``python -m footprint scenarios list|save|delete|run|history``: the trajectories of the
-inventory to 2030 (or 2050), under the built-in scenarios (``read_defaults().scenarios``) and the
-collectivité's own ones, against the SNBC path or its PCAET target, with what sobriety avoids
-(``read_defaults().compare``: the sober scenario of the pair).
+inventory to the horizon of ``schema.toml`` [defaults] (2030 today, 2050 at most), under the
+built-in scenarios (``read_defaults().scenarios``) and the collectivité's own ones, against the
+SNBC path or its PCAET target, with what sobriety avoids (``read_defaults().compare``: the sober
+scenario of the pair).
 
 Owns: the options of the group and what it prints (text, ``--json`` or a French ``--csv``).
 Must not: project or check a scenario itself (``scenarios`` does).
@@ -39,8 +40,9 @@ _ACTIONS = (("list", "lister les scénarios"), ("save", "enregistrer un scénari
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
     """The ``scenarios`` group and its actions."""
     built_in = ", ".join(read_defaults().scenarios)
-    actions = add_group(commands, parser_class, "scenarios", f"trajectoires à 2030 : {built_in}",
-                        "Scénarios de déploiement de l'IA jusqu'en 2030 (ou 2050).")
+    actions = add_group(commands, parser_class, "scenarios", f"trajectoires à {read_defaults().horizon} : {built_in}",
+                        f"Scénarios de déploiement de l'IA jusqu'en {read_defaults().horizon} (ou au plus "
+                        f"{read_defaults().horizon_range[1]}).")
     for name, text in _ACTIONS:
         parser = actions.add_parser(name, help=text)
         add_db_options(parser, creates=name == "save")
@@ -61,7 +63,8 @@ def _run_options(parser: argparse.ArgumentParser, built_in: str) -> None:
     parser.add_argument("--file", action="append", metavar="FICHIER",
                         help="scénario personnalisé non enregistré (TOML, répétable)")
     parser.add_argument("--year", help="année d'inventaire de départ (par défaut la plus récente)")
-    parser.add_argument("--to", default="2030", help="dernière année (2030 par défaut, au plus 2050)")
+    horizon, (_, last) = read_defaults().horizon, read_defaults().horizon_range
+    parser.add_argument("--to", default=str(horizon), help=f"dernière année ({horizon} par défaut, au plus {last})")
     parser.add_argument("--by", choices=GROUP_BY, help="détailler par groupe")
     parser.add_argument("--target-reduction", help="objectif du PCAET : baisse en %% des émissions")
     parser.add_argument("--target-year", help="année de l'objectif du PCAET (par défaut la dernière)")

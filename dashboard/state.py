@@ -28,6 +28,7 @@ import streamlit as st
 from core.errors import InputError
 from dashboard import example, views
 from dashboard.markdown import as_text
+from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
 from footprint.inventory import Inventory, inventory_of
 from footprint.measurement import MeasurementError
@@ -310,7 +311,7 @@ def scenarios() -> dict:
 
 
 @per_revision(max_entries=16, spinner="Projection des scénarios…")
-def projection(year: int, ids: list[str], to_year: int = 2030, trial: tuple[str, str] | None = None):
+def projection(year: int, ids: list[str], to_year: int = read_defaults().horizon, trial: tuple[str, str] | None = None):
     """The projection of the ``year`` inventory under the scenarios ``ids``, cached. ``trial``: a
     scenario not saved yet, projected after them (its id and TOML text, from
     ``views.derive_scenario``)."""

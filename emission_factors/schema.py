@@ -205,6 +205,8 @@ class Defaults:
     hosting: str
     scenarios: tuple[str, ...]
     compare: tuple[str, str]
+    horizon: int
+    horizon_range: tuple[int, int]
 
 
 @lru_cache(maxsize=4)
@@ -214,10 +216,14 @@ def read_defaults(directory: Path = FACTOR_DIR) -> Defaults:
     raw = _section(directory, "defaults")
     try:
         compare = tuple(str(s) for s in raw["compare"])
+        first, last = (int(y) for y in raw["horizon_range"])
         defaults = Defaults(str(raw["zone"]), str(raw["hosting"]), tuple(str(s) for s in raw["scenarios"]),
-                            (compare[0], compare[1]))
-    except (KeyError, IndexError, TypeError) as error:
+                            (compare[0], compare[1]), int(raw["horizon"]), (first, last))
+    except (KeyError, IndexError, TypeError, ValueError) as error:
         raise InputError.single(f"section « defaults » incomplète ({error})", file=SCHEMA_FILE) from None
+    if not defaults.horizon_range[0] < defaults.horizon <= defaults.horizon_range[1]:
+        raise InputError.single("« horizon » hors de « horizon_range »", file=SCHEMA_FILE, column="defaults.horizon",
+                                value=defaults.horizon)
     if not set(defaults.compare) <= set(defaults.scenarios):
         raise InputError.single("« compare » nomme un scénario absent de « scenarios »", file=SCHEMA_FILE,
                                 column="defaults.compare", value=", ".join(defaults.compare))

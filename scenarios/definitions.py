@@ -26,7 +26,8 @@ from emission_factors.schema import SCHEMA_FILE, read_defaults
 SCENARIO_DIR = Path(__file__).parent
 # The built-in scenarios, in the order they are shown: a policy default of the factor base.
 BUILT_IN: tuple[str, ...] = read_defaults().scenarios
-HORIZON = (2015, 2050)
+HORIZON = read_defaults().horizon_range  # the years a scenario may describe
+DEFAULT_TO_YEAR = read_defaults().horizon  # the last year projected when nobody says
 
 
 @dataclass(frozen=True)

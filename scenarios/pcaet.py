@@ -16,7 +16,7 @@ from footprint import reporting
 from footprint.factors import FactorBase
 from footprint.inventory import Inventory
 from footprint.inventory.declarations import to_workloads
-from scenarios.definitions import Scenario
+from scenarios.definitions import DEFAULT_TO_YEAR, Scenario
 from scenarios.projection import OUTPUT, project, zones
 
 
@@ -31,7 +31,7 @@ def check_export_date(text: str | None) -> str:
 
 
 def build_export(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase, authority: str,
-                 export_date: str, to_year: int = 2030) -> reporting.Export:
+                 export_date: str, to_year: int = DEFAULT_TO_YEAR) -> reporting.Export:
     """The export tables of ``inventory`` (its year as « réalisé ») and of each scenario's
     projected years (« projeté »)."""
     year = inventory.year

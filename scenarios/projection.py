@@ -31,7 +31,7 @@ from footprint.factors import FactorBase
 from footprint.inventory import NOT_GIVEN, Inventory
 from footprint.inventory.declarations import to_workloads
 from footprint.vocabulary import FILE_COLUMNS, KINDS_FR
-from scenarios.definitions import HORIZON, Scenario
+from scenarios.definitions import DEFAULT_TO_YEAR, HORIZON, Scenario
 
 # Impacts projected, and which of them PUE and the grid act on.
 LINEAR = ("energy_kwh", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_usage_kgsbeq",
@@ -176,7 +176,7 @@ class Projection:
         return start * (1.0 - reduction) ** (elapsed / span)
 
 
-def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase, to_year: int = 2030
+def project(inventory: Inventory, scenarios: list[Scenario], factors: FactorBase, to_year: int = DEFAULT_TO_YEAR
             ) -> Projection:
     """Project every declaration of ``inventory`` under each scenario, year by year to ``to_year``."""
     start = inventory.year

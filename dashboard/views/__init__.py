@@ -52,6 +52,7 @@ from dashboard.views.mesures import import_runs, measure_command, measurement_ru
 from dashboard.views.methode import METHODOLOGY_FILE, methodology
 from dashboard.views.recommandations import best_reduction, recommendations_table
 from dashboard.views.scenarios import (
+    DEFAULT_TO_YEAR,
     HORIZON,
     SAVINGS_EQUIVALENCES,
     SLIDERS,
@@ -84,8 +85,9 @@ from dashboard.views.synthese import (
 from dashboard.views.usages import PRESET_LABELS, gateway_comparison, import_log, usage_months
 
 __all__ = [
-    "AI_ACT_CHOICES", "BREAKDOWNS", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE", "HEADLINE", "HEADLINE_LABELS",
-    "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE", "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS",
+    "AI_ACT_CHOICES", "BREAKDOWNS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE", "HEADLINE",
+    "HEADLINE_LABELS", "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE", "PRESET_LABELS", "SAVINGS_EQUIVALENCES",
+    "SLIDERS",
     "SYNTHESIS_EQUIVALENCES", "Slider", "StoreConflict", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind",
     "compared", "convert", "custom_ids", "declaration_impact", "declarations_table", "default_scenarios",
     "delete_own_value", "deleted_declarations", "derive_scenario", "derived_scenario", "download_label",

@@ -20,12 +20,12 @@ from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
 from footprint.store import Store
 from footprint.vocabulary import IMPACT_UNITS, KIND_LABELS, KINDS_FR
-from scenarios.definitions import HORIZON, LEVERS, Scenario, derive, parse_scenario, save_custom
+from scenarios.definitions import DEFAULT_TO_YEAR, HORIZON, LEVERS, Scenario, derive, parse_scenario, save_custom
 from scenarios.projection import Projection
 
-__all__ = ["HORIZON", "SAVINGS_EQUIVALENCES", "SLIDERS", "Slider", "by_kind", "compared", "custom_ids",
-           "default_scenarios", "derive_scenario", "derived_scenario", "save_scenario", "savings", "slider_values",
-           "trajectories"]
+__all__ = ["DEFAULT_TO_YEAR", "HORIZON", "SAVINGS_EQUIVALENCES", "SLIDERS", "Slider", "by_kind", "compared",
+           "custom_ids", "default_scenarios", "derive_scenario", "derived_scenario", "save_scenario", "savings",
+           "slider_values", "trajectories"]
 
 TARGET = "Trajectoire cible"
 SAVINGS_EQUIVALENCES = ("voiture_thermique", "tgv", "streaming_video")
