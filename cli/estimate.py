@@ -1,20 +1,24 @@
-"""``python -m footprint estimate llm|gpu|task|measured``: one workload typed on the command
-line, its impacts with their range, the factors behind them (``--json``: one JSON object).
+"""``python -m footprint estimate llm|gpu|task|product|measured``: one workload typed on the
+command line, or the use of a product of the catalogue, its impacts with their range, the factors
+behind them (``--json``: one JSON object).
 
-Owns: the options of the four kinds, the flags of the engine columns it names otherwise than a
+Owns: the options of the five kinds, the flags of the engine columns it names otherwise than a
 declaration does (``OWN_FLAGS``), the default zone of a workload without zone nor hosting
 (``read_defaults().zone``) and the lines it prints, one per impact of the vocabulary.
-Must not: open the store (an estimate records nothing).
+Must not: open the store (an estimate records nothing), or turn a product into workloads
+(``footprint.inventory.products``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
-from cli.arguments import FrenchParser, add_group, parse_number
+from cli.arguments import FrenchParser, add_group, parse_number, parse_year
+from core.errors import InputError, Problem
 from emission_factors.schema import read_defaults
-from footprint.vocabulary import FIELDS, IMPACTS
+from footprint.vocabulary import FIELDS, IMPACT_KEYS, IMPACTS
 
 COMMAND = "estimate"
 
@@ -24,19 +28,22 @@ OWN_FLAGS = {
     "output_tokens_per_request": "--output-tokens", "input_tokens_per_request": "--input-tokens",
     "server_overhead_w": "--server-overhead-w", "cpu_cores": "--cpu-cores", "cpu_power_w": "--cpu-power-w",
     "memory_gb": "--memory-gb", "mix_dataset": "--mix", "request_latency_s": "--latency",
+    # estimate product: what it is given in the terms of footprint.inventory.products.
+    "product": "--product", "messages": "--messages", "users": "--users", "licences": "--licences",
+    "messages_per_user_per_day": "--messages-per-user-per-day", "days": "--days",
 }
 # Every impact on its line, a part of another indented under it.
 IMPACT_LABELS = [(i.key, ("  " if i.part_of else "") + i.label, i.unit) for i in IMPACTS]
 
 
-def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "") -> None:
+def _add_common(parser: argparse.ArgumentParser, default_zone_note: str = "", year_note: str = "") -> None:
     where = parser.add_argument_group("hébergement et électricité")
     where.add_argument("--zone",
                        help=f"zone électrique, code ISO 3166 alpha-3 (FRA, DEU, USA, WOR…){default_zone_note}")
     where.add_argument("--hosting", help="profil d'hébergement (salle_serveurs, datacenter_fr, albert_api, openai…)")
     where.add_argument("--pue", help="PUE du centre de données (remplace celui de l'hébergement)")
     where.add_argument("--wue", help="eau consommée sur site, en L/kWh (remplace celle de l'hébergement)")
-    where.add_argument("--year", help="année du facteur d'électricité (par défaut la plus récente)")
+    where.add_argument("--year", help=f"année du facteur d'électricité{year_note} (par défaut la plus récente)")
     where.add_argument("--mix", dest="mix_dataset",
                        help="jeu de facteurs d'électricité préféré : ademe_base_empreinte, ecologits, rte_direct")
     parser.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
@@ -77,6 +84,24 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type = Frenc
     task.add_argument("--task", required=True, help="tâche : generation_image, transcription_audio, ocr_modele_vision…")
     task.add_argument("--units", required=True, help="nombre d'unités (images, minutes, pages…)")
     _add_common(task, default_zone)
+
+    product = kinds.add_parser("product", help="usage d'un produit d'IA du catalogue (ChatGPT, Copilot, Le Chat…)",
+                               description="Usage d'un produit d'IA du catalogue (python -m footprint products list), "
+                                           "à partir de ses messages par an, de ses utilisateurs actifs ou de ses "
+                                           "licences : plus le volume est grossier, plus la fourchette est large.")
+    product.add_argument("--product", required=True, help="produit, comme on le nomme : « Le Chat Pro », copilot, "
+                                                          "chatgpt, albert…")
+    volume = product.add_mutually_exclusive_group()
+    volume.add_argument("--messages", help="messages envoyés par an (console d'administration, journal)")
+    volume.add_argument("--users", help="utilisateurs actifs")
+    volume.add_argument("--licences", help="licences (la part réellement utilisée vient du catalogue)")
+    product.add_argument("--messages-per-user-per-day",
+                         help="messages par utilisateur actif et par jour (par défaut la fourchette du produit)")
+    product.add_argument("--days", help="jours d'usage par an (par défaut les jours travaillés de la base de facteurs)")
+    product.add_argument("--with-input-tokens", action="store_true",
+                         help="ajouter le coût du traitement des tokens d'entrée (préremplissage ; hors méthode "
+                              "EcoLogits)")
+    _add_common(product, " ; par défaut celle de l'hébergement du produit", " et des lignes du catalogue")
 
     measured = kinds.add_parser("measured", help="énergie mesurée (CodeCarbon, wattmètre)",
                                 description="Énergie mesurée, convertie avec les facteurs de la zone.")
@@ -133,15 +158,20 @@ def _resolve_names(factors, row: dict) -> dict:
     return resolved
 
 
-def _describe(row: dict) -> str:
-    from footprint.io.formatting import format_number
-
+def _place(row: dict) -> str:
+    """Where a workload runs: its hosting and its zone, as given."""
     where = []
     if row.get("hosting"):
         where.append(f"hébergement {row['hosting']}")
     if row.get("zone"):
         where.append(f"zone {row['zone']}" + (" (par défaut)" if row.get("zone_defaulted") else ""))
-    place = ", ".join(where)
+    return ", ".join(where)
+
+
+def _describe(row: dict) -> str:
+    from footprint.io.formatting import format_number
+
+    place = _place(row)
     if row["kind"] == "llm":
         what = (f"{row['provider']}/{row['model']}, {format_number(row['requests'])} requête(s) × "
                 f"{format_number(row['output_tokens_per_request'])} tokens de sortie")
@@ -179,43 +209,97 @@ def _factor_lines(used: list[dict]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Estimate the workload of the command line and print it (French lines, or one JSON object)."""
+    if args.kind == "product":
+        return _product(args)
     row = _workload(args)
     import pandas as pd
 
-    from footprint.engine import IMPACT_KEYS, compute_impacts, totals
+    from footprint.engine import compute_impacts, totals
     from footprint.factors import FactorBase
     from footprint.factors.provenance import factors_used
 
     factors = FactorBase.load()
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "zone_defaulted"}])
     result = compute_impacts(frame, factors, include_input_tokens=getattr(args, "with_input_tokens", False))
-    summary = totals(result)
     if row["year"] is not None:
         row["year"] = int(row["year"])  # a whole number: the engine has checked it
     resolved = _resolve_names(factors, row)
     used = factors_used(factors, resolved, include_input_tokens=getattr(args, "with_input_tokens", False))
+    extra = {"warnings": result.attrs["warnings"],
+             "inputs": {k: v for k, v in resolved.items() if v is not None and k != "zone_defaulted"}}
+    return report(args, totals(result), used, factors.version, extra, _describe(resolved),
+                  result.attrs["warnings"] + input_tokens_warning(args, row.get("input_tokens_per_request")),
+                  "Valeur centrale = milieu de la fourchette basse–haute.")
+
+
+def _product(args: argparse.Namespace) -> int:
+    """``estimate product``: the product named, its volume at the level given, its range."""
+    from cli.products import product_text, volume_text
+    from footprint.factors import FactorBase
+    from footprint.inventory import LEVELS, estimate_product, find_product, message_volume
+
+    counts = {level: parse_number(getattr(args, level), f"--{level}") for level in LEVELS}
+    given = [level for level in LEVELS if counts[level] is not None]
+    if not given:
+        raise InputError([Problem("précisez le volume : --messages (messages par an), --users (utilisateurs actifs) "
+                                  "ou --licences (licences)")])
+    rates = {"messages_per_user_per_day": parse_number(args.messages_per_user_per_day, "--messages-per-user-per-day"),
+             "days": parse_number(args.days, "--days")}
+    year = parse_year(args.year)
+    numbers = {c: parse_number(getattr(args, c), FIELDS[c].flag) for c in ("pue", "wue")}
+    factors = FactorBase.load()
+    product = find_product(factors, args.product, year)
+    try:
+        volume = message_volume(factors, product, given[0], counts[given[0]], **rates)
+    except InputError as error:  # each value as it was typed
+        typed = {name: getattr(args, name) for name in (*LEVELS, *rates)}
+        raise InputError([replace(p, value=typed.get(p.column, p.value)) for p in error.problems]) from None
+    where = _resolve_names(factors, {"kind": "product", "zone": args.zone, "hosting": args.hosting,
+                                     "mix_dataset": args.mix_dataset, "year": year, **numbers})
+    where.pop("kind")
+    estimate = estimate_product(factors, product, volume, where, include_input_tokens=args.with_input_tokens)
+    shown = {"product": product.product, "label": product.label, "valid_from": product.valid_from,
+             "provider": product.provider, "models": list(product.models), "hosting": product.hosting}
+    extra = {"warnings": estimate.warnings, "product": shown, "level": volume.level, "volume": volume.as_dict(),
+             "inputs": {"product": args.product, given[0]: counts[given[0]],
+                        **{k: v for k, v in (rates | where).items() if v is not None}}}
+    place = _place({"hosting": product.hosting} | {k: v for k, v in where.items() if v is not None})
+    heading = f"{product_text(product)} ; {volume_text(volume)} — {place}"
+    return report(args, estimate.impacts, estimate.factors, factors.version, extra, heading,
+                  estimate.warnings + input_tokens_warning(args, product.span("input_tokens_per_message")[1]),
+                  "Valeur centrale = moyenne des modèles possibles du produit, au milieu géométrique des messages et "
+                  "des tokens par message ; fourchette : du modèle le plus sobre à l'usage le plus faible, au plus "
+                  "coûteux à l'usage le plus fort.")
+
+
+def input_tokens_warning(args: argparse.Namespace, input_tokens: float | None) -> list[str]:
+    """The warning that input tokens were given but not counted (without ``--with-input-tokens``)."""
+    if input_tokens and not getattr(args, "with_input_tokens", False):
+        return ["Tokens d'entrée non comptés (méthode EcoLogits) : ajoutez --with-input-tokens pour les compter."]
+    return []
+
+
+def report(args: argparse.Namespace, summary: dict, used: list[dict], version: str, extra: dict, heading: str,
+           warnings: list[str], central_note: str) -> int:
+    """Print an estimate: with ``--json`` one object (each impact's low, central and high, the
+    version of the factor base, the factors used, then ``extra``), else French lines (what was
+    estimated, ``heading``; the electricity and the PUE; one line per impact; the ``warnings``;
+    the version of the base; ``central_note``, what the central value is)."""
     if args.json:
         payload = {key: summary[key] for key in IMPACT_KEYS}
-        payload |= {"factor_base_version": factors.version, "factors": used,
-                    "warnings": result.attrs["warnings"],
-                    "inputs": {k: v for k, v in resolved.items() if v is not None and k != "zone_defaulted"}}
+        payload |= {"factor_base_version": version, "factors": used, **extra}
         print(json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False))
         return 0
     from footprint.io.formatting import format_range
 
-    lines = [f"Estimation : {_describe(resolved)}", *_factor_lines(used)]
+    lines = [f"Estimation : {heading}", *_factor_lines(used)]
     width = max(len(label) for _, label, _ in IMPACT_LABELS)
     for key, label, unit in IMPACT_LABELS:
         values = summary[key]
         lines.append(f"  {label.ljust(width)}  {format_range(values['low'], values['central'], values['high'], unit)}")
-    warnings = list(result.attrs["warnings"])
-    if row.get("input_tokens_per_request") and not getattr(args, "with_input_tokens", False):
-        warnings.append("Tokens d'entrée non comptés (méthode EcoLogits) : ajoutez --with-input-tokens pour les "
-                        "compter.")
     lines += [f"  ! {warning}" for warning in warnings]
-    lines.append(f"Base de facteurs : version {factors.version} "
-                 f"({len(used)} facteurs utilisés ; --json pour le détail)")
-    lines.append("Valeur centrale = milieu de la fourchette basse–haute.")
+    lines.append(f"Base de facteurs : version {version} ({len(used)} facteurs utilisés ; --json pour le détail)")
+    lines.append(central_note)
     print("\n".join(lines))
     return 0
 

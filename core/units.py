@@ -1,8 +1,9 @@
 """The unit registry of the domain: the one Pint registry every module shares.
 
 Owns the definitions of the units that Pint does not know (kgCO2e, kgSbeq, token, request,
-GPU, billion parameters, the per-unit task and equivalence units). It holds no factor: unit
-definitions only say how units relate to each other, never what an activity emits.
+message (one message sent to an AI product), GPU, billion parameters, the per-unit task and
+equivalence units). It holds no factor: unit definitions only say how units relate to each
+other, never what an activity emits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ token = [token]
 ktoken = 1e3 * token
 Mtoken = 1e6 * token
 request = [request]
+message = [message]
 parameter = [model_parameter]
 billion_parameters = 1e9 * parameter = Bparam
 gpu = [gpu]

@@ -2,10 +2,12 @@
 schema, row by row, then each table as a whole and the tables together.
 
 Owns: reading a table's CSV files (encoding, header, column count), checking each row (keys
-filled, known parameter, number, year, source and link, unit of the right dimension converted
-to the canonical unit, physical then plausible bounds), each entity (consistent attributes,
-required parameters, min <= max, ``not_above``), duplicate keys, the references between tables
-and the defaults of ``schema.toml``. Every problem is a ``Problem`` naming file, line, column.
+filled, a ``valid_from`` a year, known parameter, number, year, source and link, unit of the
+right dimension converted to the canonical unit, physical then plausible bounds), each entity
+(consistent attributes, required parameters, min <= max, ``not_above``), duplicate keys, the
+references between tables (a product's set of models included, and its names each leading to
+one product: ``name_key``) and the defaults of ``schema.toml``. Every problem is a ``Problem``
+naming file, line, column.
 
 Must not: write into DuckDB (``loader``), read ``schema.toml`` itself (``schema``), or compute
 an impact.
@@ -15,12 +17,36 @@ from __future__ import annotations
 
 import csv
 import math
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from core.errors import Problem
 from core.units import parse_unit, ureg
 from emission_factors.schema import SCHEMA_FILE, YEAR_EXPECTED, TableSpec, is_factor_year, read_defaults
+
+# A key column of this name holds the first year its rows apply to (a product's dated rows).
+VALID_FROM = "valid_from"
+# The separator of a set of names in one cell (aliases, the models of a product).
+SET_SEPARATOR = "|"
+
+
+def name_key(text: str) -> str:
+    """The key a name typed by a person is matched by: lower case, without accents, spaces or
+    punctuation (shared by the checks of the catalogue and the lookups of ``footprint.factors``).
+
+    >>> {name_key(t) for t in ("Le Chat", "lechat", "LE-CHAT", "Le Chat ")}
+    {'lechat'}
+    >>> name_key("Modèle Général")
+    'modelegeneral'
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+
+
+def split_set(text: str | None) -> list[str]:
+    """The names of a cell holding a set (``gpt-4o|gpt-4o-mini``), stripped, empty ones dropped."""
+    return [name.strip() for name in (text or "").split(SET_SEPARATOR) if name.strip()]
 
 
 @lru_cache(maxsize=512)
@@ -57,7 +83,7 @@ def _read_rows(path: Path, spec: TableSpec, problems: list[Problem]) -> list[tup
         return []
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
-    if header != spec.header:
+    if not _header_fits(header, spec):
         problems.append(Problem(f"en-tête inattendu : attendu « {','.join(spec.header)} »", file=name, line=1,
                                 value=",".join(header or [])))
         return []
@@ -72,12 +98,24 @@ def _read_rows(path: Path, spec: TableSpec, problems: list[Problem]) -> list[tup
     return rows
 
 
+def _header_fits(header: list[str] | None, spec: TableSpec) -> bool:
+    """Whether a file's header is the table's: its columns in order, the keys and attributes of a
+    table of factors in any order among themselves (``product, label, …, valid_from``)."""
+    if header is None or header == spec.header or spec.is_catalogue:
+        return header == spec.header
+    entity = len(spec.keys) + len(spec.attributes)
+    return sorted(header[:entity]) == sorted(spec.header[:entity]) and header[entity:] == spec.header[entity:]
+
+
 def _check_long_row(name: str, line: int, row: dict[str, str], spec: TableSpec,
                     problems: list[Problem]) -> dict | None:
     before = len(problems)
     for column in spec.keys:
         if not row[column]:
             problems.append(Problem("valeur manquante", file=name, line=line, column=column))
+        elif column == VALID_FROM and not is_factor_year(_parse_number(row[column])):
+            problems.append(Problem(f"première année d'application invalide ({YEAR_EXPECTED})", file=name,
+                                    line=line, column=column, value=row[column]))
     parameter = spec.parameters.get(row["parameter"])
     if parameter is None:
         problems.append(Problem(f"paramètre inconnu pour la table « {spec.name} » (attendus : "
@@ -207,7 +245,8 @@ def _check_entities(spec: TableSpec, records: list[dict], problems: list[Problem
 
 
 def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]]) -> list[Problem]:
-    """Every value of a referencing column exists in the table it refers to (empty: no reference)."""
+    """Every value of a referencing column exists in the table it refers to (empty: no reference),
+    and the catalogue of products agrees with the models (``check_products``)."""
     problems = []
     for name, spec in tables.items():
         for column, target in spec.references.items():
@@ -220,6 +259,37 @@ def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]
                     reported.add((record["file"], value))
                     problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
                                             file=record["file"], line=record["line"], column=column, value=value))
+    return problems + check_products(checked)
+
+
+def check_products(checked: dict[str, list[dict]]) -> list[Problem]:
+    """The catalogue of products against the other tables: every model of a product's set is a
+    model of its provider in the models table, and no name people type (id, label or alias, as
+    ``name_key`` matches them) leads to two products. Once per product and valid_from."""
+    models = {(r["provider"], r["model"]) for r in checked.get("models", [])}
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    owners: dict[str, str] = {}
+    for record in checked.get("products", []):
+        product, provider = record["product"], record["provider"]
+        if (product, record[VALID_FROM]) in seen:
+            continue
+        seen.add((product, record[VALID_FROM]))
+        where = {"file": record["file"], "line": record["line"]}
+        names = split_set(record["models"])
+        if not names:
+            problems.append(Problem(f"« {product} » : aucun modèle (attendu au moins un modèle de « {provider} », "
+                                    f"séparés par {SET_SEPARATOR})", column="models", **where))
+        for model in names:
+            if (provider, model) not in models:
+                problems.append(Problem(f"« {product} » : modèle inconnu du fournisseur « {provider} » dans la table "
+                                        "models", column="models", value=model, **where))
+        for typed in (product, record["label"], *split_set(record["aliases"])):
+            owner = owners.setdefault(name_key(typed), product)
+            if owner != product:
+                problems.append(Problem(f"« {product} » : le nom « {typed} » désigne déjà le produit « {owner} » "
+                                        "(un nom tapé doit mener à un seul produit)", column="aliases", value=typed,
+                                        **where))
     return problems
 
 

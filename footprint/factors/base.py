@@ -1,12 +1,14 @@
 """The factor base as the engine sees it: a DuckDB database holding the validated tables,
-plus the lookups the engine and the CLI need (names, aliases, suggestions, constants, the
-electricity factor chosen for a zone and a year, and the list of factors behind a result).
+plus the lookups the engine and the CLI need (names, aliases, suggestions, the products of the
+catalogue, constants, the electricity factor chosen for a zone and a year, and the list of
+factors behind a result).
 
 ``FactorBase`` is the one object callers hold; the rooms behind it: ``cache`` opens the
 validated tables (from a cache file when it can), ``connection`` gives each thread its own
 cursor (one base is shared by every thread of a process: the dashboard caches one for all its
-sessions), ``mix`` chooses the electricity factors, ``overrides`` checks a collectivité's own
-values and ``derived`` builds the base where they replace the files' values.
+sessions), ``mix`` chooses the electricity factors, ``products`` reads the catalogue of
+products, ``overrides`` checks a collectivité's own values and ``derived`` builds the base
+where they replace the files' values.
 
 Must not: hold any number (they are rows of ``emission_factors/``), or compute an impact.
 """
@@ -25,6 +27,7 @@ import pint
 
 from core.errors import InputError, Problem
 from core.units import ureg
+from emission_factors.checks import name_key
 from emission_factors.loader import FactorBaseInfo
 from emission_factors.schema import FACTOR_DIR, TableSpec
 from footprint.factors.cache import open_validated
@@ -35,6 +38,7 @@ from footprint.factors.mix import MixFactor, chosen_mix, data_years, resolve_all
 from footprint.factors.mix import mix_sql as _mix_sql
 from footprint.factors.overrides import check_override as _check_override
 from footprint.factors.overrides import check_records, override_records, unknown_table
+from footprint.factors.products import Catalogue, Product
 
 
 def gpu_key_sql(expression: str) -> str:
@@ -61,6 +65,13 @@ CREATE OR REPLACE TABLE gpu_keys AS
     FROM gpus WHERE aliases <> ''
   ) WHERE key <> '';
 """
+
+
+def closest(wanted: str, shown_by_key: dict[str, str], count: int = 5) -> list[str]:
+    """The names closest to ``wanted`` (a lookup key), closest first, each once: ``shown_by_key``
+    maps the key of each known name to what is shown for it (difflib's close matches)."""
+    close = difflib.get_close_matches(wanted, list(shown_by_key), n=len(shown_by_key), cutoff=0.4)
+    return list(dict.fromkeys(shown_by_key[key] for key in close))[:count]
 
 
 def _key_of(spec: TableSpec, row: dict) -> dict:
@@ -147,14 +158,33 @@ class FactorBase:
     def suggest_models(self, provider: str | None, model: str, count: int = 5) -> list[str]:
         """Closest known model names (``provider/model``), for an unknown one."""
         rows = self.con.execute("SELECT provider, model FROM models ORDER BY provider, model").fetchall()
-        names = {f"{p}/{m}": m.lower() for p, m in rows if provider is None or p == provider}
-        if not names:
-            names = {f"{p}/{m}": m.lower() for p, m in rows}
-        close = difflib.get_close_matches(model.lower(), list(names.values()), n=count, cutoff=0.4)
-        by_key = {}
-        for full, key in names.items():
-            by_key.setdefault(key, full)
-        return [by_key[key] for key in close]
+        rows = [(p, m) for p, m in rows if provider is None or p == provider] or rows
+        by_key: dict[str, str] = {}
+        for p, m in rows:
+            by_key.setdefault(m.lower(), f"{p}/{m}")
+        return closest(model.lower(), by_key, count)
+
+    @cached_property
+    def _catalogue(self) -> Catalogue:
+        spec = self.info.tables["products"]
+        return Catalogue(self._query("SELECT * FROM products", [], frame=True).to_dict("records"), spec.parameters)
+
+    def product_id(self, text: str) -> str | None:
+        """The product of the catalogue ``text`` names (id, label or alias; any case, accents,
+        spaces or punctuation), or None."""
+        return self._catalogue.product_id(text)
+
+    def product(self, product_id: str, year: int | None = None) -> Product:
+        """A product of the catalogue as it is in ``year`` (the latest row set when None)."""
+        return self._catalogue.valid(product_id, year)
+
+    def products(self, year: int | None = None) -> list[Product]:
+        """Every product of the catalogue, as it is in ``year``, by label."""
+        return self._catalogue.products(year)
+
+    def suggest_products(self, text: str, count: int = 5) -> list[str]:
+        """The closest products (« Le Chat Pro (le_chat_pro) »), for an unknown name."""
+        return closest(name_key(text or ""), self._catalogue.shown_by_key(), count)
 
     def gpu_id(self, text: str) -> str | None:
         found = self._column(

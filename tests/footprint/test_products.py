@@ -1,0 +1,252 @@
+"""The catalogue of AI products (emission_factors/products.csv) and ``estimate product``, with the
+real factor base, the real catalogue and the real engine: a product found by what people type,
+an unknown one answered with the closest, ``products list`` with the source of every figure, and
+the range of a product's use, recomputed here with the engine itself, widening as the volume
+gets coarser (messages, active users, licences)."""
+
+import csv
+import json
+import math
+import shutil
+import unicodedata
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cli.main import main
+from core.errors import InputError
+from emission_factors.loader import load_factor_base
+from emission_factors.schema import FACTOR_DIR, read_schema
+from footprint.engine import IMPACT_KEYS, compute_impacts
+from footprint.inventory import estimate_product, find_product, message_volume
+
+# The products issue 13 asks the catalogue for, at the least.
+EXPECTED = {"chatgpt_free", "chatgpt_plus", "chatgpt_business", "chatgpt_enterprise", "m365_copilot",
+            "m365_copilot_chat", "le_chat_free", "le_chat_pro", "le_chat_team", "le_chat_enterprise", "gemini_app",
+            "gemini_workspace", "claude", "perplexity", "albert", "github_copilot"}
+
+
+def _without_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _estimate_json(capsys, *args: str) -> dict:
+    code, out, err = _cli(capsys, "estimate", "product", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _ratio(impact: dict) -> float:
+    return impact["high"] / impact["low"]
+
+
+# -- finding a product -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["copilot", "chat gpt", "lechat", "albert"])
+def test_the_names_people_type_find_a_product(factors, typed):
+    assert factors.product_id(typed) in EXPECTED
+
+
+@pytest.mark.parametrize("spellings", [("Le Chat", "lechat", "LE-CHAT", " le.chat "),
+                                       ("ChatGPT", "chat gpt", "Chat-GPT", "CHATGPT"),
+                                       ("copilot", "Copilot", "CO PILOT", "côpilot")])
+def test_case_accents_spaces_and_punctuation_do_not_matter(factors, spellings):
+    found = {factors.product_id(text) for text in spellings}
+    assert len(found) == 1 and None not in found
+
+
+def test_every_product_is_found_by_its_id_label_and_aliases_however_written(factors):
+    for product in factors.products():
+        for name in (product.product, product.label, *product.aliases):
+            for typed in (name, name.upper(), _without_accents(name), name.replace(" ", "-").replace("_", " "),
+                          name.replace("e", "é")):
+                assert factors.product_id(typed) == product.product, typed
+
+
+def test_the_row_valid_for_a_year_is_the_latest_not_after_it_else_the_earliest(factors):
+    dated: dict[str, list[int]] = {}
+    for product, valid_from in factors.con.execute("SELECT product, valid_from FROM products").fetchall():
+        dated.setdefault(product, []).append(int(valid_from))
+    assert any(len(years) > 1 for years in dated.values()), "a product that changes over time has dated rows"
+    for product, years in dated.items():
+        years.sort()
+        assert factors.product(product, years[0] - 1).valid_from == years[0]
+        assert factors.product(product).valid_from == years[-1] == factors.product(product, years[-1] + 5).valid_from
+        for year in years:
+            assert factors.product(product, year).valid_from == year
+
+
+def test_an_unknown_product_is_refused_in_french_with_the_closest_ones(factors):
+    with pytest.raises(InputError) as error:
+        find_product(factors, "copilt")
+    [problem] = error.value.problems
+    assert problem.column == "product" and problem.value == "copilt"
+    assert "produit inconnu" in problem.message and "produits proches" in problem.message
+    assert "(m365_copilot)" in problem.message
+
+
+def test_the_command_line_names_the_flag_and_the_closest_products(capsys):
+    code, out, err = _cli(capsys, "estimate", "product", "--product", "Lechatt Pro", "--users", "12")
+    assert code == 2 and out == ""
+    assert "--product : produit inconnu du catalogue" in err and "(le_chat_pro)" in err and "Traceback" not in err
+
+
+# -- products list -----------------------------------------------------------------------------
+
+def test_products_list_json_lists_every_product_with_the_source_of_each_figure(factors, capsys):
+    code, out, err = _cli(capsys, "products", "list", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["factor_base_version"] == factors.version
+    listed = {p["product"]: p for p in payload["products"]}
+    in_base = {row[0] for row in factors.con.execute("SELECT DISTINCT product FROM products").fetchall()}
+    assert set(listed) == in_base and EXPECTED <= in_base
+    parameters = set(read_schema()["products"].parameters)
+    for product in listed.values():
+        assert product["models"] and product["hosting"] and product["label"]
+        assert {f["parameter"] for f in product["factors"]} == parameters
+        for figure in product["factors"]:
+            assert figure["source"] and figure["source_url"].startswith(("https://", "http://"))
+        # The same rows as the factor base's long table: every figure is traceable there.
+        rows = factors.source_rows("products", "product = ? AND valid_from = ?",
+                                   [product["product"], str(product["valid_from"])])
+        assert rows == product["factors"]
+
+
+def test_products_list_speaks_french(factors, capsys):
+    code, out, _ = _cli(capsys, "products", "list")
+    assert code == 0
+    assert "tokens par message" in out and "messages par utilisateur actif et par jour" in out
+    assert all(product.label in out for product in factors.products())
+
+
+# -- estimate product --------------------------------------------------------------------------
+
+def _engine_rows(factors, product, end: str, messages: float) -> pd.DataFrame:
+    """The workloads of ``product`` at one end of the range, written here from the catalogue."""
+    def pick(name: str) -> float:
+        low, high = product.span(name)
+        return {"low": low, "central": math.sqrt(low * high), "high": high}[end]
+
+    return pd.DataFrame([{"kind": "llm", "provider": product.provider, "model": model, "hosting": product.hosting,
+                          "requests": messages, "output_tokens_per_request": pick("output_tokens_per_message"),
+                          "input_tokens_per_request": pick("input_tokens_per_message")} for model in product.models])
+
+
+def test_the_range_is_the_engines_over_the_models_of_the_product(factors, capsys):
+    product = find_product(factors, "copilot")
+    users = 150
+    days = factors.constant("working_days_per_year").m_as("day / year")
+    per_day = product.span("messages_per_user_per_day")
+    messages = {"low": users * per_day[0] * days, "central": users * math.sqrt(per_day[0] * per_day[1]) * days,
+                "high": users * per_day[1] * days}
+    engine = {end: compute_impacts(_engine_rows(factors, product, end, messages[end]), factors)
+              for end in messages}
+    payload = _estimate_json(capsys, "--product", "copilot", "--users", str(users))
+    assert payload["product"]["product"] == product.product and payload["level"] == "users"
+    assert payload["volume"]["messages_per_year"] == pytest.approx(messages, rel=1e-12)
+    for key in IMPACT_KEYS:
+        assert payload[key]["central"] == pytest.approx(engine["central"][f"{key}_central"].mean(), rel=1e-12)
+        assert payload[key]["low"] == pytest.approx(engine["low"][f"{key}_low"].min(), rel=1e-12)
+        assert payload[key]["high"] == pytest.approx(engine["high"][f"{key}_high"].max(), rel=1e-12)
+    assert payload["factor_base_version"] == factors.version
+    figures = {(f["table"], f["name"]) for f in payload["factors"]}
+    assert {("products", "messages_per_user_per_day_min"), ("constants", "working_days_per_year"),
+            ("products", "output_tokens_per_message_max"), ("electricity_mix", "gwp")} <= figures
+    assert all(f["source"] for f in payload["factors"])
+
+
+@pytest.mark.parametrize("level", ["messages", "users", "licences"])
+def test_low_central_high_are_in_order_for_every_product(factors, level):
+    for product in factors.products():
+        estimate = estimate_product(factors, product, message_volume(factors, product, level, 40))
+        for key in IMPACT_KEYS:
+            values = estimate.impacts[key]
+            assert 0 <= values["low"] <= values["central"] <= values["high"], (product.product, key)
+        assert estimate.impacts["gwp_kgco2e"]["low"] > 0
+
+
+def test_the_coarser_the_volume_the_wider_the_range(capsys):
+    licences = _estimate_json(capsys, "--product", "Le Chat", "--licences", "12")
+    users = _estimate_json(capsys, "--product", "Le Chat", "--users", "12")
+    known = users["volume"]["messages_per_year"]["central"]
+    messages = _estimate_json(capsys, "--product", "Le Chat", "--messages", f"{known:.0f}")
+    for key in ("energy_kwh", "gwp_kgco2e", "water_l"):
+        assert _ratio(messages[key]) < _ratio(users[key]) < _ratio(licences[key])
+    assert licences["volume"]["active_share_of_licences"]["max"] <= 1
+    assert messages["volume"]["messages_per_year"]["low"] == messages["volume"]["messages_per_year"]["high"]
+
+
+def test_typed_rates_replace_the_products_and_narrow_the_range(capsys):
+    profile = _estimate_json(capsys, "--product", "albert", "--users", "20")
+    typed = _estimate_json(capsys, "--product", "albert", "--users", "20", "--messages-per-user-per-day", "4",
+                           "--days", "200")
+    assert typed["volume"]["messages_per_year"]["central"] == pytest.approx(20 * 4 * 200)
+    assert _ratio(typed["gwp_kgco2e"]) < _ratio(profile["gwp_kgco2e"])
+    assert not {"messages_per_user_per_day_min", "working_days_per_year"} & {f["name"] for f in typed["factors"]}
+
+
+def test_the_estimate_reads_as_estimate_llm_does(capsys):
+    code, out, err = _cli(capsys, "estimate", "product", "--product", "Microsoft 365 Copilot", "--licences", "150",
+                          "--zone", "FRA")
+    assert code == 0, err
+    assert out.startswith("Estimation : Microsoft 365 Copilot")
+    assert "150 licence(s)" in out and "messages par an" in out and "zone FRA" in out
+    assert "Émissions de GES" in out and "Eau consommée" in out and "(de " in out
+    assert "Valeur centrale = moyenne des modèles possibles" in out
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--users", "3", "--licences", "4"], "incompatible avec l'argument --users"),
+    ([], "précisez le volume"),
+    (["--messages", "1000", "--days", "20"], "--days : ne s'applique qu'à un nombre d'utilisateurs ou de licences"),
+    (["--users", "-3"], "--users : valeur négative"),
+    (["--licences", "beaucoup"], "--licences : valeur non numérique"),
+    (["--users", "3", "--messages-per-user-per-day", "1e9"], "--messages-per-user-per-day : valeur invraisemblable"),
+    (["--users", "3", "--days", "400"], "--days : valeur invraisemblable"),
+    (["--users", "3", "--year", "1800"], "--year : année invalide"),
+    (["--users", "3", "--zone", "XYZ"], "zone électrique inconnue"),
+    (["--users", "3", "--pue", "0,5"], "--pue : le PUE ne peut pas être inférieur à 1"),
+])
+def test_a_bad_command_line_is_refused_in_french(capsys, args, fragment):
+    code, out, err = _cli(capsys, "estimate", "product", "--product", "copilot", *args)
+    assert code == 2 and out == ""
+    assert err.count(fragment) == 1 and err.startswith("Erreur") and "Traceback" not in err
+
+
+# -- the checks of the catalogue at load -------------------------------------------------------
+
+def test_the_loader_refuses_an_unknown_model_a_shared_name_and_a_bad_first_year(tmp_path):
+    copy = tmp_path / "factors"
+    shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = copy / "products.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames, list(reader)
+    first, second, third = list(dict.fromkeys(r["product"] for r in rows))[:3]
+    taken = next(r["label"] for r in rows if r["product"] == first)
+    for row in rows:
+        if row["product"] == first:
+            row["models"] += "|modele-imaginaire"
+        elif row["product"] == second:
+            row["aliases"] += "|" + taken.upper()
+        elif row["product"] == third:
+            row["valid_from"] = "20x5"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(InputError) as error:
+        load_factor_base(duckdb.connect(), copy)
+    text = str(error.value)
+    assert "products.csv" in text
+    assert "modèle inconnu du fournisseur" in text and "modele-imaginaire" in text
+    assert f"désigne déjà le produit « {first} »" in text
+    assert "première année d'application invalide" in text
