@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.disks import fill, small_disk
+from tests.stores import example_store, foreign_duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPACT_KEYS = ["energy_kwh", "gwp_kgco2e", "gwp_usage_kgco2e", "gwp_embodied_kgco2e", "water_l", "adpe_kgsbeq",
@@ -145,10 +146,7 @@ def _french_only(done: subprocess.CompletedProcess) -> None:
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory) -> Path:
     """A store with the example declarations, made by the command line (copy it before changing it)."""
-    db = tmp_path_factory.mktemp("exemple") / "s.duckdb"
-    done = run("declarations", "import", "examples/declarations.csv", "--db", str(db), "--create")
-    assert done.returncode == 0, done.stderr
-    return db
+    return example_store(tmp_path_factory.mktemp("exemple") / "s.duckdb")
 
 
 def _copy(source: Path, target: Path) -> Path:
@@ -187,13 +185,9 @@ def test_a_new_store_is_created_only_with_create(tmp_path):
 
 
 def test_another_applications_duckdb_file_is_refused_and_left_byte_identical(tmp_path):
-    import duckdb
-
     other = tmp_path / "comptabilite.duckdb"
-    con = duckdb.connect(str(other))
-    con.execute("CREATE TABLE ecritures AS SELECT range AS numero, range * 1.5 AS montant FROM range(500)")
-    con.close()
-    before = other.read_bytes()
+    before = foreign_duckdb(other, "CREATE TABLE ecritures AS SELECT range AS numero, range * 1.5 AS montant "
+                                   "FROM range(500)")
     for args in (("declarations", "list"), ("inventory", "--year", "2025"), ("scenarios", "run"),
                  ("declarations", "import", "examples/declarations.csv"), ("export", "pcaet"),
                  ("factors", "overrides", "list")):

@@ -15,6 +15,7 @@ import pytest
 from core.errors import InputError
 from footprint.io.output_files import OutputWriteError, write_file, write_files
 from tests.disks import fill, small_disk
+from tests.stores import example_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,10 +132,7 @@ def run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Com
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("base") / "s.duckdb"
-    done = run("declarations", "import", "examples/declarations.csv", "--db", str(db), "--create")
-    assert done.returncode == 0, done.stderr
-    return db
+    return example_store(tmp_path_factory.mktemp("base") / "s.duckdb")
 
 
 def test_declarations_export_refuses_a_link_and_an_existing_file_without_force(tmp_path, store):

@@ -27,6 +27,7 @@ from footprint.store import (
     StoreWriteError,
 )
 from tests.disks import fill, small_disk
+from tests.stores import foreign_duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,9 +70,7 @@ def test_a_version_3_file_gets_the_factor_overrides_and_keeps_its_declarations(t
     for version in (1, 2, 3):
         con.execute(MIGRATIONS[version])
     con.execute("INSERT INTO meta VALUES ('schema_version', '3')")
-    con.execute("""INSERT INTO declarations (id, year, service, kind, version, deleted, created_at, created_by,
-                   updated_at, updated_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, now(), 'alice', now(),
-                   'alice')""")
+    _old_declaration(con)
     con.close()
     store = Store(path)
     assert store.schema_version() == SCHEMA_VERSION >= 4
@@ -263,10 +262,8 @@ def test_a_snapshot_holds_what_the_separate_reads_give(tmp_path):
 
 def test_a_duckdb_file_of_another_application_is_refused_and_left_byte_identical(tmp_path):
     path = tmp_path / "autre-application.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE clients AS SELECT range AS id, 'client ' || range AS nom FROM range(1000)")
-    con.close()
-    before = path.read_bytes()
+    before = foreign_duckdb(path, "CREATE TABLE clients AS SELECT range AS id, 'client ' || range AS nom "
+                                  "FROM range(1000)")
     for attempt in (lambda: Store(path).declarations(), lambda: Store(path, read_only=True).declarations(),
                     lambda: Store(path).save(pd.DataFrame([_gpu(id="A")]))):
         with pytest.raises(StoreError, match="pas une base Empreinte IA") as error:
@@ -600,9 +597,7 @@ def test_a_version_4_file_is_upgraded_and_its_scenarios_become_their_first_versi
     _file_of_version(path, 4)
     con = duckdb.connect(str(path))
     con.execute("INSERT INTO scenarios VALUES ('ancien', 'Ancien', 'id = \"ancien\"', false, now(), 'alice')")
-    con.execute("""INSERT INTO declarations (id, year, service, kind, version, deleted, created_at, created_by,
-                   updated_at, updated_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, now(), 'alice', now(),
-                   'alice')""")
+    _old_declaration(con)
     con.close()
     store = Store(path)
     assert store.schema_version() == SCHEMA_VERSION == 5
@@ -610,3 +605,10 @@ def test_a_version_4_file_is_upgraded_and_its_scenarios_become_their_first_versi
     [first] = store.scenario_history("ancien").to_dict("records")
     assert first["version"] == 1 and first["definition"] == 'id = "ancien"' and first["changed_by"] == "alice"
     assert store.save_scenario("ancien", "Ancien", 'id = "ancien" # revu') == 2
+
+
+def _old_declaration(con) -> None:
+    """One declaration « avant » as a file of an older schema holds it."""
+    con.execute("""INSERT INTO declarations (id, year, service, kind, version, deleted, created_at, created_by,
+                   updated_at, updated_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, now(), 'alice', now(),
+                   'alice')""")
