@@ -23,7 +23,6 @@ from core.errors import InputError, Problem
 from emission_factors.checks import check_table
 from emission_factors.schema import FACTOR_DIR, LONG_COLUMNS, read_schema
 
-METHODOLOGY_URL = "https://ecologits.ai/latest/methodology/llm_inference/"
 MODELS_URL = "https://github.com/genai-impact/ecologits/blob/main/ecologits/data/models.json"
 MIXES_URL = "https://github.com/genai-impact/ecologits/blob/main/ecologits/data/electricity_mixes.json"
 PROVIDERS_URL = "https://github.com/genai-impact/ecologits/blob/main/ecologits/tracers/utils.py"
