@@ -22,7 +22,8 @@ if not chosen:
     st.info("Choisissez au moins un scénario.")
     st.stop()
 projection = state.projection(year, chosen, int(to_year))
-target = projection.target_path(reduction / 100 if reduction else None, int(to_year) if reduction else None)
+share = views.convert(reduction, "percent", "dimensionless") if reduction else None
+target = projection.target_path(share, int(to_year) if reduction else None)
 st.plotly_chart(charts.trajectories(views.trajectories(projection, target)))
 st.caption(("Trajectoire cible : objectif PCAET de −" + format_number(reduction) + " % en " + str(int(to_year)))
            if reduction else "Trajectoire cible : rythme de la SNBC (base de facteurs, page Facteurs).")

@@ -73,7 +73,7 @@ def test_a_version_3_file_gets_the_factor_overrides_and_keeps_its_declarations(t
     _old_declaration(con)
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION >= 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     assert store.declarations()["id"].tolist() == ["avant"]
     assert store.factor_overrides(include_deleted=True).empty
     identifier = store.save_factor_override("hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.2,
