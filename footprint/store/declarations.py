@@ -19,6 +19,11 @@ import pandas as pd
 from footprint.store.errors import StoreConflict
 from footprint.vocabulary import CONTENT_COLUMNS, DECLARATION_COLUMNS, DECLARATION_DTYPES
 
+# The declaration columns in the vocabulary's order, then the audit columns: a column added by a
+# migration comes last in the table, never in what is read.
+_NAMES = ", ".join(DECLARATION_COLUMNS)
+_ORDERED = f"{_NAMES}, * EXCLUDE ({_NAMES})"
+
 
 def check_versions(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> None:
     """``StoreConflict`` unless every declaration of ``expected`` (id -> version read) still has
@@ -102,19 +107,19 @@ def current(con: duckdb.DuckDBPyConnection, year: int | None, include_deleted: b
         conditions.append("year = ?")
         params.append(year)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    return con.execute(f"SELECT * FROM declarations {where} ORDER BY id", params).df()
+    return con.execute(f"SELECT {_ORDERED} FROM declarations {where} ORDER BY id", params).df()
 
 
 def history(con: duckdb.DuckDBPyConnection, declaration_id: str | None) -> pd.DataFrame:
     """Every version of one declaration (or of all), oldest first."""
     where, params = ("WHERE id = ?", [declaration_id]) if declaration_id else ("", [])
-    return con.execute(f"SELECT * FROM declaration_history {where} ORDER BY id, version", params).df()
+    return con.execute(f"SELECT {_ORDERED} FROM declaration_history {where} ORDER BY id, version", params).df()
 
 
 def as_of(con: duckdb.DuckDBPyConnection, moment: pd.Timestamp) -> pd.DataFrame:
     """The declarations as they stood at ``moment`` (an earlier state of the inventory)."""
-    return con.execute("""
-        SELECT * EXCLUDE (rank) FROM (
+    return con.execute(f"""
+        SELECT {_NAMES}, * EXCLUDE ({_NAMES}, rank) FROM (
           SELECT *, row_number() OVER (PARTITION BY id ORDER BY version DESC) AS rank
           FROM declaration_history WHERE changed_at <= ?)
         WHERE rank = 1 AND NOT deleted ORDER BY id""", [moment]).df()

@@ -20,7 +20,19 @@ import duckdb
 from footprint.store.errors import StoreDamaged, StoreError
 from footprint.vocabulary import DECLARATION_COLUMNS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+# The declaration columns of version 1, frozen: a shipped migration never changes, a new column
+# of ``footprint.vocabulary`` is added by a migration of its own (``ADDED_COLUMNS``).
+_VERSION_1_COLUMNS = (
+    "id", "year", "service", "use_case", "kind", "provider", "model", "hosting", "zone", "agents",
+    "requests_per_agent_per_day", "days_per_year", "requests", "input_tokens_per_request",
+    "output_tokens_per_request", "input_tokens", "output_tokens", "gpu", "gpus", "hours", "utilization", "pue",
+    "wue", "task", "units", "energy_kwh", "owner", "personal_data", "ai_act_risk", "human_oversight", "comment",
+    "origin", "gateway_kwh_min", "gateway_kwh_max", "gateway_kgco2e_min", "gateway_kgco2e_max")
+VERSION_1_DECLARATION_COLUMNS = {name: DECLARATION_COLUMNS[name] for name in _VERSION_1_COLUMNS}
+# The declaration columns each later migration adds (to the declarations and their history).
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages")}
 
 # One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
 MEASUREMENT_COLUMNS: dict[str, str] = {
@@ -70,7 +82,7 @@ def _columns_sql(columns: dict[str, str]) -> str:
 MIGRATIONS: dict[int, str] = {
     1: f"""
 CREATE TABLE declarations (
-  {_columns_sql(DECLARATION_COLUMNS)},
+  {_columns_sql(VERSION_1_DECLARATION_COLUMNS)},
   version INTEGER NOT NULL,
   deleted BOOLEAN NOT NULL DEFAULT false,
   created_at TIMESTAMPTZ NOT NULL,
@@ -80,7 +92,7 @@ CREATE TABLE declarations (
   PRIMARY KEY (id)
 );
 CREATE TABLE declaration_history (
-  {_columns_sql(DECLARATION_COLUMNS)},
+  {_columns_sql(VERSION_1_DECLARATION_COLUMNS)},
   version INTEGER NOT NULL,
   deleted BOOLEAN NOT NULL,
   action VARCHAR NOT NULL,
@@ -147,7 +159,13 @@ CREATE TABLE scenario_history (
 INSERT INTO scenario_history
   SELECT id, 1, label, definition, deleted, 'reprise (mise à jour du schéma)', saved_at, saved_by FROM scenarios;
 """,
+    # The product a declaration names (« Microsoft 365 Copilot ») and its volume as people know it:
+    # active users, licences, messages per year. Existing declarations keep them empty.
+    6: "\n".join(f"ALTER TABLE {table} ADD COLUMN {name} {DECLARATION_COLUMNS[name]};"
+                 for table in ("declarations", "declaration_history") for name in ADDED_COLUMNS[6]),
 }
+assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
+    "a column of footprint.vocabulary has no migration that adds it"
 # The tables of the schema (what the integrity check reads in full when a file is first opened).
 SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
                  "factor_overrides", "scenario_history")

@@ -26,6 +26,7 @@ from footprint.store import (
     StoreError,
     StoreWriteError,
 )
+from footprint.vocabulary import DECLARATION_COLUMNS
 from tests.disks import fill, small_disk
 from tests.stores import foreign_duckdb
 
@@ -73,7 +74,7 @@ def test_a_version_3_file_gets_the_factor_overrides_and_keeps_its_declarations(t
     _old_declaration(con)
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 5
+    assert store.schema_version() == SCHEMA_VERSION == 6
     assert store.declarations()["id"].tolist() == ["avant"]
     assert store.factor_overrides(include_deleted=True).empty
     identifier = store.save_factor_override("hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.2,
@@ -600,11 +601,33 @@ def test_a_version_4_file_is_upgraded_and_its_scenarios_become_their_first_versi
     _old_declaration(con)
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 5
+    assert store.schema_version() == SCHEMA_VERSION == 6
     assert store.declarations()["id"].tolist() == ["avant"]
     [first] = store.scenario_history("ancien").to_dict("records")
     assert first["version"] == 1 and first["definition"] == 'id = "ancien"' and first["changed_by"] == "alice"
     assert store.save_scenario("ancien", "Ancien", 'id = "ancien" # revu') == 2
+
+
+def test_a_version_5_file_gets_the_product_columns_empty_and_keeps_its_declarations_and_history(tmp_path):
+    path = tmp_path / "v5.duckdb"
+    _file_of_version(path, 5)
+    con = duckdb.connect(str(path))
+    _old_declaration(con)
+    con.execute("""INSERT INTO declaration_history (id, year, service, kind, version, deleted, action, changed_at,
+                   changed_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, 'saisie', now(), 'alice')""")
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION == 6
+    [before] = store.declarations().to_dict("records")
+    assert before["id"] == "avant" and before["created_by"] == "alice"
+    assert all(pd.isna(before[c]) for c in ("product", "users", "licences", "messages"))
+    # What is read has the vocabulary's order, whatever order the migrations left in the table.
+    assert list(store.declarations().columns[:len(DECLARATION_COLUMNS)]) == list(DECLARATION_COLUMNS)
+    assert list(store.history().columns[:len(DECLARATION_COLUMNS)]) == list(DECLARATION_COLUMNS)
+    store.save(pd.DataFrame([{"id": "apres", "year": 2025, "service": "DSI", "kind": "llm",
+                              "product": "m365_copilot", "licences": 150.0}]))
+    assert store.declarations().set_index("id").at["apres", "licences"] == 150.0
+    assert store.history("avant")["changed_by"].tolist() == ["alice"]
 
 
 def _old_declaration(con) -> None:
