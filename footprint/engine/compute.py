@@ -11,6 +11,8 @@ Must not: loop over rows in Python, hold a factor, or know about files, the stor
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,14 @@ from core.errors import InputError
 from footprint.engine.kinds import gpu_kind, measured_kind, task_kind
 from footprint.engine.llm import llm_kind
 from footprint.engine.results import row_selector
-from footprint.engine.workloads import normalise, register, to_arrow, unknown_datasets, validate
+from footprint.engine.workloads import (
+    expand_model_sets,
+    normalise,
+    register,
+    to_arrow,
+    unknown_datasets,
+    validate,
+)
 from footprint.factors import FactorBase
 from footprint.vocabulary import ENDS, IMPACT_KEYS, KINDS, USAGE_SPLIT_KEYS
 
@@ -34,7 +43,13 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     order, same index), whose
     ``attrs`` carry ``factor_base_version`` and ``warnings`` (French sentences). Raises
     ``InputError`` for bad rows, naming the row (``ligne``, 1-based) and the column.
+
+    A row with a set of models (``models``, where ``model`` is empty) is computed once per
+    model: its low end is the lowest low of its models, its high end the highest high.
     """
+    sets = expand_model_sets(workloads)
+    if sets is not None:
+        return _over_model_sets(workloads, *sets, factors, include_input_tokens, usage_split)
     table = normalise(to_arrow(workloads), factors)
     # Bad values are listed together with unknown names: the factors are still looked up.
     problems = validate(table, workloads) + unknown_datasets(table, factors)
@@ -85,6 +100,31 @@ def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_inp
     result = pd.DataFrame(block.T, columns=columns, index=workloads.index, copy=False)
     result.attrs["factor_base_version"] = factors.version
     result.attrs["warnings"] = warnings
+    return result
+
+
+def _over_model_sets(workloads: pd.DataFrame, expanded: pd.DataFrame, origin: np.ndarray, factors: FactorBase,
+                     include_input_tokens: bool, usage_split: bool) -> pd.DataFrame:
+    """The impacts of ``workloads`` from those of ``expanded`` (one row per model of a set;
+    ``origin``: the row of ``workloads`` each comes from, in order): per row, the lowest low, the
+    highest high and their midpoint. A problem names the row of ``workloads``, once."""
+    try:
+        inner = compute_impacts(expanded, factors, include_input_tokens=include_input_tokens,
+                                usage_split=usage_split)
+    except InputError as error:
+        problems = [replace(p, line=int(origin[p.line - 1]) + 1) if p.line else p for p in error.problems]
+        raise InputError(list(dict.fromkeys(problems))) from None
+    starts = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]])
+    low, central, high = ENDS
+    keys = [c.removesuffix(f"_{low}") for c in inner.columns if c.endswith(f"_{low}")]
+    data = {}
+    for key in keys:
+        lowest = np.minimum.reduceat(inner[f"{key}_{low}"].to_numpy(), starts)
+        highest = np.maximum.reduceat(inner[f"{key}_{high}"].to_numpy(), starts)
+        data |= {f"{key}_{low}": lowest, f"{key}_{central}": 0.5 * (lowest + highest), f"{key}_{high}": highest}
+    result = pd.DataFrame(data, columns=list(inner.columns), index=workloads.index)
+    result.attrs["factor_base_version"] = factors.version
+    result.attrs["warnings"] = list(dict.fromkeys(inner.attrs.get("warnings", [])))
     return result
 
 

@@ -25,12 +25,13 @@ from footprint.engine.results import (
     row_selector,
     write_sums,
 )
-from footprint.engine.workloads import column, group_rows
+from footprint.engine.workloads import HIGH_END, column, group_rows
 from footprint.factors import FactorBase
 from footprint.methods import llm as llm_formulas
 from footprint.vocabulary import IMPACT_KEYS, USAGE_SPLIT_KEYS
 
-LLM_ROW_COLUMNS = ("requests", "output_tokens_per_request", "input_tokens_per_request", "request_latency_s")
+LLM_ROW_COLUMNS = ("requests", "output_tokens_per_request", "input_tokens_per_request", "request_latency_s",
+                   *HIGH_END.values())
 CHUNK_ROWS = 1 << 16
 
 
@@ -132,8 +133,10 @@ def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, 
     the mix factors ``gwp`` [kgCO2e/kWh], ``adpe`` [kgSbeq/kWh], ``pe`` [MJ/kWh], ``wue_offsite`` [L/kWh].
     ``gid``: the group of each row. ``rows``: float arrays, one element per row: ``requests``
     (1 if NaN), ``output_tokens_per_request``, ``input_tokens_per_request`` (0 if NaN) and
-    ``request_latency_s`` (no cap if NaN). ``out``: optional ``{"min"|"max": {impact: array}}``
-    to write into.
+    ``request_latency_s`` (no cap if NaN); optionally ``requests_high``,
+    ``output_tokens_per_request_high`` and ``input_tokens_per_request_high``, the values at the high
+    end where the volume is a range (NaN: the same as at the low end). ``out``: optional
+    ``{"min"|"max": {impact: array}}`` to write into.
 
     Per request, EcoLogits' generation time is ``tokens x time per token + ttft``, capped by the
     measured latency; a row's impacts are ``requests x (time x rate per second + tokens x rate
@@ -147,20 +150,25 @@ def compute_llm(groups: dict[str, np.ndarray], gid: np.ndarray, rows: dict[str, 
         out = {end: {key: np.empty(n) for key in (*IMPACT_KEYS, *USAGE_SPLIT_KEYS)} for end in ends}
     linear = [key for key in LINEAR_IMPACTS if key in out["min"]]
     rates = {end: llm_coefficients(groups, end, factors, include_input_tokens) for end in ends}
-    requests = rows["requests"]
-    output_tokens = rows["output_tokens_per_request"]
     cap = rows["request_latency_s"]
     capped = bool(np.any(np.isfinite(cap)))
-    prefill = include_input_tokens and bool(np.nansum(rows["input_tokens_per_request"]) > 0)
+    # The volume at each end: the high end's own values where a row gives them.
+    volume = {"min": {name: rows[name] for name in HIGH_END}, "max": {}}
+    for name, high in HIGH_END.items():
+        given = rows.get(high)
+        ranged = given is not None and bool(np.any(np.isfinite(given)))
+        volume["max"][name] = np.where(np.isnan(given), rows[name], given) if ranged else rows[name]
+    prefill = include_input_tokens and any(bool(np.nansum(v["input_tokens_per_request"]) > 0)
+                                           for v in volume.values())
     for start in range(0, n, CHUNK_ROWS):
         chunk = slice(start, min(start + CHUNK_ROWS, n))
         g = gid[chunk]
-        count = np.nan_to_num(requests[chunk], nan=1.0)
-        tokens = output_tokens[chunk]
-        tokens_total = tokens * count
-        if prefill:
-            input_total = np.nan_to_num(rows["input_tokens_per_request"][chunk], nan=0.0) * count
         for end in ends:
+            count = np.nan_to_num(volume[end]["requests"][chunk], nan=1.0)
+            tokens = volume[end]["output_tokens_per_request"][chunk]
+            tokens_total = tokens * count
+            if prefill:
+                input_total = np.nan_to_num(volume[end]["input_tokens_per_request"][chunk], nan=0.0) * count
             rate = rates[end]
             latency = tokens * np.take(rate["latency_per_token"], g, mode="clip")
             latency += np.take(rate["ttft"], g, mode="clip")

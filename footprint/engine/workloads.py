@@ -12,7 +12,13 @@ Workload columns (any missing one is taken as empty):
   pue, wue             user overrides of the PUE and of the on-site WUE [L/kWh]
   mix_dataset, year    preferred electricity dataset and the year of the factor
   llm:      provider, model, requests, output_tokens_per_request, input_tokens_per_request,
-            request_latency_s
+            request_latency_s;
+            models: when ``model`` is empty, the set of models of ``provider`` that may stand behind
+            the use (separated by ``|``, a product of the catalogue): the range spans them;
+            requests_high, output_tokens_per_request_high, input_tokens_per_request_high: the
+            values at the high end of the range when the volume itself is known as a range (a
+            product's messages per user, its tokens per message); the plain columns are then the
+            values at the low end. Empty: the same value at both ends.
   gpu:      gpu, gpus, hours, utilization, server_overhead_w (per GPU), cpu_cores,
             cpu_power_w (per core), memory_gb, embodied (bool, default true)
   task:     task, units
@@ -36,9 +42,13 @@ from emission_factors.schema import read_input_bounds
 from footprint.factors import FactorBase
 from footprint.vocabulary import KINDS
 
-TEXT_COLUMNS = ("kind", "provider", "model", "hosting", "zone", "mix_dataset", "gpu", "task")
+TEXT_COLUMNS = ("kind", "provider", "model", "models", "hosting", "zone", "mix_dataset", "gpu", "task")
+# The columns whose value may differ at the high end of the range, and the name of that value.
+HIGH_END = {"requests": "requests_high", "output_tokens_per_request": "output_tokens_per_request_high",
+            "input_tokens_per_request": "input_tokens_per_request_high"}
 NUMBER_COLUMNS = ("year", "pue", "wue", "requests", "output_tokens_per_request", "input_tokens_per_request",
-                  "request_latency_s", "gpus", "hours", "utilization", "server_overhead_w", "cpu_cores",
+                  *HIGH_END.values(), "request_latency_s", "gpus", "hours", "utilization", "server_overhead_w",
+                  "cpu_cores",
                   "cpu_power_w", "memory_gb", "units", "energy_kwh")
 BOOL_COLUMNS = ("embodied",)
 SQL_TYPES = {**dict.fromkeys(TEXT_COLUMNS, "VARCHAR"), **dict.fromkeys(NUMBER_COLUMNS, "DOUBLE"),
@@ -51,6 +61,7 @@ REQUIRED_BY_KIND = {
     "measured": ("energy_kwh",),
 }
 BOUNDS = read_input_bounds()  # plausible ranges of what users type (schema.toml, [inputs])
+BOUNDS |= {high: BOUNDS[low] for low, high in HIGH_END.items() if low in BOUNDS}
 MAX_LISTED_PROBLEMS = 20
 
 
@@ -170,6 +181,8 @@ def validate(table: pa.Table, workloads: pd.DataFrame) -> list[Problem]:
                 given = np.zeros(table.num_rows, dtype=bool)
             else:
                 given = table.column(name).is_valid().to_numpy(zero_copy_only=False)
+            if name == "model" and "models" in table.column_names:  # a set of models stands for one
+                given = given | table.column("models").is_valid().to_numpy(zero_copy_only=False)
             if name in NUMBER_COLUMNS:
                 given = given & ~np.isnan(column(table, name))
             for i in listed_rows(of_kind & ~given):
@@ -191,6 +204,32 @@ def unknown_datasets(table: pa.Table, factors: FactorBase) -> list[Problem]:
             problems.append(Problem(f"jeu de facteurs d'électricité inconnu (connus : {', '.join(sorted(known))})",
                                     line=row + 1, column="mix_dataset", value=value))
     return problems
+
+
+def expand_model_sets(workloads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """One row per model of each row's set (``models``, used where ``model`` is empty), the other
+    rows as they are, in order; and the position in ``workloads`` of each row. None when no row
+    has a set. Vectorised: one split and one explode over the column.
+
+    >>> frame = pd.DataFrame({"kind": ["llm", "gpu"], "model": [None, None], "models": ["a|b", None]})
+    >>> rows, origin = expand_model_sets(frame)
+    >>> rows["model"].fillna("-").tolist(), origin.tolist()
+    (['a', 'b', '-'], [0, 0, 1])
+    """
+    if "models" not in workloads:
+        return None
+    model = workloads["model"].astype("string") if "model" in workloads else pd.Series(
+        pd.NA, index=workloads.index, dtype="string")
+    sets = workloads["models"].astype("string").where(model.isna() | (model.str.strip() == ""))
+    if not sets.notna().any():
+        return None
+    split = sets.str.split("|")
+    expanded = workloads.drop(columns="models").assign(_origin=np.arange(len(workloads)), _model=split)
+    expanded = expanded.explode("_model", ignore_index=True)
+    chosen = expanded["_model"].astype("string").str.strip()
+    expanded["model"] = chosen.where(chosen.notna() & (chosen != ""), expanded.get("model")).astype("string")
+    origin = expanded.pop("_origin").to_numpy(dtype=np.int64)
+    return expanded.drop(columns="_model"), origin
 
 
 def number_problem(name: str, value: float, bound) -> str:

@@ -69,9 +69,13 @@ def factors_used(factors: FactorBase, workload: dict, include_input_tokens: bool
     hosting = workload.get("hosting")
     entries: list[dict] = []
     if kind == "llm":
-        provider, model = workload["provider"], workload["model"]
+        provider = workload["provider"]
+        # A set of models (a product of the catalogue) stands for one model: each one's rows.
+        models = [workload["model"]] if workload.get("model") else str(workload.get("models") or "").split("|")
         hosting = hosting or factors.default_hosting(provider)
-        entries += _rows(factors, "models", f"{provider}/{model}", "provider = ? AND model = ?", [provider, model])
+        for model in models:
+            entries += _rows(factors, "models", f"{provider}/{model}", "provider = ? AND model = ?",
+                             [provider, model])
         entries += _hosting(factors, hosting, workload.get("pue"), workload.get("wue"), None)
         names = LLM_CONSTANTS + (PREFILL_CONSTANTS if include_input_tokens else [])
         entries += [_entry("constants", "", row) for row in factors.constant_sources(names)]
