@@ -28,7 +28,11 @@ ADD_HELP = {
     "--year": "année d'inventaire (par défaut l'année en cours)",
     "--service": "direction ou service (obligatoire pour une nouvelle déclaration)",
     "--use-case": "cas d'usage (redaction_courrier, synthese_document… ou texte libre)",
-    "--type": f"{', '.join(_KINDS[:-1])} ou {_KINDS[-1]} (obligatoire pour une nouvelle déclaration)",
+    "--type": f"{', '.join(_KINDS[:-1])} ou {_KINDS[-1]} (obligatoire pour une nouvelle déclaration, sauf avec "
+              "--product : llm)",
+    "--product": "outil du catalogue (Copilot, ChatGPT, Le Chat, Albert… ; python -m footprint products list)",
+    "--users": "utilisateurs actifs de l'outil", "--licences": "licences de l'outil (contrat)",
+    "--messages": "messages envoyés par an (console d'administration de l'outil)",
     "--provider": "fournisseur", "--model": "modèle", "--hosting": "hébergement", "--zone": "zone électrique",
     "--agents": "nombre d'agents", "--requests-per-agent-per-day": "requêtes par agent et par jour",
     "--days-per-year": "jours travaillés par an", "--requests": "requêtes par an",
@@ -165,6 +169,8 @@ def _add(args: argparse.Namespace) -> int:
         # Stored kinds (task, measured) and booleans read back as a file's would be.
         record = {c: (None if is_missing(v) else v) for c, v in record.items()} | {"id": args.id} | given
     else:
+        # A product of the catalogue is a generative AI: its type goes without saying.
+        given = {"kind": KINDS_FR["llm"]} | given if "product" in given else given
         missing = [FIELDS[column].flag for column in REQUIRED if column not in given]
         if missing:
             raise InputError([Problem("obligatoire pour une nouvelle déclaration", column=flag) for flag in missing])

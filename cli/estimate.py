@@ -236,7 +236,7 @@ def _product(args: argparse.Namespace) -> int:
     """``estimate product``: the product named, its volume at the level given, its range."""
     from cli.products import product_text, volume_text
     from footprint.factors import FactorBase
-    from footprint.inventory import LEVELS, estimate_product, find_product, message_volume
+    from footprint.inventory import LEVELS, compare, estimate_product, find_product, message_volume
 
     counts = {level: parse_number(getattr(args, level), f"--{level}") for level in LEVELS}
     given = [level for level in LEVELS if counts[level] is not None]
@@ -260,16 +260,40 @@ def _product(args: argparse.Namespace) -> int:
     estimate = estimate_product(factors, product, volume, where, include_input_tokens=args.with_input_tokens)
     shown = {"product": product.product, "label": product.label, "valid_from": product.valid_from,
              "provider": product.provider, "models": list(product.models), "hosting": product.hosting}
+    # What the provider publishes for one message, beside our estimate of one (same place, same year).
+    one = estimate_product(factors, product, message_volume(factors, product, "messages", 1.0), where).impacts
+    disclosed = compare(factors, product, one)
     extra = {"warnings": estimate.warnings, "product": shown, "level": volume.level, "volume": volume.as_dict(),
+             "disclosures": disclosed,
              "inputs": {"product": args.product, given[0]: counts[given[0]],
                         **{k: v for k, v in (rates | where).items() if v is not None}}}
     place = _place({"hosting": product.hosting} | {k: v for k, v in where.items() if v is not None})
     heading = f"{product_text(product)} ; {volume_text(volume)} — {place}"
     return report(args, estimate.impacts, estimate.factors, factors.version, extra, heading,
-                  estimate.warnings + input_tokens_warning(args, product.span("input_tokens_per_message")[1]),
-                  "Valeur centrale = moyenne des modèles possibles du produit, au milieu géométrique des messages et "
-                  "des tokens par message ; fourchette : du modèle le plus sobre à l'usage le plus faible, au plus "
-                  "coûteux à l'usage le plus fort.")
+                  estimate.warnings + input_tokens_warning(args, product.span("input_tokens_per_message")[1])
+                  + disclosure_notes(disclosed),
+                  "Fourchette : du modèle possible le plus sobre à l'usage le plus faible (le moins de messages et "
+                  "de tokens par message) au plus coûteux à l'usage le plus fort ; valeur centrale = milieu de la "
+                  "fourchette, comme dans l'inventaire.")
+
+
+def disclosure_notes(rows: list[dict]) -> list[str]:
+    """What the provider publishes for one message of the product, beside our estimate of one, in
+    French (one line per publication; none when it publishes nothing)."""
+    from footprint.io.formatting import format_number, format_quantity, format_range
+
+    notes = []
+    for disclosure in dict.fromkeys(row["disclosure"] for row in rows):
+        mine = [row for row in rows if row["disclosure"] == disclosure]
+        figures = "; ".join(
+            f"{row['impact_label']} {format_quantity(row['disclosed'], row['impact_unit'])} (notre estimation : "
+            f"{format_range(*(row['estimate'][end] for end in ('low', 'central', 'high')), row['impact_unit'])}"
+            + ("" if row["ratio"] is None else f", publié / estimé × {format_number(row['ratio'])}") + ")"
+            for row in mine)
+        notes.append(f"Le fournisseur publie, par message ({mine[0]['label']}, {mine[0]['year']}) : {figures}. "
+                     "Périmètres différents : python -m footprint products disclosures ; base retenue dans "
+                     "l'inventaire : python -m footprint products basis.")
+    return notes
 
 
 def input_tokens_warning(args: argparse.Namespace, input_tokens: float | None) -> list[str]:

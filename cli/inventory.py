@@ -15,14 +15,15 @@ import json
 from cli.arguments import add_output_options, factors_of, parse_year, store_of, with_db
 from cli.output import print_impacts_csv
 from footprint.io.formatting import format_range
-from footprint.vocabulary import FILE_COLUMNS, IMPACTS, LABELS, STORE_COLUMNS
+from footprint.vocabulary import FILE_COLUMNS, IMPACTS, LABELS, LEVEL_COLUMN, SOURCE_COLUMN, STORE_COLUMNS
 
 COMMAND = "inventory"
 
 # The totals printed, each on its line: the impacts that are not a part of another.
 SUMMARY = [(i.key, i.label, i.unit) for i in IMPACTS if i.part_of is None]
 # ``--by``: the French columns a group is named by.
-GROUP_BY = [FILE_COLUMNS[c] for c in ("service", "use_case", "kind", "model")]
+GROUP_BY = [*(FILE_COLUMNS[c] for c in ("service", "use_case", "kind", "model", "product")), LEVEL_COLUMN,
+            SOURCE_COLUMN]
 
 
 def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> None:
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         values = result["total"][key]
         print(f"  {label:<22} {format_range(values['low'], values['central'], values['high'], unit)}")
     if args.by:
-        print(f"Par {LABELS[STORE_COLUMNS[args.by]].lower()} (GES, valeur centrale) :")
+        named = {LEVEL_COLUMN: "niveau de connaissance du volume", SOURCE_COLUMN: "source du volume"}
+        print(f"Par {named.get(args.by) or LABELS[STORE_COLUMNS[args.by]].lower()} (GES, valeur centrale) :")
         for group in result["groups"]:
             gwp = group["gwp_kgco2e"]["central"]
             energy = group["energy_kwh"]["central"]

@@ -30,7 +30,7 @@ from dashboard import example, views
 from dashboard.markdown import as_text
 from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
-from footprint.inventory import Inventory, inventory_of
+from footprint.inventory import Inventory, bases_of, inventory_of
 from footprint.measurement import MeasurementError
 from footprint.store import Snapshot, Store, StoreError, default_path
 
@@ -99,7 +99,8 @@ def snapshot() -> Snapshot:
     microseconds, a connection to the file tens of milliseconds. The frames are the caller's own."""
     current = _current()
     return dataclasses.replace(current, declarations=current.declarations.copy(),
-                               factor_overrides=current.factor_overrides.copy())
+                               factor_overrides=current.factor_overrides.copy(),
+                               product_bases=current.product_bases.copy())
 
 
 def revision() -> tuple:
@@ -159,7 +160,8 @@ def factors() -> FactorBase:
 
 @per_revision(max_entries=8, spinner="Calcul de l'inventaire…")
 def _inventory(year: int) -> Inventory:
-    return inventory_of(snapshot().declarations, factors(), year)
+    held = snapshot()
+    return inventory_of(held.declarations, factors(), year, bases_of(held.product_bases))
 
 
 class _Alternatives(dict):

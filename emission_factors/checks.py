@@ -5,9 +5,9 @@ Owns: reading a table's CSV files (encoding, header, column count), checking eac
 filled, a ``valid_from`` a year, known parameter, number, year, source and link, unit of the
 right dimension converted to the canonical unit, physical then plausible bounds), each entity
 (consistent attributes, required parameters, min <= max, ``not_above``), duplicate keys, the
-references between tables (a product's set of models included, and its names each leading to
-one product: ``name_key``) and the defaults of ``schema.toml``. Every problem is a ``Problem``
-naming file, line, column.
+references between tables (a cell holding a set referring name by name; a product's set of
+models included, and its names each leading to one product: ``name_key``) and the defaults of
+``schema.toml``. Every problem is a ``Problem`` naming file, line, column.
 
 Must not: write into DuckDB (``loader``), read ``schema.toml`` itself (``schema``), or compute
 an impact.
@@ -29,6 +29,10 @@ from emission_factors.schema import SCHEMA_FILE, YEAR_EXPECTED, TableSpec, is_fa
 VALID_FROM = "valid_from"
 # The separator of a set of names in one cell (aliases, the models of a product).
 SET_SEPARATOR = "|"
+# A reference target written ``table.column[]``: the referencing cell holds a set of names
+# (separated by SET_SEPARATOR), each of which must be a value of the target (the products a
+# disclosure concerns).
+SET_REFERENCE = "[]"
 
 
 def name_key(text: str) -> str:
@@ -250,15 +254,16 @@ def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]
     problems = []
     for name, spec in tables.items():
         for column, target in spec.references.items():
-            table, target_column = target.split(".")
+            table, target_column = target.removesuffix(SET_REFERENCE).split(".")
             known = {str(r[target_column]) for r in checked[table]}
             reported = set()
             for record in checked[name]:
-                value = str(record.get(column) or "")
-                if value and value not in known and (record["file"], value) not in reported:
-                    reported.add((record["file"], value))
-                    problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
-                                            file=record["file"], line=record["line"], column=column, value=value))
+                cell = str(record.get(column) or "")
+                for value in split_set(cell) if target.endswith(SET_REFERENCE) else [cell]:
+                    if value and value not in known and (record["file"], value) not in reported:
+                        reported.add((record["file"], value))
+                        problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
+                                                file=record["file"], line=record["line"], column=column, value=value))
     return problems + check_products(checked)
 
 

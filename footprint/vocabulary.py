@@ -112,6 +112,21 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType({
     "llm": "IA générative (requêtes)", "gpu": "Heures de GPU", "task": "Tâches à l'unité",
     "measured": "Énergie mesurée"})
 
+# How the volume of a declaration is known, from the finest to the coarsest (a BEGES states the
+# uncertainty of each share of its total): measured energy, counted tokens, counted messages or
+# requests, GPU hours, task units, active users (× messages per user and day), licences (× the
+# share of licences really used × messages per user and day). Code -> what people read.
+VOLUME_LEVELS: Mapping[str, str] = MappingProxyType({
+    "measured": "Énergie mesurée", "tokens": "Tokens comptés", "messages": "Messages ou requêtes comptés",
+    "gpu_hours": "Heures de GPU", "units": "Unités de tâche", "users": "Utilisateurs actifs",
+    "licences": "Licences"})
+# The French columns (and ``--by`` groupings) of a declaration's level and source of volume.
+LEVEL_COLUMN, SOURCE_COLUMN = "niveau_volume", "source_volume"
+# Where the volume of a declaration comes from, by the prefix of its ``origin``. Code -> label.
+VOLUME_SOURCES: Mapping[str, str] = MappingProxyType({
+    "declaration": "Déclaration d'un service", "admin_export": "Export d'administration",
+    "gateway_log": "Journal de passerelle", "measurement": "Mesure", "survey": "Enquête auprès des agents"})
+
 
 @dataclass(frozen=True)
 class Impact:

@@ -214,15 +214,25 @@ class FactorBase:
         return found[0] or None if found else None
 
     def hostings_of(self, declarations) -> list[str | None]:
-        """Hosting profile of each row of a table with ``kind``, ``hosting`` and ``provider``: as
-        declared (any case), else, for an LLM, its provider's default; None when there is none."""
+        """Hosting profile of each row of a table with ``kind``, ``hosting`` and ``provider`` (and
+        optionally ``product`` and ``year``): as declared (any case), else, for an LLM, its
+        product's hosting, else its provider's default; None when there is none."""
         provider_default = dict(self.con.execute(
             "SELECT key, default_hosting FROM provider_keys JOIN providers USING (provider)").fetchall())
         hostings = {h.lower(): h for h in self.hostings()}
+        products = declarations["product"] if "product" in declarations else [None] * len(declarations)
+        years = declarations["year"] if "year" in declarations else [None] * len(declarations)
+        product_hosting: dict[tuple, str | None] = {}
         found = []
-        for kind, hosting, provider in zip(declarations["kind"], declarations["hosting"], declarations["provider"]):
+        for kind, hosting, provider, product, year in zip(declarations["kind"], declarations["hosting"],
+                                                          declarations["provider"], products, years):
             if isinstance(hosting, str) and hosting.strip():
                 found.append(hostings.get(hosting.strip().lower(), hosting.strip()))
+            elif kind == "llm" and isinstance(product, str) and self.product_id(product):
+                key = (product, None if pd.isna(year) else int(year))
+                if key not in product_hosting:
+                    product_hosting[key] = self.product(self.product_id(product), key[1]).hosting
+                found.append(product_hosting[key])
             elif kind == "llm" and isinstance(provider, str):
                 found.append(provider_default.get(provider.strip().lower()) or None)
             else:

@@ -9,12 +9,12 @@ same) and the messages per year each gives, the workloads of a product (one ``ll
 model of its set and end of the range), their combination into one range and the factors behind
 it. Every function is pure: it reads the factor base, writes nothing.
 
-The range: at ``low``, the fewest messages with the fewest tokens per message; at ``high``, the
-most with the most; at ``central``, the geometric mean of both ends for the messages and for each
-kind of token. Low is the lowest low of the models at the low setting, high the highest high at
-the high setting, central the mean over the models of the engine's centrals at the central
-setting (every model of the set is taken as equally likely). Each impact is combined on its own:
-the ends of a total need not be the sums of the ends of its parts, taken from other models.
+The range: a product's use is one declaration of the inventory (``declarations.to_workloads``:
+its set of models, its ranges of tokens per message, of messages per user and day and of the
+share of licences used), computed by the engine like any other: the low end is the lowest low of
+the models with the fewest messages and tokens, the high end the highest high with the most, the
+central value the midpoint, as everywhere in the tool. ``estimate product`` and the inventory
+give one figure for one use.
 
 Must not: hold a number (tokens, messages, days and shares are rows of the factor base, the
 plausible values typed are ``schema.toml`` [inputs]), compute an impact itself
@@ -29,26 +29,25 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from core.errors import InputError, Problem
-from core.units import ureg
 from emission_factors.schema import read_input_bounds
 from footprint.engine import ENDS, IMPACT_KEYS, compute_impacts
 from footprint.factors import FactorBase, Product
 from footprint.factors.provenance import factors_used
+from footprint.inventory.declarations import to_workloads
+from footprint.inventory.declarations.volumes import yearly_messages
+from footprint.inventory.declarations.workloads import DAYS_UNIT, PER_YEAR, WORKING_DAYS
 
 # The levels of volume, from the finest (the narrowest range) to the coarsest.
 LEVELS = ("messages", "users", "licences")
 # Each value typed for a product -> the entry of schema.toml [inputs] that bounds it.
 INPUT_BOUNDS = {"messages": "requests", "users": "agents", "licences": "agents",
                 "messages_per_user_per_day": "requests_per_agent_per_day", "days": "days_per_year"}
-# The constant of the factor base that gives the days of use when nobody says.
-WORKING_DAYS = "working_days_per_year"
 # The parameters of a product (``name_min`` and ``name_max`` in the catalogue).
 INPUT_TOKENS, OUTPUT_TOKENS = "input_tokens_per_message", "output_tokens_per_message"
 MESSAGES_PER_DAY, ACTIVE_SHARE = "messages_per_user_per_day", "active_share_of_licences"
-# The workload column that says at which end of the range a workload is set.
-SETTING = "setting"
 LOW, CENTRAL, HIGH = ENDS
-YEARLY = "message / year"
+# The declaration column that holds the count of each level.
+LEVEL_COLUMNS = {"messages": "messages", "users": "users", "licences": "licences"}
 
 
 def find_product(factors: FactorBase, text: str, year: int | None = None) -> Product:
@@ -67,17 +66,8 @@ def find_product(factors: FactorBase, text: str, year: int | None = None) -> Pro
     return product
 
 
-def geometric_mean(low: float, high: float) -> float:
-    """The middle of a range spanning orders of magnitude: √(low × high).
-
-    >>> geometric_mean(10.0, 1000.0)
-    100.0
-    """
-    return math.sqrt(low * high)
-
-
 def _span(low: float, high: float) -> dict[str, float]:
-    return {LOW: low, CENTRAL: geometric_mean(low, high), HIGH: high}
+    return {LOW: low, CENTRAL: 0.5 * (low + high), HIGH: high}
 
 
 @dataclass(frozen=True)
@@ -139,35 +129,26 @@ def message_volume(factors: FactorBase, product: Product, level: str, count: flo
     typed = frozenset(name for name, value in rates.items() if value is not None)
     per_day = product.span(MESSAGES_PER_DAY) if messages_per_user_per_day is None else (
         messages_per_user_per_day, messages_per_user_per_day)
-    days_of_use = factors.constant(WORKING_DAYS) if days is None else ureg.Quantity(days, "day / year")
+    days_of_use = factors.constant(WORKING_DAYS).m_as(DAYS_UNIT) if days is None else days
     share = product.span(ACTIVE_SHARE) if level == "licences" else None
-    users = (count * share[0], count * share[1]) if share else (count, count)
-    per_day_unit = factors.unit("products", f"{MESSAGES_PER_DAY}_min")
-    yearly = [(ureg.Quantity(u * m, per_day_unit) * days_of_use).m_as(YEARLY) for u, m in zip(users, per_day)]
-    return Volume(level, count, _span(*yearly), per_day, days_of_use.m_as("day / year"), share, typed)
+    yearly = [float(yearly_messages(count, rate, days_of_use * PER_YEAR, 1.0 if share is None else share[end]))
+              for end, rate in enumerate(per_day)]
+    return Volume(level, count, _span(*yearly), per_day, days_of_use, share, typed)
 
 
-def product_workloads(product: Product, volume: Volume, where: dict | None = None) -> pd.DataFrame:
-    """The ``llm`` workloads of a product: for each model of its set, one per end of the range
-    (column ``setting``), each message one request of the model. ``where``: the hosting, zone,
-    pue, wue, year and mix_dataset of the workloads (empty ones dropped; hosting: the product's
-    unless given)."""
-    place = {"hosting": product.hosting} | {k: v for k, v in (where or {}).items() if v is not None and v != ""}
-    tokens = {"input_tokens_per_request": _span(*product.span(INPUT_TOKENS)),
-              "output_tokens_per_request": _span(*product.span(OUTPUT_TOKENS))}
-    rows = [{"kind": "llm", "provider": product.provider, "model": model, **place, SETTING: end,
-             "requests": volume.messages[end], **{column: span[end] for column, span in tokens.items()}}
-            for model in product.models for end in ENDS]
-    return pd.DataFrame(rows)
-
-
-def combine(workloads: pd.DataFrame, result: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """One range per impact over the models: the lowest low at the low setting, the highest high
-    at the high setting, the mean of the centrals at the central setting."""
-    setting = workloads[SETTING].to_numpy()
-    return {key: {LOW: float(result[f"{key}_{LOW}"][setting == LOW].min()),
-                  CENTRAL: float(result[f"{key}_{CENTRAL}"][setting == CENTRAL].mean()),
-                  HIGH: float(result[f"{key}_{HIGH}"][setting == HIGH].max())} for key in IMPACT_KEYS}
+def product_declaration(product: Product, volume: Volume, where: dict | None = None) -> pd.DataFrame:
+    """The use of ``product`` as one declaration of the inventory (store columns): its level's
+    count, the rates a person typed, and ``where`` (hosting, zone, pue, wue, year; empty ones
+    dropped). Its year, when ``where`` has none, is the first year of the product's row set."""
+    place = {k: v for k, v in (where or {}).items() if v is not None and v != ""}
+    typed = {"requests_per_agent_per_day": volume.messages_per_user_per_day[0]
+             if MESSAGES_PER_DAY in volume.typed else None,
+             "days_per_year": volume.days_per_year if "days" in volume.typed else None}
+    row = {"kind": "llm", "product": product.product, LEVEL_COLUMNS[volume.level]: volume.count,
+           **{k: v for k, v in typed.items() if v is not None},
+           **{k: place[k] for k in ("hosting", "zone", "pue", "wue") if k in place},
+           "year": place.get("year", product.valid_from)}
+    return pd.DataFrame([row])
 
 
 def _entry(table: str, key: str, row: dict) -> dict:
@@ -175,30 +156,37 @@ def _entry(table: str, key: str, row: dict) -> dict:
             **{k: row[k] for k in ("value", "unit", "year", "source", "source_url")}}
 
 
-def product_factors(factors: FactorBase, product: Product, volume: Volume, workloads: pd.DataFrame,
-                    include_input_tokens: bool = False) -> list[dict]:
-    """Every factor behind a product's estimate, each once: the product's parameters it used,
-    the working days when no days were typed, then those of each model's central workload."""
+def product_rows(factors: FactorBase, product: Product, level: str, rate_typed: bool = False,
+                 include_input_tokens: bool = False) -> list[dict]:
+    """The rows of the catalogue behind the estimate of a use of ``product`` known at ``level``
+    (a code of ``footprint.vocabulary.VOLUME_LEVELS``): its output tokens per message (and input
+    ones with the prefill term), its messages per user and day (for users and licences, unless a
+    rate was typed) and its share of licences really used (for licences)."""
     used = [OUTPUT_TOKENS] + ([INPUT_TOKENS] if include_input_tokens else [])
-    if volume.level != "messages" and MESSAGES_PER_DAY not in volume.typed:
+    if level in ("users", "licences") and not rate_typed:
         used.append(MESSAGES_PER_DAY)
-    if volume.active_share is not None:
+    if level == "licences":
         used.append(ACTIVE_SHARE)
     key = f"{product.product} / {product.valid_from}"
     rows = factors.source_rows("products", "product = ? AND valid_from = ?", [product.product, str(product.valid_from)])
-    entries = [_entry("products", key, row) for row in rows if row["parameter"].rsplit("_", 1)[0] in used]
+    return [_entry("products", key, row) for row in rows if row["parameter"].rsplit("_", 1)[0] in used]
+
+
+def product_factors(factors: FactorBase, product: Product, volume: Volume, workload: dict,
+                    include_input_tokens: bool = False) -> list[dict]:
+    """Every factor behind a product's estimate, each once: the product's parameters it used,
+    the working days when no days were typed, then those of its workload (each model of its set)."""
+    entries = product_rows(factors, product, volume.level, MESSAGES_PER_DAY in volume.typed, include_input_tokens)
     if volume.level != "messages" and "days" not in volume.typed:
         entries += [_entry("constants", "", row) for row in factors.constant_sources([WORKING_DAYS])]
-    central = workloads[workloads[SETTING] == CENTRAL].drop(columns=SETTING)
-    for workload in central.to_dict("records"):
-        entries += factors_used(factors, workload, include_input_tokens)
+    entries += factors_used(factors, workload, include_input_tokens)
     return list({(e["table"], e["key"], e["name"]): e for e in entries}.values())
 
 
 @dataclass(frozen=True)
 class ProductEstimate:
-    """A product's estimate: its volume, workloads, one range per impact (``{impact: {"low",
-    "central", "high"}}``), the engine's warnings and the factors behind it."""
+    """A product's estimate: its volume, its workload (one row), one range per impact
+    (``{impact: {"low", "central", "high"}}``), the engine's warnings and the factors behind it."""
 
     product: Product
     volume: Volume
@@ -210,13 +198,20 @@ class ProductEstimate:
 
 def estimate_product(factors: FactorBase, product: Product, volume: Volume, where: dict | None = None, *,
                      include_input_tokens: bool = False) -> ProductEstimate:
-    """The impacts of a product's use (``product_workloads`` through ``compute_impacts``,
-    ``combine``d). Raises ``InputError`` for what the engine refuses (an unknown zone…), each
-    problem once."""
-    workloads = product_workloads(product, volume, where)
+    """The impacts of a product's use: its declaration (``product_declaration``) through
+    ``to_workloads`` and the engine, as the inventory computes it. Raises ``InputError`` for what
+    the engine refuses (an unknown zone…), each problem once and without a row."""
+    workloads = to_workloads(product_declaration(product, volume, where), factors)
+    year, dataset = (where or {}).get("year"), (where or {}).get("mix_dataset")
+    workloads["year"] = float(year) if year not in (None, "") else float("nan")
+    if dataset:
+        workloads["mix_dataset"] = dataset
     try:
         result = compute_impacts(workloads, factors, include_input_tokens=include_input_tokens)
-    except InputError as error:  # the workloads share what was given: each problem once, without a row
+    except InputError as error:  # one row: its number says nothing to whoever typed the options
         raise InputError(list(dict.fromkeys(replace(p, line=None) for p in error.problems))) from None
-    return ProductEstimate(product, volume, workloads, combine(workloads, result), list(result.attrs["warnings"]),
-                           product_factors(factors, product, volume, workloads, include_input_tokens))
+    impacts = {key: {end: float(result.at[0, f"{key}_{end}"]) for end in ENDS} for key in IMPACT_KEYS}
+    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in workloads.iloc[0].items()}
+    record = {k: (None if v is pd.NA else v) for k, v in record.items()}
+    return ProductEstimate(product, volume, workloads, impacts, list(result.attrs["warnings"]),
+                           product_factors(factors, product, volume, record, include_input_tokens))

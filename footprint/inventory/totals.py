@@ -9,6 +9,7 @@ anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +18,25 @@ import pandas as pd
 from footprint.engine import compute_impacts, totals
 from footprint.factors import FactorBase
 from footprint.inventory.declarations import file_sha256, read_declarations, to_workloads
+from footprint.inventory.declarations.volumes import volume_levels, volume_sources
+from footprint.inventory.disclosures import apply_bases
 from footprint.io.tabular import display_name
 from footprint.store import Store
-from footprint.vocabulary import ENDS, FILE_COLUMNS, IMPACT_KEYS, KINDS_FR
+from footprint.vocabulary import (
+    ENDS,
+    FILE_COLUMNS,
+    IMPACT_KEYS,
+    KINDS_FR,
+    LEVEL_COLUMN,
+    SOURCE_COLUMN,
+    VOLUME_LEVELS,
+    VOLUME_SOURCES,
+)
 
 # A grouping, named by its French column (« service », « cas_usage », « type », « modele ») -> its label column.
 GROUPINGS = {FILE_COLUMNS["service"]: "service", FILE_COLUMNS["use_case"]: "use_case", FILE_COLUMNS["kind"]: "kind",
-             FILE_COLUMNS["model"]: "model_label"}
+             FILE_COLUMNS["model"]: "model_label", FILE_COLUMNS["product"]: "product",
+             LEVEL_COLUMN: "level", SOURCE_COLUMN: "source"}
 NOT_GIVEN = "(non renseigné)"
 
 
@@ -58,29 +71,43 @@ class Inventory:
 
 
 def group_labels(declarations: pd.DataFrame) -> pd.DataFrame:
-    """Service, use case, kind (in French) and model label (``provider/model``, else the GPU, the
-    task, or « mesure ») of each declaration."""
-    labels = declarations[["service", "use_case"]].astype("string").copy()
+    """Service, use case, kind (in French), model label (``provider/model``, else the product of
+    the catalogue, the GPU, the task, or « mesure »), product, level and source of the volume
+    (their French labels) of each declaration."""
+    labels = declarations[["service", "use_case", "product"]].astype("string").copy()
     labels["kind"] = declarations["kind"].map(KINDS_FR)
     model = declarations["provider"].astype("string") + "/" + declarations["model"].astype("string")
-    model = model.fillna(declarations["gpu"].astype("string")).fillna(declarations["task"].astype("string"))
-    labels["model_label"] = model.fillna("mesure")
+    model = model.fillna(declarations["product"].astype("string")).fillna(declarations["gpu"].astype("string"))
+    labels["model_label"] = model.fillna(declarations["task"].astype("string")).fillna("mesure")
+    labels["level"] = volume_levels(declarations).map(VOLUME_LEVELS)
+    labels["source"] = volume_sources(declarations).map(VOLUME_SOURCES)
     return labels
 
 
 def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory:
-    return inventory_of(store.declarations(year=year), factors, year)
+    return inventory_of(store.declarations(year=year), factors, year, bases_of(store.product_bases()))
 
 
-def inventory_of(declarations: pd.DataFrame, factors: FactorBase, year: int) -> Inventory:
+def bases_of(product_bases: pd.DataFrame) -> dict[str, str]:
+    """The store's choices of basis (``Store.product_bases``) as product id -> basis."""
+    return dict(zip(product_bases["product"], product_bases["basis"])) if len(product_bases) else {}
+
+
+def inventory_of(declarations: pd.DataFrame, factors: FactorBase, year: int,
+                 bases: Mapping[str, str] | None = None) -> Inventory:
     """The inventory of ``year`` from active declarations already read from the store (those of
-    other years are left out)."""
+    other years are left out); ``bases``: the basis chosen for the figures of a product (product
+    id -> ``disclosures.BASES``), our estimate for the others."""
     declarations = declarations[(declarations["year"] == year).to_numpy()].reset_index(drop=True)
     if declarations.empty:
         impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors, usage_split=True)
-    else:
-        impacts = compute_impacts(to_workloads(declarations, factors), factors, usage_split=True)
-    return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))
+        return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))
+    workloads = to_workloads(declarations, factors)
+    impacts = compute_impacts(workloads, factors, usage_split=True)
+    warnings = list(impacts.attrs.get("warnings", []))
+    based, said = apply_bases(declarations, workloads, impacts, factors, bases or {})
+    based.attrs = dict(impacts.attrs) | {"warnings": warnings + said}
+    return Inventory(year, factors.version, declarations, based, warnings + said)
 
 
 def import_declarations(source: Path | str | bytes, store: Store, factors: FactorBase, user: str | None = None,

@@ -24,9 +24,20 @@ from core.units import convert
 from footprint import __version__
 from footprint.factors import FactorBase
 from footprint.factors.provenance import factors_used
+from footprint.inventory.declarations.volumes import volume_levels, volume_sources
 from footprint.io.cells import exact_number
 from footprint.reporting.classification import MANUFACTURING, USAGE, ownership, poste_of, postes
-from footprint.vocabulary import FILE_COLUMNS, IMPACT_UNITS, IMPACTS, KINDS_FR, USAGE_SPLIT_KEYS
+from footprint.vocabulary import (
+    FILE_COLUMNS,
+    IMPACT_UNITS,
+    IMPACTS,
+    KINDS_FR,
+    LEVEL_COLUMN,
+    SOURCE_COLUMN,
+    USAGE_SPLIT_KEYS,
+    VOLUME_LEVELS,
+    VOLUME_SOURCES,
+)
 
 # The impacts a Period carries: those that are not the sum of parts, and the usage parts of the others.
 KEYS = tuple(i.key for i in IMPACTS if not any(j.part_of == i.key for j in IMPACTS)) + USAGE_SPLIT_KEYS
@@ -172,6 +183,8 @@ def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBas
         if key == "gwp_kgco2e":
             for end, suffix in RANGE_COLUMNS.items():
                 frame[f"{column}_{suffix}"] = _reported(impacts[f"{key}_{end}"].to_numpy(), key, column)
+    frame[LEVEL_COLUMN] = volume_levels(declarations).map(VOLUME_LEVELS).to_numpy()
+    frame[SOURCE_COLUMN] = volume_sources(declarations).map(VOLUME_SOURCES).to_numpy()
     frame["version_base_facteurs"] = factors.version
     return frame
 
@@ -179,14 +192,24 @@ def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBas
 def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """Every factor behind the declarations' impacts, once: value, unit, year, source and link."""
     from footprint.inventory.declarations import normalise_names, to_workloads
+    from footprint.inventory.declarations.volumes import products_of, volume_levels
+    from footprint.inventory.products import product_rows
 
-    workloads = to_workloads(normalise_names(declarations, factors), factors)
+    named = normalise_names(declarations, factors)
+    workloads = to_workloads(named, factors)
+    levels, products = volume_levels(named), products_of(named, factors)
+    rate_typed = pd.to_numeric(named["requests_per_agent_per_day"], errors="coerce").notna()
     seen, rows = set(), []
-    for record in workloads.to_dict("records"):
+    for position, record in enumerate(workloads.to_dict("records")):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        record = {k: (None if v is pd.NA else v) for k, v in record.items()}
         if record.get("year") is not None:
             record["year"] = int(record["year"])
-        for factor in factors_used(factors, record):
+        used = factors_used(factors, record)
+        if products[position] is not None:
+            used = product_rows(factors, products[position], levels.iloc[position], bool(rate_typed.iloc[position])) \
+                + used
+        for factor in used:
             key = (factor["table"], factor["key"], factor["name"])
             if key in seen:
                 continue

@@ -23,6 +23,7 @@ import pandas as pd
 from footprint.store import declarations as declaration_rows
 from footprint.store import factor_overrides as override_rows
 from footprint.store import measurements as measurement_rows
+from footprint.store import product_bases as basis_rows
 from footprint.store import scenarios as scenario_rows
 from footprint.store.connection import StoreFile, current_user
 from footprint.store.schema import REVISION_SQL
@@ -35,6 +36,7 @@ class Snapshot:
     revision: tuple
     declarations: pd.DataFrame
     factor_overrides: pd.DataFrame
+    product_bases: pd.DataFrame
 
 
 class Store(StoreFile):
@@ -103,11 +105,12 @@ class Store(StoreFile):
             return tuple(con.execute(REVISION_SQL).fetchall()[0])
 
     def snapshot(self) -> Snapshot:
-        """The revision, the active declarations and the active factor overrides, read together in
-        one short connection (a dashboard's starting point: one opening of the file, not three)."""
+        """The revision, the active declarations, the active factor overrides and the bases of the
+        products, read together in one short connection (a dashboard's starting point: one
+        opening of the file, not four)."""
         with self.connect() as con:
             return Snapshot(tuple(con.execute(REVISION_SQL).fetchall()[0]), declaration_rows.current(con, None, False),
-                            override_rows.listed(con, False))
+                            override_rows.listed(con, False), basis_rows.current(con))
 
     def factor_overrides(self, include_deleted: bool = False) -> pd.DataFrame:
         """The authority's own factor values, oldest first; ``key`` holds the decoded key."""
@@ -127,6 +130,20 @@ class Store(StoreFile):
         """Soft-delete a custom scenario (its versions stay in the history); False if there is none."""
         user = user or current_user()
         return self._write(lambda con: scenario_rows.delete(con, identifier, user))
+
+    # -- the basis of each product's figures -------------------------------------------------
+
+    def product_bases(self, include_history: bool = False) -> pd.DataFrame:
+        """The basis each product holds (its latest choice), or every choice ever made."""
+        with self.connect() as con:
+            return basis_rows.history(con) if include_history else basis_rows.current(con)
+
+    def save_product_basis(self, product: str, basis: str, justification: str | None = None,
+                           user: str | None = None) -> bool:
+        """Record the basis chosen for a product (not checked here: see
+        ``footprint.inventory.disclosures.save_basis``); False when it already holds it."""
+        user = user or current_user()
+        return self._write(lambda con: basis_rows.save(con, product, basis, justification, user))
 
     # -- factor overrides --------------------------------------------------------------------
 

@@ -161,14 +161,24 @@ INSERT INTO scenario_history
 """,
     # The product a declaration names (« Microsoft 365 Copilot ») and its volume as people know it:
     # active users, licences, messages per year. Existing declarations keep them empty.
+    # The basis the authority chose for the figures of a product (our estimate, the provider's
+    # disclosure, or both): one row per choice, never updated, the latest one holds.
     6: "\n".join(f"ALTER TABLE {table} ADD COLUMN {name} {DECLARATION_COLUMNS[name]};"
-                 for table in ("declarations", "declaration_history") for name in ADDED_COLUMNS[6]),
+                 for table in ("declarations", "declaration_history") for name in ADDED_COLUMNS[6]) + """
+CREATE TABLE product_bases (
+  product VARCHAR NOT NULL,
+  basis VARCHAR NOT NULL,
+  justification VARCHAR,
+  saved_at TIMESTAMPTZ NOT NULL,
+  saved_by VARCHAR NOT NULL
+);
+""",
 }
 assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
     "a column of footprint.vocabulary has no migration that adds it"
 # The tables of the schema (what the integrity check reads in full when a file is first opened).
 SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
-                 "factor_overrides", "scenario_history")
+                 "factor_overrides", "scenario_history", "product_bases")
 
 # What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
 # (every change of a declaration adds a history row; the other tables insert or flag rows).
@@ -181,7 +191,8 @@ SELECT
   (SELECT count(*) FROM scenarios), (SELECT count(*) FILTER (WHERE deleted) FROM scenarios),
   (SELECT max(saved_at) FROM scenarios),
   (SELECT count(*) FROM factor_overrides), (SELECT count(*) FILTER (WHERE deleted) FROM factor_overrides),
-  (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides)
+  (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides),
+  (SELECT count(*) FROM product_bases), (SELECT max(saved_at) FROM product_bases)
 """
 
 

@@ -6,7 +6,6 @@ gets coarser (messages, active users, licences)."""
 
 import csv
 import json
-import math
 import shutil
 import unicodedata
 
@@ -134,14 +133,14 @@ def test_products_list_speaks_french(factors, capsys):
 # -- estimate product --------------------------------------------------------------------------
 
 def _engine_rows(factors, product, end: str, messages: float) -> pd.DataFrame:
-    """The workloads of ``product`` at one end of the range, written here from the catalogue."""
-    def pick(name: str) -> float:
-        low, high = product.span(name)
-        return {"low": low, "central": math.sqrt(low * high), "high": high}[end]
-
+    """The workloads of ``product`` at one end of the range, one per model, written here from the
+    catalogue (the low end: the fewest tokens per message; the high end: the most)."""
+    position = {"low": 0, "high": 1}[end]
     return pd.DataFrame([{"kind": "llm", "provider": product.provider, "model": model, "hosting": product.hosting,
-                          "requests": messages, "output_tokens_per_request": pick("output_tokens_per_message"),
-                          "input_tokens_per_request": pick("input_tokens_per_message")} for model in product.models])
+                          "requests": messages,
+                          "output_tokens_per_request": product.span("output_tokens_per_message")[position],
+                          "input_tokens_per_request": product.span("input_tokens_per_message")[position]}
+                         for model in product.models])
 
 
 def test_the_range_is_the_engines_over_the_models_of_the_product(factors, capsys):
@@ -149,21 +148,24 @@ def test_the_range_is_the_engines_over_the_models_of_the_product(factors, capsys
     users = 150
     days = factors.constant("working_days_per_year").m_as("day / year")
     per_day = product.span("messages_per_user_per_day")
-    messages = {"low": users * per_day[0] * days, "central": users * math.sqrt(per_day[0] * per_day[1]) * days,
-                "high": users * per_day[1] * days}
+    messages = {"low": users * per_day[0] * days, "high": users * per_day[1] * days}
     engine = {end: compute_impacts(_engine_rows(factors, product, end, messages[end]), factors)
               for end in messages}
     payload = _estimate_json(capsys, "--product", "copilot", "--users", str(users))
     assert payload["product"]["product"] == product.product and payload["level"] == "users"
-    assert payload["volume"]["messages_per_year"] == pytest.approx(messages, rel=1e-12)
+    assert payload["volume"]["messages_per_year"] == pytest.approx(
+        messages | {"central": (messages["low"] + messages["high"]) / 2}, rel=1e-12)
     for key in IMPACT_KEYS:
-        assert payload[key]["central"] == pytest.approx(engine["central"][f"{key}_central"].mean(), rel=1e-12)
-        assert payload[key]["low"] == pytest.approx(engine["low"][f"{key}_low"].min(), rel=1e-12)
-        assert payload[key]["high"] == pytest.approx(engine["high"][f"{key}_high"].max(), rel=1e-12)
+        low, high = engine["low"][f"{key}_low"].min(), engine["high"][f"{key}_high"].max()
+        assert payload[key]["low"] == pytest.approx(low, rel=1e-12)
+        assert payload[key]["high"] == pytest.approx(high, rel=1e-12)
+        assert payload[key]["central"] == pytest.approx((low + high) / 2, rel=1e-12)
     assert payload["factor_base_version"] == factors.version
     figures = {(f["table"], f["name"]) for f in payload["factors"]}
     assert {("products", "messages_per_user_per_day_min"), ("constants", "working_days_per_year"),
             ("products", "output_tokens_per_message_max"), ("electricity_mix", "gwp")} <= figures
+    assert {f["key"] for f in payload["factors"] if f["table"] == "models"} == {
+        f"{product.provider}/{model}" for model in product.models}
     assert all(f["source"] for f in payload["factors"])
 
 
@@ -204,7 +206,7 @@ def test_the_estimate_reads_as_estimate_llm_does(capsys):
     assert out.startswith("Estimation : Microsoft 365 Copilot")
     assert "150 licence(s)" in out and "messages par an" in out and "zone FRA" in out
     assert "Émissions de GES" in out and "Eau consommée" in out and "(de " in out
-    assert "Valeur centrale = moyenne des modèles possibles" in out
+    assert "valeur centrale = milieu de la fourchette, comme dans l'inventaire" in out
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -89,6 +89,8 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
                 bad(column, "caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le", text)
                 continue
             out[column] = text or None
+    if out.get("product") and "kind" in record and out.get("kind") is None and not record.get("kind"):
+        out["kind"] = "llm"  # a product of the catalogue is a generative AI: its type goes without saying
     problems += for_audience(found, "file")
     return out
 
@@ -191,39 +193,33 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
         if kind is None or pd.isna(kind):
             bad(position, "kind", f"type obligatoire ({_KIND_CODES})")
             continue
-        for message, column in _kind_problems(kind, values, profiles):
+        for message, column in _kind_problems(kind, values, profiles, factors):
             bad(position, column, message, values.get(column))
         if len(problems) >= MAX_LISTED:
             break
     return for_audience(problems, "file")
 
 
-def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame) -> list[tuple[str, str]]:
+def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: FactorBase) -> list[tuple[str, str]]:
     given = {c for c, v in values.items() if v is not None and not (isinstance(v, float) and np.isnan(v))
              and v is not pd.NA}
     problems = []
     shown = KINDS_FR.get(kind, kind)
-    if kind == "llm":
+    if "product" in given:
+        problem = _product_problem(kind, values["product"], factors)
+        if problem:
+            return [(problem, "product")]
+    if kind == "llm" and "product" in given:
+        problems += _volume_problems(given, values, product=True)
+    elif kind == "llm":
         for column, label in (("provider", "fournisseur"), ("model", "modèle")):
             if column not in given:
-                problems.append((f"{label} obligatoire pour une déclaration « {shown} »", column))
-        ways = [{"agents", "requests_per_agent_per_day"} <= given, "requests" in given, "output_tokens" in given]
-        if "agents" in given and "requests_per_agent_per_day" not in given:
-            problems.append(("précisez aussi le nombre de requêtes par agent et par jour",
-                             "requests_per_agent_per_day"))
-        elif not any(ways):
-            problems.append(("volume manquant : agents × requêtes par agent et par jour, ou requêtes par an, ou "
-                             "tokens de sortie par an", "requests"))
-        elif ways[0] and (ways[1] or ways[2]):
-            problems.append(("volume donné de plusieurs façons : agents × requêtes par jour, ou requêtes par an, ou "
-                             "tokens de sortie par an, une seule", "agents"))
-        elif ways[1] and ways[2] and "output_tokens_per_request" in given:
-            implied = values["output_tokens"] / values["requests"] if values["requests"] else None
-            if implied is None or abs(implied - values["output_tokens_per_request"]) > 0.01 * implied:
-                problems.append(("tokens de sortie par an, requêtes et tokens par requête incohérents : donnez-en "
-                                 "deux sur trois", "output_tokens_per_request"))
+                problems.append((f"{label} obligatoire pour une déclaration « {shown} » (ou indiquez l'outil : "
+                                 "Copilot, ChatGPT, Le Chat, Albert…)", column))
+        problems += _volume_problems(given, values, product=False)
         has_profile = profile_of(values.get("use_case"), profiles) is not None
-        per_request = "output_tokens_per_request" in given or {"output_tokens", "requests"} <= given
+        per_request = "output_tokens_per_request" in given or {"output_tokens", "requests"} <= given \
+            or {"output_tokens", "messages"} <= given
         if not has_profile and not per_request:
             problems.append(("tokens de sortie par requête inconnus : précisez « tokens_sortie_par_requete » ou un "
                              f"cas d'usage connu ({', '.join(profiles['use_case'])})", "output_tokens_per_request"))
@@ -242,12 +238,65 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame) -> list[tupl
     return problems
 
 
+def _product_problem(kind: str, text: str, factors: FactorBase) -> str | None:
+    """Why ``text`` is not a product a declaration of ``kind`` can name, or None."""
+    product_id = factors.product_id(str(text))
+    if product_id is None:
+        close = factors.suggest_products(str(text))
+        return "outil inconnu du catalogue" + (f" ; outils proches : {', '.join(close)}" if close else
+                                               " (python -m footprint products list donne la liste)")
+    product = factors.product(product_id)
+    if product.kind != "llm" or kind != "llm":
+        return (f"« {product.label} » est une IA générative : type « {KINDS_FR['llm']} »" if kind != "llm" else
+                f"« {product.label} » ne se déclare pas encore par outil : déclarez-le par tâche")
+    return None
+
+
+# How the volume of a generative-AI use is given, in French, for the messages that name them.
+_WAYS = {"output_tokens": "tokens de sortie par an", "messages": "messages par an", "requests": "requêtes par an",
+         "users": "utilisateurs actifs", "agents": "agents", "licences": "licences"}
+
+
+def _volume_problems(given: set[str], values: dict, product: bool) -> list[tuple[str, str]]:
+    """What is wrong with the volume of an ``llm`` declaration: none given, two of one kind
+    (messages and requests, users and agents), or several ways at once. Counted tokens may come
+    with the requests or messages that carried them (tokens per request follow from them)."""
+    counts = [w for w in ("messages", "requests") if w in given]
+    people = [w for w in ("users", "agents") if w in given]
+    licences = ["licences"] if "licences" in given else []
+    tokens = ["output_tokens"] if "output_tokens" in given else []
+    if not (counts or people or licences or tokens):
+        listed = ("messages par an, utilisateurs actifs, licences ou tokens de sortie par an" if product else
+                  "agents (ou utilisateurs) × requêtes par agent et par jour, requêtes (ou messages) par an, ou "
+                  "tokens de sortie par an")
+        return [(f"volume manquant : {listed}", "messages" if product else "requests")]
+    for pair in (counts, people):
+        if len(pair) == 2:
+            return [(f"{_WAYS[pair[0]]} et {_WAYS[pair[1]]} : l'un ou l'autre, pas les deux", pair[1])]
+    ways = [way for way in (counts, people, licences) if way]
+    if len(ways) > 1 or (tokens and (people or licences)):
+        named = ", ".join(_WAYS[w] for w in (*counts, *people, *licences, *tokens))
+        return [(f"volume donné de plusieurs façons ({named}) : une seule", (people or licences)[0])]
+    if not product and licences:
+        return [("des licences se comptent pour un outil du catalogue (qui donne la part des licences réellement "
+                 "utilisées) : indiquez l'outil, ou comptez les utilisateurs actifs", "licences")]
+    if not product and people and "requests_per_agent_per_day" not in given:
+        return [("précisez aussi le nombre de requêtes par agent et par jour", "requests_per_agent_per_day")]
+    if counts and tokens and "output_tokens_per_request" in given:
+        implied = values["output_tokens"] / values[counts[0]] if values[counts[0]] else None
+        if implied is None or abs(implied - values["output_tokens_per_request"]) > 0.01 * implied:
+            return [(f"tokens de sortie par an, {_WAYS[counts[0]]} et tokens par requête incohérents : donnez-en "
+                     "deux sur trois", "output_tokens_per_request")]
+    return []
+
+
 # -- names ---------------------------------------------------------------------------------------
 
 
 def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """Names as the factor base spells them (provider ``Mistral`` -> ``mistralai``, GPU ``a100`` ->
-    ``A100-SXM4``, zone ``FR`` -> ``FRA``…), so that the inventory groups one model under one name.
+    ``A100-SXM4``, zone ``FR`` -> ``FRA``, product ``Copilot`` -> ``m365_copilot``…), so that the
+    inventory groups one model under one name.
     Call after ``check``: every name is known by then. Each distinct name is looked up once."""
     frame = frame.copy()
     hostings = {h.lower(): h for h in factors.hostings()}
@@ -270,6 +319,7 @@ def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     mapped("zone", lambda v: aliases.get(v.strip().upper(), v.strip().upper()))
     mapped("hosting", lambda v: hostings.get(v.strip().lower(), v))
     mapped("task", lambda v: v.strip().lower())
+    mapped("product", lambda v: factors.product_id(v) or v)
     return frame
 
 

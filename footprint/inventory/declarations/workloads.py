@@ -13,9 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.units import convert
+from footprint.engine.workloads import HIGH_END
 from footprint.factors import FactorBase
 from footprint.inventory.declarations.spellings import plain_key
+from footprint.inventory.declarations.volumes import product_columns, yearly_messages
 from footprint.vocabulary import DECLARATION_COLUMNS, NUMBER_COLUMNS
+
+# The constant that gives the days of use when a declaration does not say, in its unit; and the
+# messages per year of one message per day of use on one day of use a year (a Pint conversion).
+WORKING_DAYS, DAYS_UNIT = "working_days_per_year", "day / year"
+PER_YEAR = convert(1.0, f"message / day * {DAYS_UNIT}", "message / year")
 
 
 def use_case_profiles(factors: FactorBase) -> pd.DataFrame:
@@ -38,10 +46,14 @@ def profile_of(use_case: object, profiles: pd.DataFrame):
 def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """The engine's workload table for declarations (store columns), row for row.
 
-    LLM volume: agents x requests per agent per day x working days (``jours_par_an``, else the
-    factor base's default), else requests per year, else output tokens per year / output tokens
-    per request. Tokens per request: as declared, else tokens per year / requests, else the
-    use-case profile.
+    LLM volume, at each end of the range: messages or requests per year as counted; else active
+    users (or agents) × messages per user and day (typed, else the product's range) × days of use
+    (``jours_par_an``, else the factor base's working days); else licences × the product's share
+    of licences really used × the same; else output tokens per year / output tokens per request.
+    Tokens per request: as declared, else tokens per year / requests, else the product's range of
+    tokens per message, else the use-case profile. A product gives the provider, the set of models
+    (the range spans them unless the declaration names its model) and the hosting, unless the
+    declaration gives them.
     """
     frame = frame.reindex(columns=list(DECLARATION_COLUMNS))
     profiles = use_case_profiles(factors)
@@ -51,22 +63,38 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     profile_out = use_case_keys.map(lambda k: keys[k].output_tokens_per_request if k in keys else np.nan)
     profile_in = use_case_keys.map(lambda k: keys[k].input_tokens_per_request if k in keys else np.nan)
     number = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in NUMBER_COLUMNS}
-    days = number["days_per_year"].fillna(factors.constant("working_days_per_year").m_as("day/year"))
-    from_agents = number["agents"] * number["requests_per_agent_per_day"] * days
-    requests_given = number["requests"].fillna(from_agents)
-    output_per_request = (number["output_tokens_per_request"]
-                          .fillna(number["output_tokens"] / requests_given)
-                          .fillna(profile_out.astype("float64")))
-    requests = requests_given.fillna(number["output_tokens"] / output_per_request)
-    input_per_request = (number["input_tokens_per_request"]
-                         .fillna(number["input_tokens"] / requests)
-                         .fillna(profile_in.astype("float64")))
+    product = product_columns(frame, factors)
+    days = number["days_per_year"].fillna(factors.constant(WORKING_DAYS).m_as(DAYS_UNIT)) * PER_YEAR
+    counted = number["messages"].fillna(number["requests"])
+    people = number["users"].fillna(number["agents"])
+    ends = {}
+    for end in ("low", "high"):
+        rate = number["requests_per_agent_per_day"].fillna(product[f"rate_{end}"])
+        from_people = yearly_messages(people, rate, days)
+        from_licences = yearly_messages(number["licences"], rate, days, product[f"share_{end}"])
+        requests_given = counted.fillna(from_people).fillna(from_licences)
+        # From tokens per year, the fewest requests (the longest messages) at the low end.
+        other = "high" if end == "low" else "low"
+        product_output = product[f"output_{end}"].where(requests_given.notna(), product[f"output_{other}"])
+        output_per_request = (number["output_tokens_per_request"]
+                              .fillna(number["output_tokens"] / requests_given)
+                              .fillna(product_output)
+                              .fillna(profile_out.astype("float64")))
+        requests = requests_given.fillna(number["output_tokens"] / output_per_request)
+        input_per_request = (number["input_tokens_per_request"]
+                             .fillna(number["input_tokens"] / requests)
+                             .fillna(product[f"input_{end}"])
+                             .fillna(profile_in.astype("float64")))
+        ends[end] = (requests, output_per_request, input_per_request)
     is_llm = frame["kind"] == "llm"
+    model = frame["model"].astype("string")
+    (requests, output_per_request, input_per_request), high = ends["low"], ends["high"]
     workloads = pd.DataFrame({
         "kind": frame["kind"].astype("string"),
-        "provider": frame["provider"].astype("string"),
-        "model": frame["model"].astype("string"),
-        "hosting": frame["hosting"].astype("string"),
+        "provider": frame["provider"].astype("string").fillna(product["provider"]),
+        "model": model,
+        "models": product["models"].where(model.isna() & is_llm),
+        "hosting": frame["hosting"].astype("string").fillna(product["hosting"].where(is_llm)),
         "zone": frame["zone"].astype("string"),
         "year": pd.to_numeric(frame["year"], errors="coerce").astype("float64"),
         "pue": number["pue"],
@@ -74,6 +102,9 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
         "requests": requests.where(is_llm),
         "output_tokens_per_request": output_per_request.where(is_llm),
         "input_tokens_per_request": input_per_request.where(is_llm),
+        **{HIGH_END[name]: values.where(is_llm & (values != low))
+           for name, values, low in zip(("requests", "output_tokens_per_request", "input_tokens_per_request"),
+                                        high, (requests, output_per_request, input_per_request))},
         "gpu": frame["gpu"].astype("string"),
         "gpus": number["gpus"].where(frame["kind"] != "gpu", number["gpus"].fillna(1.0)),
         "hours": number["hours"],
@@ -81,5 +112,8 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
         "task": frame["task"].astype("string"),
         "units": number["units"],
         "energy_kwh": number["energy_kwh"],
+        # Not read by the engine: the product row set behind the figures, for their sources.
+        "product": product["product"].where(is_llm),
+        "product_valid_from": product["valid_from"].where(is_llm),
     }, index=frame.index)
     return workloads
