@@ -18,11 +18,26 @@ form_tab, table_tab, import_tab, history_tab = st.tabs(
     ["Formulaire guidé", "Modifier en tableau", "Importer un fichier", "Historique et corbeille"])
 
 with form_tab:
-    st.markdown("Décrivez un usage avec vos mots : **quel service**, **pour quoi faire**, **avec quel modèle**, "
-                "**où il tourne** et **combien**. Les tokens par requête viennent du profil du cas d'usage si vous "
-                "les laissez vides.")
+    st.markdown("Décrivez un usage avec vos mots : **quel outil**, **quel service**, **combien de personnes** et "
+                "**pour quoi faire**. Le catalogue des outils donne le reste (modèles possibles, hébergement, "
+                "messages par jour) avec sa fourchette.")
     kind = st.radio("Type d'usage", list(views.KIND_LABELS), format_func=views.KIND_LABELS.get, horizontal=True,
                     key="form_kind")
+    tool = None
+    if kind == "llm":
+        tools = views.tool_choices(factors)
+        picked = st.selectbox("Quel outil ?", [*tools, views.OTHER_TOOL], format_func=lambda v: tools.get(v, v),
+                              index=None, accept_new_options=True, key="form_tool",
+                              placeholder="Tapez son nom : Copilot, ChatGPT, Le Chat, Albert, Gemini…")
+        if picked and picked != views.OTHER_TOOL:
+            with state.guard():
+                tool = views.find_tool(factors, picked)
+            if tool:
+                st.caption(as_text(views.tool_profile(factors, tool)))
+        elif picked is None:
+            st.caption("Pas d'outil choisi : le formulaire ci-dessous déclare un modèle d'API (choix avancé). "
+                       "Choisissez "
+                       f"l'outil ci-dessus, ou « {views.OTHER_TOOL} » s'il n'est pas dans la liste.")
     with st.form("declaration", clear_on_submit=False):
         first, second = st.columns(2)
         values = {"kind": kind}
@@ -35,7 +50,22 @@ with form_tab:
         values["hosting"] = second.selectbox("Hébergement", list(options["hostings"]),
                                              format_func=options["hostings"].get, index=None,
                                              placeholder="Par défaut : celui du fournisseur")
-        if kind == "llm":
+        if kind == "llm" and tool:
+            values["product"] = tool
+            counted = first.radio("Je compte en", list(views.COUNTS), format_func=views.COUNTS.get, horizontal=True,
+                                  help="utilisateurs actifs : les personnes qui s'en servent ; licences : celles du "
+                                       "contrat (le catalogue estime la part réellement utilisée) ; messages par an : "
+                                       "comptés dans la console d'administration de l'outil")
+            values[counted] = second.number_input("Combien ?", min_value=0.0, value=None, step=1.0, format="%g")
+            values["requests_per_agent_per_day"] = first.number_input(
+                "Messages par personne et par jour (vide : je ne sais pas)", min_value=0.0, value=None, step=1.0,
+                format="%g", help="laissé vide, la fourchette du catalogue pour cet outil s'applique")
+            with st.expander("Choix avancés : modèle précis"):
+                models = list(factors.product(tool).models)
+                values["model"] = st.selectbox("Modèle, si vous savez lequel répond", models, index=None,
+                                               placeholder="Je ne sais pas : la fourchette couvre les modèles "
+                                                           "possibles")
+        elif kind == "llm":
             model = first.selectbox("Modèle", options["models"], index=options["models"].index(options["model"]),
                                     help="fournisseur/modèle, tels que la base de facteurs les connaît")
             values["provider"], _, values["model"] = model.partition("/")

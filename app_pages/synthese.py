@@ -37,6 +37,20 @@ with right:
                "avec la méthode EcoLogits et la base de facteurs ; mesurer un traitement avec CodeCarbon "
                "(page Mesures) remplace l'estimation.")
 
+st.subheader("Comment le volume est connu")
+levels = shown["levels"]
+st.dataframe(levels, hide_index=True, width="stretch", column_config={
+    "niveau": "Niveau", "declarations": st.column_config.NumberColumn("Déclarations", format="localized"),
+    "part": st.column_config.NumberColumn("Part des émissions (%)", format="localized"),
+    "kgco2e_bas": st.column_config.NumberColumn("kgCO2e (bas)", format="localized"),
+    "kgco2e": st.column_config.NumberColumn("kgCO2e (central)", format="localized"),
+    "kgco2e_haut": st.column_config.NumberColumn("kgCO2e (haut)", format="localized"),
+    "largeur": st.column_config.NumberColumn("Haut ÷ bas", format="localized")})
+st.caption("Du plus fin au plus grossier : énergie mesurée, tokens comptés (journaux de passerelle), messages "
+           "comptés (exports d'administration), puis utilisateurs actifs et licences, estimés avec les profils "
+           "du catalogue des outils. Plus le niveau est grossier, plus la fourchette est large : compter les "
+           "messages (export d'administration de l'outil) la resserre.")
+
 st.subheader("Répartition des émissions")
 by = st.segmented_control("Répartir par", list(shown["breakdowns"]), format_func=views.BREAKDOWNS.get,
                           default="service", key="repartition", label_visibility="collapsed") or "service"

@@ -24,18 +24,23 @@ from dashboard.views.common import (
 )
 from dashboard.views.declarer import (
     AI_ACT_CHOICES,
+    COUNTS,
     DISPLAY_COLUMNS,
     EDITABLE,
+    OTHER_TOOL,
     StoreConflict,
     declaration_impact,
     declarations_table,
     deleted_declarations,
+    find_tool,
     form_options,
     history_table,
     import_file,
     preview_file,
     save_edits,
     save_form,
+    tool_choices,
+    tool_profile,
     validate_declarations,
 )
 from dashboard.views.export import DOWNLOAD_LABELS, download_label, export_date
@@ -85,17 +90,16 @@ from dashboard.views.synthese import (
 from dashboard.views.usages import PRESET_LABELS, gateway_comparison, import_log, usage_months
 
 __all__ = [
-    "AI_ACT_CHOICES", "BREAKDOWNS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE", "HEADLINE",
-    "HEADLINE_LABELS", "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE", "PRESET_LABELS", "SAVINGS_EQUIVALENCES",
-    "SLIDERS",
-    "SYNTHESIS_EQUIVALENCES", "Slider", "StoreConflict", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind",
-    "compared", "convert", "custom_ids", "declaration_impact", "declarations_table", "default_scenarios",
-    "delete_own_value", "deleted_declarations", "derive_scenario", "derived_scenario", "download_label",
-    "energy_class_scale", "energy_classes", "equivalences", "export_date", "factor_rows", "factor_tables",
-    "form_options", "format_number", "format_quantity", "format_range", "gateway_comparison", "headline",
-    "history_table", "import_file", "import_log", "import_runs", "inventory_years", "key_label", "labels",
-    "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows", "overrides_table",
-    "percent", "preview_file", "problems_table", "recommendations_table", "save_edits", "save_form",
-    "save_own_values", "save_scenario", "savings", "slider_values", "synthesis", "top_workloads", "trajectories",
-    "usage_months", "validate_declarations",
+    "AI_ACT_CHOICES", "BREAKDOWNS", "COUNTS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE",
+    "HEADLINE", "HEADLINE_LABELS", "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE", "OTHER_TOOL",
+    "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS", "SYNTHESIS_EQUIVALENCES", "Slider", "StoreConflict",
+    "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind", "compared", "convert", "custom_ids", "declaration_impact",
+    "declarations_table", "default_scenarios", "delete_own_value", "deleted_declarations", "derive_scenario",
+    "derived_scenario", "download_label", "energy_class_scale", "energy_classes", "equivalences", "export_date",
+    "factor_rows", "factor_tables", "find_tool", "form_options", "format_number", "format_quantity", "format_range",
+    "gateway_comparison", "headline", "history_table", "import_file", "import_log", "import_runs", "inventory_years",
+    "key_label", "labels", "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows",
+    "overrides_table", "percent", "preview_file", "problems_table", "recommendations_table", "save_edits", "save_form",
+    "save_own_values", "save_scenario", "savings", "slider_values", "synthesis", "tool_choices", "tool_profile",
+    "top_workloads", "trajectories", "usage_months", "validate_declarations",
 ]

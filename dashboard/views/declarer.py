@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, Problem
+from core.units import convert
 from footprint.factors import FactorBase
 from footprint.inventory import Inventory, import_declarations
 from footprint.inventory.declarations import (
@@ -21,13 +22,14 @@ from footprint.inventory.declarations import (
     validate_records,
 )
 from footprint.io.cells import is_missing
-from footprint.io.formatting import format_quantity, format_range
+from footprint.io.formatting import format_number, format_quantity, format_range
 from footprint.store import Store, StoreConflict
 from footprint.vocabulary import IMPACT_UNITS, KINDS_FR, LABELS, for_audience
 
-__all__ = ["AI_ACT_CHOICES", "DISPLAY_COLUMNS", "EDITABLE", "StoreConflict", "declaration_impact",
-           "declarations_table", "deleted_declarations", "form_options", "history_table", "import_file",
-           "preview_file", "save_edits", "save_form", "validate_declarations"]
+__all__ = ["AI_ACT_CHOICES", "COUNTS", "DISPLAY_COLUMNS", "EDITABLE", "OTHER_TOOL", "StoreConflict",
+           "declaration_impact", "declarations_table", "deleted_declarations", "find_tool", "form_options",
+           "history_table", "import_file", "preview_file", "save_edits", "save_form", "tool_choices", "tool_profile",
+           "validate_declarations"]
 
 # Store column -> what the dashboard's tables call it.
 DISPLAY_COLUMNS = LABELS
@@ -133,6 +135,51 @@ def form_options(factors: FactorBase, default_year: int) -> dict:
         "models": models,
         "model": "mistralai/mistral-small-latest" if "mistralai/mistral-small-latest" in models else models[0],
     }
+
+
+# The choice of the form's « Quel outil ? » that leads to the API models (the advanced path).
+OTHER_TOOL = "Autre outil, ou un modèle d'API (choix avancé)"
+# How the form counts a product's volume: the declaration column, and what the form says.
+COUNTS = {"users": "utilisateurs actifs", "licences": "licences", "messages": "messages par an"}
+
+
+def tool_choices(factors: FactorBase, year: int | None = None) -> dict[str, str]:
+    """The products of the catalogue as « Quel outil ? » offers them: id -> label followed by the
+    names people type (so that typing « lechat », « m365 » or « chat gpt » finds them)."""
+    return {p.product: f"{p.label} · {', '.join(p.aliases)}" if p.aliases else p.label
+            for p in factors.products(year) if p.kind == "llm"}
+
+
+def find_tool(factors: FactorBase, typed: str) -> str:
+    """The product ``typed`` names (a choice of ``tool_choices`` or a name typed in the box), or
+    ``InputError`` in French with the closest products."""
+    if typed in tool_choices(factors):
+        return typed
+    name = typed.split(" · ")[0]
+    product_id = factors.product_id(name)
+    if product_id is None:
+        close = factors.suggest_products(name)
+        hint = f" Outils proches : {', '.join(close)}." if close else ""
+        raise InputError([Problem(f"Aucun outil du catalogue ne s'appelle ainsi.{hint} Sinon, choisissez « "
+                                  f"{OTHER_TOOL} ».", column="Quel outil ?", value=typed)])
+    return product_id
+
+
+def tool_profile(factors: FactorBase, product_id: str, year: int | None = None) -> str:
+    """What the catalogue assumes for a product, in one French sentence for the form."""
+    product = factors.product(product_id, year)
+
+    def span(name: str, unit: str = "dimensionless", shown: str = "dimensionless") -> str:
+        low, high = (convert(value, unit, shown) for value in product.span(name))
+        return format_number(low) if low == high else f"{format_number(low)} à {format_number(high)}"
+
+    return (f"{product.label} : modèle(s) possible(s) {', '.join(product.models)} ; hébergement "
+            f"{product.hosting} ; {span('messages_per_user_per_day')} messages par utilisateur actif et par jour ; "
+            f"tokens par message : {span('input_tokens_per_message')} en entrée, "
+            f"{span('output_tokens_per_message')} en sortie ; part des licences utilisées "
+            f"{span('active_share_of_licences', shown='percent')} %. Ces profils font la fourchette ; un nombre de "
+            "messages compté "
+            "(export d'administration) la resserre.")
 
 
 def declaration_impact(inventory: Inventory, identifier: str) -> str:

@@ -11,16 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.views.common import convert, equivalences
+from dashboard.views.common import convert, equivalences, percent
 from footprint.factors import FactorBase
 from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
 from footprint.inventory.declarations import to_workloads
 from footprint.io.formatting import format_number, format_range
-from footprint.vocabulary import ENDS, IMPACT_UNITS, IMPACTS, KIND_LABELS, LABELS
+from footprint.vocabulary import ENDS, IMPACT_UNITS, IMPACTS, KIND_LABELS, LABELS, VOLUME_LEVELS
 from scenarios.projection import zones
 
-BREAKDOWNS = {"service": LABELS["service"], "cas_usage": LABELS["use_case"], "modele": "Modèle ou ressource",
-              "zone": "Zone électrique", "type": LABELS["kind"]}
+BREAKDOWNS = {"service": LABELS["service"], "cas_usage": LABELS["use_case"], "outil": LABELS["product"],
+              "modele": "Modèle ou ressource", "zone": "Zone électrique", "type": LABELS["kind"],
+              "source_volume": "Source du volume"}
+# The breakdowns the Synthèse offers, in their order.
+SHOWN_BREAKDOWNS = ("service", "cas_usage", "outil", "modele", "zone", "source_volume")
 # The headline indicators: impact key and the unit of the PCAET report (as shown, which Pint reads).
 HEADLINE = (("energy_kwh", "MWh"), ("gwp_kgco2e", "tCO2e"), ("water_l", "m³"), ("adpe_kgsbeq", "kgSbeq"))
 # Where the Synthèse names an impact otherwise than the vocabulary.
@@ -86,7 +89,9 @@ def energy_classes(inventory: Inventory, factors: FactorBase) -> pd.DataFrame:
     workloads = to_workloads(declarations[is_llm].reset_index(drop=True), factors)
     tokens = (workloads["requests"] * workloads["output_tokens_per_request"]).to_numpy(dtype=float)
     energy = inventory.impacts.loc[is_llm, "energy_kwh_central"].to_numpy(dtype=float)
-    model = (workloads["provider"].astype(str) + "/" + workloads["model"].astype(str)).to_numpy()
+    # A product whose model is not known has a class of its own, over its possible models.
+    model = (workloads["provider"].astype("string") + "/" + workloads["model"].astype("string")).fillna(
+        LABELS["product"] + " " + workloads["product"].astype("string")).to_numpy(dtype=object)
     per_model = pd.DataFrame({"modele": model, "tokens_sortie": tokens, "kwh": energy}).groupby(
         "modele", sort=False).sum().reset_index()
     per_model = per_model[per_model["tokens_sortie"] > 0]
@@ -122,6 +127,27 @@ def measured_share(inventory: Inventory) -> dict[str, float]:
     return shares
 
 
+def volume_levels(inventory: Inventory) -> pd.DataFrame:
+    """How the volume of the year's footprint is known, from the finest level to the coarsest
+    (``VOLUME_LEVELS``): per level, the declarations, the share of the central GWP, the tCO2e
+    range and its width (high / low), as a BEGES states the uncertainty of each part."""
+    levels = group_labels(inventory.declarations)["level"].to_numpy()
+    impacts = inventory.impacts
+    columns = [f"gwp_kgco2e_{end}" for end in ENDS]
+    summed = impacts[columns].groupby(levels, sort=False).sum()
+    counts = pd.Series(levels).value_counts()
+    total = float(impacts["gwp_kgco2e_central"].sum())
+    order = [label for label in VOLUME_LEVELS.values() if label in summed.index]
+    summed = summed.reindex(order)
+    low, central, high = (summed[f"gwp_kgco2e_{end}"].to_numpy(dtype=float) for end in ENDS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.where(low > 0, high / low, np.nan)
+    return pd.DataFrame({
+        "niveau": order, "declarations": counts.reindex(order).to_numpy(),
+        "part": percent(central / total) if total > 0 else np.zeros(len(order)),
+        "kgco2e_bas": low, "kgco2e": central, "kgco2e_haut": high, "largeur": width})
+
+
 def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) -> pd.DataFrame:
     """The ``count`` declarations with the largest central GWP."""
     impacts = inventory.impacts
@@ -141,9 +167,11 @@ def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) ->
 
 def synthesis(inventory: Inventory, factors: FactorBase) -> dict:
     """Everything the Synthèse page shows for one inventory: headline figures, equivalences of the
-    central GWP, measured shares, the four breakdowns, the top workloads and the energy classes."""
+    central GWP, measured shares, the breakdowns, how the volume is known (its levels), the top
+    workloads and the energy classes."""
     gwp = inventory.total()["gwp_kgco2e"]["central"]
     return {"headline": headline(inventory), "equivalences": equivalences(gwp, factors, SYNTHESIS_EQUIVALENCES),
             "measured_share": measured_share(inventory),
-            "breakdowns": {by: breakdown(inventory, factors, by) for by in ("service", "cas_usage", "modele", "zone")},
+            "breakdowns": {by: breakdown(inventory, factors, by) for by in SHOWN_BREAKDOWNS},
+            "levels": volume_levels(inventory),
             "top": top_workloads(inventory, factors), "classes": energy_classes(inventory, factors)}

@@ -7,7 +7,9 @@ import pytest
 from conftest import PAGES, no_failure, open_app
 
 from footprint.engine import compute_impacts
-from footprint.io.formatting import format_number
+from footprint.inventory.declarations import to_workloads
+from footprint.io.formatting import format_number, format_range
+from footprint.vocabulary import VOLUME_LEVELS
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -75,6 +77,41 @@ def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_f
     no_failure(app)
     assert engine["gwp_kgco2e_central"].sum() > 0
     assert _gwp_metric(app) == format_number(expected / 1000)
+
+
+def test_a_tool_is_declared_by_its_name_and_licences_without_a_model_id(example_store, factors):
+    before = example_store.declarations(year=2025)
+    app = open_app("declarer")
+    app.selectbox(key="form_tool").set_value("m365_copilot").run()
+    no_failure(app)
+    shown = [c.value.replace("\\", "") for c in app.caption]  # as the page shows it: Markdown escaped
+    product = factors.product("m365_copilot")
+    assert any(all(m in c for m in product.models) and "messages par utilisateur actif" in c for c in shown)
+    next(w for w in app.text_input if w.label == "Service").input("Direction générale")
+    next(w for w in app.radio if w.label == "Je compte en").set_value("licences")
+    next(w for w in app.number_input if w.label == "Combien ?").set_value(150.0)
+    app.button(key="FormSubmitter:declaration-Enregistrer la déclaration").click().run()
+    no_failure(app)
+    added = example_store.declarations(year=2025)
+    added = added[~added["id"].isin(before["id"])]
+    assert len(added) == 1
+    row = added.iloc[0]
+    assert row["product"] == "m365_copilot" and row["licences"] == 150 and pd.isna(row["model"])
+    # The range shown is the engine's over the product's models and profiles.
+    impacts = compute_impacts(to_workloads(added.reset_index(drop=True), factors), factors).iloc[0]
+    success = next(s.value for s in app.success if "enregistrée" in s.value).replace("\\", "")
+    assert format_range(impacts["gwp_kgco2e_low"], impacts["gwp_kgco2e_central"], impacts["gwp_kgco2e_high"],
+                        "kgCO2e") in success
+    assert impacts["gwp_kgco2e_high"] > 10 * impacts["gwp_kgco2e_low"] > 0
+
+
+def test_the_synthesis_says_how_the_volume_of_the_footprint_is_known(example_store):
+    app = open_app()
+    no_failure(app)
+    assert any(s.value == "Comment le volume est connu" for s in app.subheader)
+    levels = next(frame.value for frame in app.dataframe if "niveau" in frame.value.columns)
+    assert levels["part"].sum() == pytest.approx(100.0)
+    assert set(levels["niveau"]) <= set(VOLUME_LEVELS.values())
 
 
 def test_a_gpu_form_without_hours_is_refused_in_french_and_writes_nothing(example_store):

@@ -100,3 +100,21 @@ def test_a_slider_changes_the_derived_scenario_and_a_built_in_id_is_refused(exam
     assert example_store.scenarios().empty
     with pytest.raises(InputError, match="identifiant"):
         views.derive_scenario(sober, "mon scénario", "x", values, 2025, 2030, "test")
+
+
+@pytest.mark.parametrize("typed, meant", [("m365_copilot", "m365_copilot"), ("lechat", "le_chat_pro"),
+                                          ("M365", "m365_copilot"),
+                                          ("Chat GPT Plus", "chatgpt_plus"), ("ALBERT", "albert")])
+def test_the_tool_typed_in_the_form_is_the_product_meant(factors, typed, meant):
+    assert views.find_tool(factors, typed) == meant
+    # Every choice offered is found back, and the names people type are in what the box searches.
+    choices = views.tool_choices(factors)
+    assert meant in choices and all(views.find_tool(factors, label) == p for p, label in choices.items())
+
+
+def test_an_unknown_tool_is_explained_in_french_with_the_closest_ones(factors):
+    with pytest.raises(InputError) as raised:
+        views.find_tool(factors, "Le Chatt Pro")
+    [problem] = raised.value.problems
+    assert "Aucun outil du catalogue" in problem.message and "le_chat_pro" in problem.message
+    assert views.OTHER_TOOL in problem.message and problem.value == "Le Chatt Pro"
