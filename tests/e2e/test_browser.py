@@ -135,6 +135,49 @@ def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports
     assert not page.outside_requests, page.outside_requests
 
 
+# The uses of a real agglomération, as its climate officer knows them (issue 13): the tool typed as
+# people call it, the service, what is counted and how many; no model id anywhere.
+USES = [("copilot", "Microsoft 365 Copilot (Word", "Direction générale", "licences", "150", "m365_copilot"),
+        ("chat gpt", "ChatGPT Plus", "Communication", "utilisateurs actifs", "6", "chatgpt_plus"),
+        ("le chat pro", "Le Chat Pro", "Urbanisme", "utilisateurs actifs", "12", "le_chat_pro"),
+        ("albert", "Albert (", "Relation usagers", "messages par an", "109500", "albert"),
+        ("copilot chat", "Microsoft 365 Copilot Chat", "Tous services", "utilisateurs actifs", "400",
+         "m365_copilot_chat")]
+COUNTED = {"licences": "licences", "utilisateurs actifs": "users", "messages par an": "messages"}
+
+
+def test_a_new_user_declares_the_uses_by_their_tools_without_a_model_id(server, browser_page):
+    page = browser_page
+    _open(page, server, "declarer")
+    before = Store(server["database"]).declarations()
+    for typed, option, service, counted, count, _ in USES:
+        page.get_by_label("Quel outil ?").click()
+        page.keyboard.type(typed)
+        page.get_by_role("option").filter(has_text=option).first.click()
+        _settle(page)
+        expect(page.get_by_text("Ces profils font la fourchette").first).to_be_visible()
+        page.get_by_label("Service").fill(service)
+        page.get_by_test_id("stRadio").filter(has_text="Je compte en").get_by_text(counted, exact=True).click()
+        page.get_by_label("Combien ?").fill(count)
+        page.get_by_role("button", name="Enregistrer la déclaration").click()
+        expect(page.get_by_text("enregistrée").first).to_be_visible(timeout=60_000)
+        _settle(page)
+    stored = Store(server["database"]).declarations()
+    added = stored[~stored["id"].isin(before["id"])].set_index("service")
+    assert len(added) == len(USES) and added["model"].isna().all()
+    inventory = compute_inventory(Store(server["database"]), FactorBase.load(), int(added["year"].iloc[0]))
+    impacts = inventory.impacts.set_index(inventory.declarations["id"].to_numpy())
+    for _, _, service, counted, count, product in USES:
+        assert added.at[service, "product"] == product
+        assert added.at[service, COUNTED[counted]] == float(count)
+        # Each use has a range.
+        identifier = added.at[service, "id"]
+        assert 0 < impacts.at[identifier, "gwp_kgco2e_low"] < impacts.at[identifier, "gwp_kgco2e_high"]
+    _open(page, server, "synthese")
+    expect(page.get_by_text("Comment le volume est connu")).to_be_visible()
+    assert not page.outside_requests, page.outside_requests
+
+
 def test_every_page_renders_in_the_browser_and_its_screenshot_is_saved(server, browser_page):
     page = browser_page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
