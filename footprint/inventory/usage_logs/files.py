@@ -1,11 +1,12 @@
 """A gateway's usage log made readable by DuckDB, safely: one file, under a name this server chose.
 
-Owns: the formats a log may have (CSV, Parquet, JSON lines), the private folder a log is read
-from (a link to a UTF-8 file, a UTF-8 copy of a Windows-1252 or UTF-16 one, or the bytes of an
-upload), the header of a CSV log, DuckDB's reader of it and DuckDB's refusals said in French
-with their line. A CSV log is read by the rules of ``tabular`` (the one reader of French files):
-its encoding (a file that mixes encodings is refused with its line) and its separator. A path is
-never read as a glob, and an upload's name never becomes a path.
+Owns: the formats a log may have (CSV, Parquet, JSON lines; the JSON pages of an API are
+``pages``), the private folder a log is read from (a link to a UTF-8 file, a UTF-8 copy of a
+Windows-1252 or UTF-16 one, or the bytes of an upload), the header of a CSV log, DuckDB's
+reader of it and DuckDB's refusals said in French with their line. A CSV log is read by the
+rules of ``tabular`` (the one reader of French files): its encoding (a file that mixes encodings
+is refused with its line) and its separator. A path is never read as a glob, and an upload's
+name never becomes a path.
 
 Must not: interpret the log's columns (``fields``), check its values (``checks``) or write anything
 outside its private folder.
@@ -41,6 +42,9 @@ class Log:
     name: str
     separator: str | None
     header: tuple[str, ...] = ()
+    # The SQL of the rows when they are not the file's own rows (the results of JSON pages,
+    # ``pages``): it names each row's place in the file (``_position``) and its order (``_seq``).
+    relation: str | None = None
 
     @property
     def decimal_comma(self) -> bool:
@@ -51,6 +55,11 @@ class Log:
     def first_line(self) -> int:
         """The line of the file that holds the first row (after a CSV's header)."""
         return 2 if self.reader == "read_csv" else 1
+
+    @property
+    def row_sql(self) -> str:
+        """The SQL numbering the rows in the order of the file (from 1)."""
+        return "_seq" if self.relation is not None else "row_number() OVER ()"
 
 
 @contextmanager
@@ -136,6 +145,8 @@ def _one_kind_of_line_break(text: str) -> str:
 
 
 def reader_sql(log: Log) -> str:
+    if log.relation is not None:
+        return f"({log.relation})"
     escaped = str(log.path).replace("'", "''")
     if log.reader == "read_csv":
         delimiter = log.separator.replace("\t", "\\t")
