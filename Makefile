@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/usage_import.py
+	$(BIN)/python bench/admin_exports.py
 	$(BIN)/python bench/measure_overhead.py
 	$(BIN)/python bench/scenarios.py
 	$(BIN)/python bench/dashboard.py

@@ -52,19 +52,22 @@ with form_tab:
                                              placeholder="Par défaut : celui du fournisseur")
         if kind == "llm" and tool:
             values["product"] = tool
-            counted = first.radio("Je compte en", list(views.COUNTS), format_func=views.COUNTS.get, horizontal=True,
+            values["kind"] = factors.product(tool).kind
+            counts = views.COUNTS if values["kind"] == "llm" else views.TASK_COUNTS
+            counted = first.radio("Je compte en", list(counts), format_func=counts.get, horizontal=True,
                                   help="utilisateurs actifs : les personnes qui s'en servent ; licences : celles du "
                                        "contrat (le catalogue estime la part réellement utilisée) ; messages par an : "
                                        "comptés dans la console d'administration de l'outil")
             values[counted] = second.number_input("Combien ?", min_value=0.0, value=None, step=1.0, format="%g")
             values["requests_per_agent_per_day"] = first.number_input(
-                "Messages par personne et par jour (vide : je ne sais pas)", min_value=0.0, value=None, step=1.0,
+                "Par personne et par jour (vide : je ne sais pas)", min_value=0.0, value=None, step=1.0,
                 format="%g", help="laissé vide, la fourchette du catalogue pour cet outil s'applique")
-            with st.expander("Choix avancés : modèle précis"):
-                models = list(factors.product(tool).models)
-                values["model"] = st.selectbox("Modèle, si vous savez lequel répond", models, index=None,
-                                               placeholder="Je ne sais pas : la fourchette couvre les modèles "
-                                                           "possibles")
+            if values["kind"] == "llm":
+                with st.expander("Choix avancés : modèle précis"):
+                    models = list(factors.product(tool).models)
+                    values["model"] = st.selectbox("Modèle, si vous savez lequel répond", models, index=None,
+                                                   placeholder="Je ne sais pas : la fourchette couvre les modèles "
+                                                               "possibles")
         elif kind == "llm":
             model = first.selectbox("Modèle", options["models"], index=options["models"].index(options["model"]),
                                     help="fournisseur/modèle, tels que la base de facteurs les connaît")

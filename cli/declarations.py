@@ -29,7 +29,7 @@ ADD_HELP = {
     "--service": "direction ou service (obligatoire pour une nouvelle déclaration)",
     "--use-case": "cas d'usage (redaction_courrier, synthese_document… ou texte libre)",
     "--type": f"{', '.join(_KINDS[:-1])} ou {_KINDS[-1]} (obligatoire pour une nouvelle déclaration, sauf avec "
-              "--product : llm)",
+              "--product : celui de l'outil)",
     "--product": "outil du catalogue (Copilot, ChatGPT, Le Chat, Albert… ; python -m footprint products list)",
     "--users": "utilisateurs actifs de l'outil", "--licences": "licences de l'outil (contrat)",
     "--messages": "messages envoyés par an (console d'administration de l'outil)",
@@ -136,8 +136,9 @@ def _list(args: argparse.Namespace) -> int:
         print("Aucune déclaration.")
         return 0
     for row in frame.itertuples(index=False):
-        what = (f"{row.provider}/{row.model}" if row.kind == "llm" else row.gpu if row.kind == "gpu"
-                else row.task if row.kind == "task" else "énergie mesurée")
+        what = (f"outil {row.product}" + (f" ({row.provider}/{row.model})" if isinstance(row.model, str) else "")
+                if isinstance(row.product, str) else f"{row.provider}/{row.model}" if row.kind == "llm"
+                else row.gpu if row.kind == "gpu" else row.task if row.kind == "task" else "énergie mesurée")
         deleted = " [supprimée]" if row.deleted else ""
         print(f"{row.id}  {row.year}  {row.service}  {KINDS_FR.get(row.kind, row.kind)}  {what}  "
               f"(version {row.version}){deleted}")
@@ -169,9 +170,9 @@ def _add(args: argparse.Namespace) -> int:
         # Stored kinds (task, measured) and booleans read back as a file's would be.
         record = {c: (None if is_missing(v) else v) for c, v in record.items()} | {"id": args.id} | given
     else:
-        # A product of the catalogue is a generative AI: its type goes without saying.
-        given = {"kind": KINDS_FR["llm"]} | given if "product" in given else given
-        missing = [FIELDS[column].flag for column in REQUIRED if column not in given]
+        # A product of the catalogue says its own type.
+        missing = [FIELDS[column].flag for column in REQUIRED if column not in given
+                   and not (column == "kind" and "product" in given)]
         if missing:
             raise InputError([Problem("obligatoire pour une nouvelle déclaration", column=flag) for flag in missing])
         record = {"year": str(pd.Timestamp.now().year)} | given

@@ -268,9 +268,11 @@ def _product(args: argparse.Namespace) -> int:
              "inputs": {"product": args.product, given[0]: counts[given[0]],
                         **{k: v for k, v in (rates | where).items() if v is not None}}}
     place = _place({"hosting": product.hosting} | {k: v for k, v in where.items() if v is not None})
-    heading = f"{product_text(product)} ; {volume_text(volume)} — {place}"
+    counted = volume_text(volume, "message" if product.kind == "llm" else "unit")
+    heading = f"{product_text(product)} ; {counted} — {place}"
     return report(args, estimate.impacts, estimate.factors, factors.version, extra, heading,
-                  estimate.warnings + input_tokens_warning(args, product.span("input_tokens_per_message")[1])
+                  estimate.warnings + (input_tokens_warning(args, product.span("input_tokens_per_message")[1])
+                                       if product.kind == "llm" else [])
                   + disclosure_notes(disclosed),
                   "Fourchette : du modèle possible le plus sobre à l'usage le plus faible (le moins de messages et "
                   "de tokens par message) au plus coûteux à l'usage le plus fort ; valeur centrale = milieu de la "

@@ -79,31 +79,42 @@ def _models(product) -> str:
 
 
 def product_text(product) -> str:
-    """A product as ``estimate product`` names it: label, id and the models that may answer."""
+    """A product as ``estimate product`` names it: label, id and the models that may answer (or
+    the task it is computed as)."""
+    if product.kind == "task":
+        return f"{product.shown}, tâche {', '.join(product.models)}"
     return f"{product.shown}, modèle(s) {_models(product)}"
 
 
-def volume_text(volume) -> str:
-    """How many messages a year a volume gives, and from what, in French."""
+def volume_text(volume, unit: str = "message") -> str:
+    """How many messages (or, ``unit`` other than « message », units of a task's work) a year a
+    volume gives, and from what, in French."""
     from footprint.io.formatting import format_number
 
-    yearly = _span(volume.messages["low"], volume.messages["high"], "messages par an")
+    what, yearly_what = ("message(s)", "messages") if unit == "message" else ("unité(s) de travail",
+                                                                            "unités de travail")
+    yearly = _span(volume.messages["low"], volume.messages["high"], f"{yearly_what} par an")
     if volume.level == "messages":
         return yearly
     who = (f"{format_number(volume.count)} utilisateur(s) actif(s)" if volume.active_share is None else
            f"{format_number(volume.count)} licence(s) × {_share(volume.active_share)} utilisées")
-    return (f"{who} × {_span(*volume.messages_per_user_per_day)} message(s) par jour × "
+    return (f"{who} × {_span(*volume.messages_per_user_per_day)} {what} par jour × "
             f"{format_number(volume.days_per_year)} jours par an = {yearly}")
 
 
 def _lines(product) -> list[str]:
-    return [product.shown,
-            f"  autres noms : {', '.join(product.aliases) or '–'}",
-            f"  modèle(s) possible(s) : {_models(product)}",
+    if product.kind == "llm":
+        profile = [f"  modèle(s) possible(s) : {_models(product)}",
+                   f"  tokens par message : entrée {_span(*product.span('input_tokens_per_message'))}, "
+                   f"sortie {_span(*product.span('output_tokens_per_message'))}",
+                   "  messages par utilisateur actif et par jour : "
+                   f"{_span(*product.span('messages_per_user_per_day'))}"]
+    else:
+        profile = [f"  tâche : {', '.join(product.models)} (tâche à l'unité de la base de facteurs)",
+                   f"  unités de travail par utilisateur actif et par jour : "
+                   f"{_span(*product.span('units_per_user_per_day'))}"]
+    return [product.shown, f"  autres noms : {', '.join(product.aliases) or '–'}", *profile,
             f"  hébergement : {product.hosting}",
-            f"  tokens par message : entrée {_span(*product.span('input_tokens_per_message'))}, "
-            f"sortie {_span(*product.span('output_tokens_per_message'))}",
-            f"  messages par utilisateur actif et par jour : {_span(*product.span('messages_per_user_per_day'))}",
             f"  part des licences réellement utilisées : {_share(product.span('active_share_of_licences'))}",
             f"  valable depuis : {product.valid_from}"]
 

@@ -267,11 +267,21 @@ def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]
     return problems + check_products(checked)
 
 
+# The kinds a product may be, and the parameters each requires (``name_min`` and ``name_max``).
+PRODUCT_KINDS = {"llm": ("input_tokens_per_message", "output_tokens_per_message", "messages_per_user_per_day"),
+                 "task": ("units_per_user_per_day",)}
+
+
 def check_products(checked: dict[str, list[dict]]) -> list[Problem]:
-    """The catalogue of products against the other tables: every model of a product's set is a
-    model of its provider in the models table, and no name people type (id, label or alias, as
-    ``name_key`` matches them) leads to two products. Once per product and valid_from."""
+    """The catalogue of products against the other tables: a known kind (``PRODUCT_KINDS``) and
+    its parameters; every name of a product's set is a model of its provider in the models table
+    (``llm``) or a task of the tasks table (``task``); and no name people type (id, label or
+    alias, as ``name_key`` matches them) leads to two products. Once per product and valid_from."""
     models = {(r["provider"], r["model"]) for r in checked.get("models", [])}
+    tasks = {r["task"] for r in checked.get("tasks", [])}
+    given: dict[tuple[str, str], set[str]] = {}
+    for record in checked.get("products", []):
+        given.setdefault((record["product"], record[VALID_FROM]), set()).add(record["parameter"])
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     owners: dict[str, str] = {}
@@ -281,14 +291,31 @@ def check_products(checked: dict[str, list[dict]]) -> list[Problem]:
             continue
         seen.add((product, record[VALID_FROM]))
         where = {"file": record["file"], "line": record["line"]}
+        kind = record["kind"]
+        if kind not in PRODUCT_KINDS:
+            problems.append(Problem(f"« {product} » : sorte de produit inconnue (attendues : "
+                                    f"{', '.join(PRODUCT_KINDS)})", column="kind", value=kind, **where))
+            continue
+        missing = [f"{name}_{end}" for name in PRODUCT_KINDS[kind] for end in ("min", "max")
+                   if f"{name}_{end}" not in given[(product, record[VALID_FROM])]]
+        if missing:
+            problems.append(Problem(f"« {product} » : paramètre(s) obligatoire(s) pour un produit « {kind} » "
+                                    f"manquant(s) : {', '.join(missing)}", column="parameter", **where))
         names = split_set(record["models"])
+        what = "modèle" if kind == "llm" else "tâche"
+        if kind == "task" and len(names) > 1:
+            problems.append(Problem(f"« {product} » : une seule tâche par produit « task »", column="models",
+                                    value=record["models"], **where))
         if not names:
-            problems.append(Problem(f"« {product} » : aucun modèle (attendu au moins un modèle de « {provider} », "
-                                    f"séparés par {SET_SEPARATOR})", column="models", **where))
-        for model in names:
-            if (provider, model) not in models:
+            problems.append(Problem(f"« {product} » : aucun {what} (attendu au moins un {what}, séparés par "
+                                    f"{SET_SEPARATOR})", column="models", **where))
+        for name in names:
+            if kind == "llm" and (provider, name) not in models:
                 problems.append(Problem(f"« {product} » : modèle inconnu du fournisseur « {provider} » dans la table "
-                                        "models", column="models", value=model, **where))
+                                        "models", column="models", value=name, **where))
+            elif kind == "task" and name not in tasks:
+                problems.append(Problem(f"« {product} » : tâche inconnue de la table tasks", column="models",
+                                        value=name, **where))
         for typed in (product, record["label"], *split_set(record["aliases"])):
             owner = owners.setdefault(name_key(typed), product)
             if owner != product:

@@ -26,7 +26,7 @@ from footprint.io.formatting import format_number, format_quantity, format_range
 from footprint.store import Store, StoreConflict
 from footprint.vocabulary import IMPACT_UNITS, KINDS_FR, LABELS, for_audience
 
-__all__ = ["AI_ACT_CHOICES", "COUNTS", "DISPLAY_COLUMNS", "EDITABLE", "OTHER_TOOL", "StoreConflict",
+__all__ = ["AI_ACT_CHOICES", "COUNTS", "TASK_COUNTS", "DISPLAY_COLUMNS", "EDITABLE", "OTHER_TOOL", "StoreConflict",
            "declaration_impact", "declarations_table", "deleted_declarations", "find_tool", "form_options",
            "history_table", "import_file", "preview_file", "save_edits", "save_form", "tool_choices", "tool_profile",
            "validate_declarations"]
@@ -139,15 +139,18 @@ def form_options(factors: FactorBase, default_year: int) -> dict:
 
 # The choice of the form's « Quel outil ? » that leads to the API models (the advanced path).
 OTHER_TOOL = "Autre outil, ou un modèle d'API (choix avancé)"
-# How the form counts a product's volume: the declaration column, and what the form says.
+# How the form counts a product's volume: the declaration column, and what the form says (a
+# task's product counts its units of work where a language model counts messages).
 COUNTS = {"users": "utilisateurs actifs", "licences": "licences", "messages": "messages par an"}
+TASK_COUNTS = {"users": "utilisateurs actifs", "licences": "licences",
+               "units": "unités par an (minutes d'audio, pages, images…)"}
 
 
 def tool_choices(factors: FactorBase, year: int | None = None) -> dict[str, str]:
     """The products of the catalogue as « Quel outil ? » offers them: id -> label followed by the
     names people type (so that typing « lechat », « m365 » or « chat gpt » finds them)."""
     return {p.product: f"{p.label} · {', '.join(p.aliases)}" if p.aliases else p.label
-            for p in factors.products(year) if p.kind == "llm"}
+            for p in factors.products(year)}
 
 
 def find_tool(factors: FactorBase, typed: str) -> str:
@@ -173,6 +176,12 @@ def tool_profile(factors: FactorBase, product_id: str, year: int | None = None) 
         low, high = (convert(value, unit, shown) for value in product.span(name))
         return format_number(low) if low == high else f"{format_number(low)} à {format_number(high)}"
 
+    if product.kind == "task":
+        return (f"{product.label} : calculé comme la tâche {', '.join(product.models)} de la base de facteurs, "
+                f"hébergement {product.hosting} ; {span('units_per_user_per_day')} unités de travail (minutes "
+                "d'audio, pages, images, traductions selon la tâche) par utilisateur actif et par jour ; part des "
+                f"licences utilisées {span('active_share_of_licences', shown='percent')} %. Ces profils font la "
+                "fourchette ; un nombre d'unités compté la resserre.")
     return (f"{product.label} : modèle(s) possible(s) {', '.join(product.models)} ; hébergement "
             f"{product.hosting} ; {span('messages_per_user_per_day')} messages par utilisateur actif et par jour ; "
             f"tokens par message : {span('input_tokens_per_message')} en entrée, "

@@ -49,10 +49,12 @@ def _gpu_hour_embodied(factors: FactorBase, gpu_hours, embodied_per_gpu: dict) -
 
 
 def _both_ends(cols: dict, factors: FactorBase, it_energy, pue: dict, wue: dict, embodied: dict,
-               warnings: list[str]) -> Partial:
-    """Impacts at both ends of the PUE/WUE range, from the IT energy and the embodied impacts."""
+               warnings: list[str], ranged: bool = False) -> Partial:
+    """Impacts at both ends of the PUE/WUE range, from the IT energy and the embodied impacts;
+    ``ranged``: both are dicts ``{"min", "max"}``, one per end (the volume is a range)."""
     mix = mix_factors(cols, factors)
-    ends = {end: magnitudes(impacts_of(it_energy, pue[end], wue[end], mix, embodied)) for end in ("min", "max")}
+    ends = {end: magnitudes(impacts_of(it_energy[end] if ranged else it_energy, pue[end], wue[end], mix,
+                                       embodied[end] if ranged else embodied)) for end in ("min", "max")}
     return Partial(cols["row_id"], ends["min"], ends["max"], warnings)
 
 
@@ -95,15 +97,18 @@ def task_kind(con, factors: FactorBase, check_only: bool) -> Partial | None:
         return None
     pue, wue = _hosting_ranges(cols, _default_pue(factors), warnings, "Tâches à l'unité")
     # Units of work differ by task (image, page, ...); the energy column is per unit of each row.
-    it_energy = ureg.Quantity(floats(cols["energy_per_unit"]) * floats(cols["units"]), "kWh")
+    # The units may be a range (a product's units per user): the low end with the fewest.
     tdp = floats(cols["tdp"])
     has_gpu = ~np.isnan(tdp)
-    gpu_hours = gpu_formulas.equivalent_gpu_hours(
-        it_energy, factors.quantity("gpus", "tdp", np.where(has_gpu, tdp, 1.0))) * has_gpu
-    embodied = _gpu_hour_embodied(factors, gpu_hours, {
-        name: factors.quantity("gpus", f"embodied_{name}", np.nan_to_num(floats(cols[f"embodied_{name}"])))
-        for name in EMBODIED})
-    return _both_ends(cols, factors, it_energy, pue, wue, embodied, warnings)
+    per_gpu = {name: factors.quantity("gpus", f"embodied_{name}", np.nan_to_num(floats(cols[f"embodied_{name}"])))
+               for name in EMBODIED}
+    it_energy, embodied = {}, {}
+    for end, units in (("min", "units"), ("max", "units_high")):
+        it_energy[end] = ureg.Quantity(floats(cols["energy_per_unit"]) * floats(cols[units]), "kWh")
+        gpu_hours = gpu_formulas.equivalent_gpu_hours(
+            it_energy[end], factors.quantity("gpus", "tdp", np.where(has_gpu, tdp, 1.0))) * has_gpu
+        embodied[end] = _gpu_hour_embodied(factors, gpu_hours, per_gpu)
+    return _both_ends(cols, factors, it_energy, pue, wue, embodied, warnings, ranged=True)
 
 
 def measured_kind(con, factors: FactorBase, check_only: bool) -> Partial | None:

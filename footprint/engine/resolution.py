@@ -234,7 +234,7 @@ def resolve_task(con, factors: FactorBase) -> tuple[dict[str, np.ndarray], list[
     return _resolve_hosted(
         con, "task",
         """t.task AS task_found, w.task AS task_in, t.energy_per_unit, t.unit_of_work, g.tdp, g.embodied_gwp,
-           g.embodied_adpe, g.embodied_pe, w.units""",
+           g.embodied_adpe, g.embodied_pe, w.units, coalesce(w.units_high, w.units) AS units_high""",
         """LEFT JOIN tasks t ON lower(t.task) = lower(trim(w.task))
            LEFT JOIN gpus g ON g.gpu = t.reference_gpu""",
         ("task", "tâche inconnue", factors.tasks()))

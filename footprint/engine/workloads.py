@@ -21,7 +21,8 @@ Workload columns (any missing one is taken as empty):
             values at the low end. Empty: the same value at both ends.
   gpu:      gpu, gpus, hours, utilization, server_overhead_w (per GPU), cpu_cores,
             cpu_power_w (per core), memory_gb, embodied (bool, default true)
-  task:     task, units
+  task:     task, units; units_high: the units at the high end of the range, when they are a
+            range (a product's units per user and day); empty: the same at both ends
   measured: energy_kwh (IT energy estimated by CodeCarbon or read on a power meter)
 
 Problems name a column by these names; callers rename them for their readers
@@ -46,10 +47,11 @@ TEXT_COLUMNS = ("kind", "provider", "model", "models", "hosting", "zone", "mix_d
 # The columns whose value may differ at the high end of the range, and the name of that value.
 HIGH_END = {"requests": "requests_high", "output_tokens_per_request": "output_tokens_per_request_high",
             "input_tokens_per_request": "input_tokens_per_request_high"}
+# The same for the units of a task (a product's minutes of audio, pages or images per user).
+UNITS_HIGH = "units_high"
 NUMBER_COLUMNS = ("year", "pue", "wue", "requests", "output_tokens_per_request", "input_tokens_per_request",
                   *HIGH_END.values(), "request_latency_s", "gpus", "hours", "utilization", "server_overhead_w",
-                  "cpu_cores",
-                  "cpu_power_w", "memory_gb", "units", "energy_kwh")
+                  "cpu_cores", "cpu_power_w", "memory_gb", "units", UNITS_HIGH, "energy_kwh")
 BOOL_COLUMNS = ("embodied",)
 SQL_TYPES = {**dict.fromkeys(TEXT_COLUMNS, "VARCHAR"), **dict.fromkeys(NUMBER_COLUMNS, "DOUBLE"),
              **dict.fromkeys(BOOL_COLUMNS, "BOOLEAN")}
@@ -61,7 +63,7 @@ REQUIRED_BY_KIND = {
     "measured": ("energy_kwh",),
 }
 BOUNDS = read_input_bounds()  # plausible ranges of what users type (schema.toml, [inputs])
-BOUNDS |= {high: BOUNDS[low] for low, high in HIGH_END.items() if low in BOUNDS}
+BOUNDS |= {high: BOUNDS[low] for low, high in {**HIGH_END, "units": UNITS_HIGH}.items() if low in BOUNDS}
 MAX_LISTED_PROBLEMS = 20
 
 

@@ -14,6 +14,7 @@ names (``base.closest``), turn a product into workloads or compute an impact
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -45,6 +46,12 @@ class Product:
         return f"{self.label} ({self.product})"
 
 
+def _given(value) -> bool:
+    """Whether a parameter cell of the wide table holds a value (a product of one kind has no
+    value for the parameters of the other)."""
+    return value is not None and not math.isnan(float(value))
+
+
 class Catalogue:
     """Every product of the base, with the names it is found by."""
 
@@ -56,7 +63,7 @@ class Catalogue:
         for row in rows:
             product = Product(row["product"], row["label"], tuple(split_set(row["aliases"])), row["kind"],
                               row["provider"], tuple(split_set(row["models"])), row["hosting"],
-                              int(row["valid_from"]), {name: float(row[name]) for name in names})
+                              int(row["valid_from"]), {name: float(row[name]) for name in names if _given(row[name])})
             self._rows.setdefault(product.product, []).append(product)
         for dated in self._rows.values():
             dated.sort(key=lambda p: p.valid_from)

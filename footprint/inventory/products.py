@@ -46,8 +46,10 @@ INPUT_BOUNDS = {"messages": "requests", "users": "agents", "licences": "agents",
 INPUT_TOKENS, OUTPUT_TOKENS = "input_tokens_per_message", "output_tokens_per_message"
 MESSAGES_PER_DAY, ACTIVE_SHARE = "messages_per_user_per_day", "active_share_of_licences"
 LOW, CENTRAL, HIGH = ENDS
-# The declaration column that holds the count of each level.
+# The declaration column that holds the count of each level (a task product counts its units of
+# work where a language model counts its messages).
 LEVEL_COLUMNS = {"messages": "messages", "users": "users", "licences": "licences"}
+UNITS_PER_DAY = "units_per_user_per_day"
 
 
 def find_product(factors: FactorBase, text: str, year: int | None = None) -> Product:
@@ -59,11 +61,13 @@ def find_product(factors: FactorBase, text: str, year: int | None = None) -> Pro
         close = factors.suggest_products(text or "")
         hint = f" ; produits proches : {', '.join(close)}" if close else ""
         raise InputError([Problem(f"produit inconnu du catalogue{hint}", column="product", value=text)])
-    product = factors.product(product_id, year)
-    if product.kind != "llm":
-        raise InputError([Problem(f"« {product.label} » n'est pas un modèle de langage : son estimation par "
-                                  "produit n'est pas encore possible", column="product", value=text)])
-    return product
+    return factors.product(product_id, year)
+
+
+def rate_name(product: Product) -> str:
+    """The parameter of ``product`` that gives what one active user does a day: messages for a
+    language model, units of work (minutes of audio, pages, images…) for a task."""
+    return MESSAGES_PER_DAY if product.kind == "llm" else UNITS_PER_DAY
 
 
 def _span(low: float, high: float) -> dict[str, float]:
@@ -127,7 +131,7 @@ def message_volume(factors: FactorBase, product: Product, level: str, count: flo
     if level == "messages":
         return Volume(level, count, _span(count, count))
     typed = frozenset(name for name, value in rates.items() if value is not None)
-    per_day = product.span(MESSAGES_PER_DAY) if messages_per_user_per_day is None else (
+    per_day = product.span(rate_name(product)) if messages_per_user_per_day is None else (
         messages_per_user_per_day, messages_per_user_per_day)
     days_of_use = factors.constant(WORKING_DAYS).m_as(DAYS_UNIT) if days is None else days
     share = product.span(ACTIVE_SHARE) if level == "licences" else None
@@ -144,7 +148,8 @@ def product_declaration(product: Product, volume: Volume, where: dict | None = N
     typed = {"requests_per_agent_per_day": volume.messages_per_user_per_day[0]
              if MESSAGES_PER_DAY in volume.typed else None,
              "days_per_year": volume.days_per_year if "days" in volume.typed else None}
-    row = {"kind": "llm", "product": product.product, LEVEL_COLUMNS[volume.level]: volume.count,
+    column = "units" if product.kind == "task" and volume.level == "messages" else LEVEL_COLUMNS[volume.level]
+    row = {"kind": product.kind, "product": product.product, column: volume.count,
            **{k: v for k, v in typed.items() if v is not None},
            **{k: place[k] for k in ("hosting", "zone", "pue", "wue") if k in place},
            "year": place.get("year", product.valid_from)}
@@ -162,9 +167,9 @@ def product_rows(factors: FactorBase, product: Product, level: str, rate_typed: 
     (a code of ``footprint.vocabulary.VOLUME_LEVELS``): its output tokens per message (and input
     ones with the prefill term), its messages per user and day (for users and licences, unless a
     rate was typed) and its share of licences really used (for licences)."""
-    used = [OUTPUT_TOKENS] + ([INPUT_TOKENS] if include_input_tokens else [])
+    used = ([OUTPUT_TOKENS] + ([INPUT_TOKENS] if include_input_tokens else [])) if product.kind == "llm" else []
     if level in ("users", "licences") and not rate_typed:
-        used.append(MESSAGES_PER_DAY)
+        used.append(rate_name(product))
     if level == "licences":
         used.append(ACTIVE_SHARE)
     key = f"{product.product} / {product.valid_from}"

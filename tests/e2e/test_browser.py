@@ -29,7 +29,7 @@ PAGES = {"synthese": "", "declarer": "declarer", "usages": "usages", "mesures": 
          "export": "export", "methode": "methode"}
 # What each page shows last once its script has run (and how many Plotly charts it draws).
 READY = {"synthese": ("Classe énergétique des modèles utilisés", 2), "declarer": ("Enregistrer la déclaration", 0),
-         "usages": ("Journal d'usage", 0), "mesures": ("Importer un fichier emissions.csv", 0),
+         "usages": ("Service par défaut", 0), "mesures": ("Importer un fichier emissions.csv", 0),
          "scenarios": ("Créer un scénario personnalisé", 2), "recommandations": ("Toutes les recommandations", 0),
          "facteurs": ("valeur(s).", 0), "export": ("Aperçu de la note", 0), "methode": ("Limites.", 0)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -77,7 +77,7 @@ def test_uploads_named_to_climb_out_of_the_temporary_folder_write_nothing_anywhe
             files=[{"name": name, "mimeType": "text/csv", "buffer": b"timestamp,provider,model,input_tokens,"
                     b"output_tokens\n2025-01-01T10:00:00,openai,gpt-4o,10,20\n"}])
         page.get_by_role("button", name="Importer").click()
-        page.get_by_text("ligne(s) importée(s)").wait_for(timeout=60_000)
+        page.get_by_text("Importé :").wait_for(timeout=60_000)
         _settle(page)
     after = _every_file(hostile_server["folder"]) | _every_file(ROOT)
     created = {p for p in after - before if p.suffix == ".csv" or p.name in ("x.csv", "y.csv")}

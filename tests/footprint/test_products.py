@@ -15,6 +15,7 @@ import pytest
 
 from cli.main import main
 from core.errors import InputError
+from emission_factors.checks import PRODUCT_KINDS
 from emission_factors.loader import load_factor_base
 from emission_factors.schema import FACTOR_DIR, read_schema
 from footprint.engine import IMPACT_KEYS, compute_impacts
@@ -111,9 +112,13 @@ def test_products_list_json_lists_every_product_with_the_source_of_each_figure(f
     in_base = {row[0] for row in factors.con.execute("SELECT DISTINCT product FROM products").fetchall()}
     assert set(listed) == in_base and EXPECTED <= in_base
     parameters = set(read_schema()["products"].parameters)
+    # Each kind has its own parameters (emission_factors/checks.py PRODUCT_KINDS), and the share of licences.
+    by_kind = {kind: {f"{name}_{end}" for name in (*names, "active_share_of_licences") for end in ("min", "max")}
+               for kind, names in PRODUCT_KINDS.items()}
+    assert set().union(*by_kind.values()) == parameters
     for product in listed.values():
         assert product["models"] and product["hosting"] and product["label"]
-        assert {f["parameter"] for f in product["factors"]} == parameters
+        assert {f["parameter"] for f in product["factors"]} == by_kind[product["kind"]]
         for figure in product["factors"]:
             assert figure["source"] and figure["source_url"].startswith(("https://", "http://"))
         # The same figures, sources and links as the catalogue file itself, read here on its own.
@@ -256,3 +261,68 @@ def test_the_loader_refuses_an_unknown_model_a_shared_name_and_a_bad_first_year(
     assert "modèle inconnu du fournisseur" in text and "modele-imaginaire" in text
     assert f"désigne déjà le produit « {first} »" in text
     assert "première année d'application invalide" in text
+
+
+# -- products that are tasks (transcription, OCR, images, translation) ---------------------------
+
+def test_a_task_product_counts_units_of_its_task_from_users_and_computes_them_as_the_task(factors):
+    from footprint.inventory.declarations import to_workloads, validate_records
+
+    product = find_product(factors, "transcription")
+    assert product.kind == "task" and product.models == ("transcription_audio",)
+    frame = validate_records([{"year": 2025, "service": "Assemblées", "product": "transcription", "users": 4}],
+                             factors, "formulaire")
+    assert frame.iloc[0]["kind"] == "task" and frame.iloc[0]["product"] == product.product
+    days = factors.constant("working_days_per_year").m_as("day / year")
+    low, high = (4 * rate * days for rate in product.span("units_per_user_per_day"))
+    by_hand = compute_impacts(pd.DataFrame([{"kind": "task", "task": "transcription_audio", "units": units,
+                                             "hosting": product.hosting} for units in (low, high)]), factors)
+    ours = compute_impacts(to_workloads(frame, factors), factors).iloc[0]
+    for key in IMPACT_KEYS:
+        assert ours[f"{key}_low"] == pytest.approx(by_hand.iloc[0][f"{key}_low"], rel=1e-12)
+        assert ours[f"{key}_high"] == pytest.approx(by_hand.iloc[1][f"{key}_high"], rel=1e-12)
+    # The same use through estimate product, counted in units of work.
+    estimate = estimate_product(factors, product, message_volume(factors, product, "users", 4))
+    assert estimate.impacts["energy_kwh"]["high"] == pytest.approx(ours["energy_kwh_high"], rel=1e-12)
+
+
+@pytest.mark.parametrize("record, fragment", [
+    ({"product": "deepl", "kind": "llm", "licences": 10}, "est une tâche à l'unité"),
+    ({"product": "ocr", "units": 300, "users": 2}, "volume donné de plusieurs façons"),
+    ({"product": "generateur d'images"}, "volume manquant"),
+])
+def test_a_task_product_declared_wrongly_is_refused_in_french(factors, record, fragment):
+    from footprint.inventory.declarations import validate_records
+
+    with pytest.raises(InputError) as error:
+        validate_records([{"year": 2025, "service": "Com", **record}], factors, "formulaire")
+    assert fragment in str(error.value)
+
+
+def test_products_list_shows_a_task_products_task_and_units(capsys):
+    code, out, _ = _cli(capsys, "products", "list")
+    assert code == 0
+    block = out.split("DeepL Traducteur (deepl)")[1].split("valable depuis")[0]
+    assert "tâche : generation_texte_modele_specialise" in block and "unités de travail" in block
+
+
+def test_the_loader_refuses_a_task_product_with_an_unknown_task_or_without_its_units(tmp_path):
+    copy = tmp_path / "factors"
+    shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = copy / "products.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames, list(reader)
+    rows = [r for r in rows if not (r["product"] == "ocr_documents" and r["parameter"].startswith("units_"))]
+    for row in rows:
+        if row["product"] == "generateur_images":
+            row["models"] = "peinture_a_l_huile"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(InputError) as error:
+        load_factor_base(duckdb.connect(), copy)
+    text = str(error.value)
+    assert "tâche inconnue de la table tasks" in text and "peinture_a_l_huile" in text
+    assert "« ocr_documents » : paramètre(s) obligatoire(s) pour un produit « task »" in text

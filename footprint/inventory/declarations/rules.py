@@ -89,8 +89,6 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
                 bad(column, "caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le", text)
                 continue
             out[column] = text or None
-    if out.get("product") and "kind" in record and out.get("kind") is None and not record.get("kind"):
-        out["kind"] = "llm"  # a product of the catalogue is a generative AI: its type goes without saying
     problems += for_audience(found, "file")
     return out
 
@@ -190,8 +188,12 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
             elif number > bound.maximum:
                 bad(position, column, f"valeur invraisemblable (au-delà de {bound.maximum:g})", number)
         kind = values["kind"]
+        if (kind is None or pd.isna(kind)) and isinstance(values.get("product"), str):
+            # A product of the catalogue says its own type (generative AI, or a task by the unit).
+            found = factors.product_id(values["product"])
+            kind = factors.product(found).kind if found else "llm"
         if kind is None or pd.isna(kind):
-            bad(position, "kind", f"type obligatoire ({_KIND_CODES})")
+            bad(position, "kind", f"type obligatoire ({_KIND_CODES}), ou un outil du catalogue")
             continue
         for message, column in _kind_problems(kind, values, profiles, factors):
             bad(position, column, message, values.get(column))
@@ -211,6 +213,14 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: Fac
             return [(problem, "product")]
     if kind == "llm" and "product" in given:
         problems += _volume_problems(given, values, product=True)
+    elif kind == "task" and "product" in given:
+        ways = [w for w in ("units", "messages", "users", "agents", "licences") if w in given]
+        if not ways:
+            problems.append(("volume manquant : unités par an (minutes d'audio, pages, images…), utilisateurs actifs "
+                             "ou licences", "units"))
+        elif len(ways) > 1:
+            problems.append((f"volume donné de plusieurs façons ({', '.join(_WAYS[w] for w in ways)}) : une seule",
+                             ways[1]))
     elif kind == "llm":
         for column, label in (("provider", "fournisseur"), ("model", "modèle")):
             if column not in given:
@@ -227,13 +237,13 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: Fac
         for column, label in (("gpu", "modèle de GPU"), ("hours", "nombre d'heures")):
             if column not in given:
                 problems.append((f"{label} obligatoire pour une déclaration « {shown} »", column))
-    elif kind == "task":
+    elif kind == "task" and "product" not in given:
         for column, label in (("task", "tâche"), ("units", "nombre d'unités")):
             if column not in given:
                 problems.append((f"{label} obligatoire pour une déclaration « {shown} »", column))
     elif kind == "measured" and "energy_kwh" not in given:
         problems.append((f"énergie mesurée (kWh) obligatoire pour une déclaration « {shown} »", "energy_kwh"))
-    if kind != "llm" and not ({"zone", "hosting"} & given):
+    if kind != "llm" and not ({"zone", "hosting", "product"} & given):
         problems.append((f"précisez l'hébergement ou la zone électrique (par exemple {read_defaults().zone})", "zone"))
     return problems
 
@@ -246,15 +256,15 @@ def _product_problem(kind: str, text: str, factors: FactorBase) -> str | None:
         return "outil inconnu du catalogue" + (f" ; outils proches : {', '.join(close)}" if close else
                                                " (python -m footprint products list donne la liste)")
     product = factors.product(product_id)
-    if product.kind != "llm" or kind != "llm":
-        return (f"« {product.label} » est une IA générative : type « {KINDS_FR['llm']} »" if kind != "llm" else
-                f"« {product.label} » ne se déclare pas encore par outil : déclarez-le par tâche")
+    if product.kind != kind:
+        shown = "une IA générative" if product.kind == "llm" else "une tâche à l'unité"
+        return f"« {product.label} » est {shown} : type « {KINDS_FR[product.kind]} » (ou laissez le type vide)"
     return None
 
 
 # How the volume of a generative-AI use is given, in French, for the messages that name them.
 _WAYS = {"output_tokens": "tokens de sortie par an", "messages": "messages par an", "requests": "requêtes par an",
-         "users": "utilisateurs actifs", "agents": "agents", "licences": "licences"}
+         "users": "utilisateurs actifs", "agents": "agents", "licences": "licences", "units": "unités par an"}
 
 
 def _volume_problems(given: set[str], values: dict, product: bool) -> list[tuple[str, str]]:
@@ -320,6 +330,10 @@ def normalise_names(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     mapped("hosting", lambda v: hostings.get(v.strip().lower(), v))
     mapped("task", lambda v: v.strip().lower())
     mapped("product", lambda v: factors.product_id(v) or v)
+    # A declaration that names a product and no type takes the product's.
+    kinds = frame["product"].map(lambda v: factors.product(v).kind if isinstance(v, str) and factors.product_id(v)
+                                 else None)
+    frame["kind"] = frame["kind"].astype("string").fillna(kinds.astype("string"))
     return frame
 
 

@@ -22,7 +22,7 @@ from footprint.factors import FactorBase, Product
 
 # The product's columns ``product_columns`` gives, each a parameter of the catalogue at both ends.
 SPANS = {"input": "input_tokens_per_message", "output": "output_tokens_per_message",
-         "rate": "messages_per_user_per_day", "share": "active_share_of_licences"}
+         "rate": "messages_per_user_per_day", "units": "units_per_user_per_day", "share": "active_share_of_licences"}
 # The prefix of a declaration's ``origin`` -> its source (``VOLUME_SOURCES``); any other origin
 # (a form, a declarations file, the example) is a service's own declaration.
 ORIGIN_SOURCES = {"usage:": "gateway_log", "admin:": "admin_export", "mesure": "measurement",
@@ -90,11 +90,14 @@ def products_of(frame: pd.DataFrame, factors: FactorBase) -> list[Product | None
 
 def product_columns(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """The catalogue's columns for each declaration naming a product (NaN or NA elsewhere):
-    ``product`` (its id), ``valid_from``, ``provider``, ``models`` (its set, ``|``-separated),
-    ``hosting``, and ``<span>_low`` / ``<span>_high`` for each of ``SPANS``."""
+    ``product`` (its id), ``kind`` (``llm`` or ``task``), ``task`` (a task product's task),
+    ``valid_from``, ``provider``, ``models`` (its set, ``|``-separated), ``hosting``, and
+    ``<span>_low`` / ``<span>_high`` for each of ``SPANS`` (NaN where the product has none)."""
     products = products_of(frame, factors)
     columns: dict[str, object] = {
         "product": [p.product if p else None for p in products],
+        "kind": [p.kind if p else None for p in products],
+        "task": [p.models[0] if p and p.kind == "task" else None for p in products],
         "valid_from": [float(p.valid_from) if p else np.nan for p in products],
         "provider": [p.provider if p else None for p in products],
         "models": ["|".join(p.models) if p else None for p in products],
@@ -105,7 +108,7 @@ def product_columns(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
             columns[f"{short}_{end}"] = [p.span(name)[position] if p and f"{name}_min" in p.parameters else np.nan
                                          for p in products]
     out = pd.DataFrame(columns, index=frame.index)
-    for text in ("product", "provider", "models", "hosting"):
+    for text in ("product", "kind", "task", "provider", "models", "hosting"):
         out[text] = out[text].astype("string")
     return out
 

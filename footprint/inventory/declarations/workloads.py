@@ -86,15 +86,28 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
                              .fillna(product[f"input_{end}"])
                              .fillna(profile_in.astype("float64")))
         ends[end] = (requests, output_per_request, input_per_request)
-    is_llm = frame["kind"] == "llm"
+    kind = frame["kind"].astype("string").fillna(product["kind"])
+    is_llm = (kind == "llm").fillna(False)
+    # A task product's units of work at each end: counted, else its users' or licences' units per day.
+    units = {}
+    for end in ("low", "high"):
+        from_people = yearly_messages(people, number["requests_per_agent_per_day"].fillna(product[f"units_{end}"]),
+                                      days)
+        from_licences = yearly_messages(number["licences"],
+                                        number["requests_per_agent_per_day"].fillna(product[f"units_{end}"]), days,
+                                        product[f"share_{end}"])
+        units[end] = number["units"].fillna(number["messages"]).fillna(from_people).fillna(from_licences)
+    is_task_product = (kind == "task").fillna(False) & product["product"].notna()
+    units_low = number["units"].where(~is_task_product, units["low"])
+    units_high = units["high"].where(is_task_product & (units["high"] != units_low))
     model = frame["model"].astype("string")
     (requests, output_per_request, input_per_request), high = ends["low"], ends["high"]
     workloads = pd.DataFrame({
-        "kind": frame["kind"].astype("string"),
+        "kind": kind,
         "provider": frame["provider"].astype("string").fillna(product["provider"]),
         "model": model,
         "models": product["models"].where(model.isna() & is_llm),
-        "hosting": frame["hosting"].astype("string").fillna(product["hosting"].where(is_llm)),
+        "hosting": frame["hosting"].astype("string").fillna(product["hosting"].where(is_llm | is_task_product)),
         "zone": frame["zone"].astype("string"),
         "year": pd.to_numeric(frame["year"], errors="coerce").astype("float64"),
         "pue": number["pue"],
@@ -106,14 +119,15 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
            for name, values, low in zip(("requests", "output_tokens_per_request", "input_tokens_per_request"),
                                         high, (requests, output_per_request, input_per_request))},
         "gpu": frame["gpu"].astype("string"),
-        "gpus": number["gpus"].where(frame["kind"] != "gpu", number["gpus"].fillna(1.0)),
+        "gpus": number["gpus"].where(kind != "gpu", number["gpus"].fillna(1.0)),
         "hours": number["hours"],
         "utilization": number["utilization"],
-        "task": frame["task"].astype("string"),
-        "units": number["units"],
+        "task": frame["task"].astype("string").fillna(product["task"]),
+        "units": units_low,
+        "units_high": units_high,
         "energy_kwh": number["energy_kwh"],
         # Not read by the engine: the product row set behind the figures, for their sources.
-        "product": product["product"].where(is_llm),
-        "product_valid_from": product["valid_from"].where(is_llm),
+        "product": product["product"].where(is_llm | is_task_product),
+        "product_valid_from": product["valid_from"].where(is_llm | is_task_product),
     }, index=frame.index)
     return workloads
