@@ -234,29 +234,40 @@ def test_a_bad_command_line_is_refused_in_french(capsys, args, fragment):
 
 # -- the checks of the catalogue at load -------------------------------------------------------
 
-def test_the_loader_refuses_an_unknown_model_a_shared_name_and_a_bad_first_year(tmp_path):
+def _refused_catalogue(tmp_path, edit) -> str:
+    """The loader's refusal of a copy of the factor base whose products.csv rows ``edit`` changed
+    (it takes the rows as dicts and returns those to write)."""
     copy = tmp_path / "factors"
     shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     path = copy / "products.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         header, rows = reader.fieldnames, list(reader)
-    first, second, third = list(dict.fromkeys(r["product"] for r in rows))[:3]
-    taken = next(r["label"] for r in rows if r["product"] == first)
-    for row in rows:
-        if row["product"] == first:
-            row["models"] += "|modele-imaginaire"
-        elif row["product"] == second:
-            row["aliases"] += "|" + taken.upper()
-        elif row["product"] == third:
-            row["valid_from"] = "20x5"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(edit(rows))
     with pytest.raises(InputError) as error:
         load_factor_base(duckdb.connect(), copy)
-    text = str(error.value)
+    return str(error.value)
+
+
+def test_the_loader_refuses_an_unknown_model_a_shared_name_and_a_bad_first_year(tmp_path):
+    products = list(dict.fromkeys(r["product"] for r in CATALOGUE))
+    first, second, third = products[:3]
+    taken = next(r["label"] for r in CATALOGUE if r["product"] == first)
+
+    def edit(rows):
+        for row in rows:
+            if row["product"] == first:
+                row["models"] += "|modele-imaginaire"
+            elif row["product"] == second:
+                row["aliases"] += "|" + taken.upper()
+            elif row["product"] == third:
+                row["valid_from"] = "20x5"
+        return rows
+
+    text = _refused_catalogue(tmp_path, edit)
     assert "products.csv" in text
     assert "modèle inconnu du fournisseur" in text and "modele-imaginaire" in text
     assert f"désigne déjà le produit « {first} »" in text
@@ -307,22 +318,13 @@ def test_products_list_shows_a_task_products_task_and_units(capsys):
 
 
 def test_the_loader_refuses_a_task_product_with_an_unknown_task_or_without_its_units(tmp_path):
-    copy = tmp_path / "factors"
-    shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = copy / "products.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = reader.fieldnames, list(reader)
-    rows = [r for r in rows if not (r["product"] == "ocr_documents" and r["parameter"].startswith("units_"))]
-    for row in rows:
-        if row["product"] == "generateur_images":
-            row["models"] = "peinture_a_l_huile"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-    with pytest.raises(InputError) as error:
-        load_factor_base(duckdb.connect(), copy)
-    text = str(error.value)
+    def edit(rows):
+        rows = [r for r in rows if not (r["product"] == "ocr_documents" and r["parameter"].startswith("units_"))]
+        for row in rows:
+            if row["product"] == "generateur_images":
+                row["models"] = "peinture_a_l_huile"
+        return rows
+
+    text = _refused_catalogue(tmp_path, edit)
     assert "tâche inconnue de la table tasks" in text and "peinture_a_l_huile" in text
     assert "« ocr_documents » : paramètre(s) obligatoire(s) pour un produit « task »" in text
