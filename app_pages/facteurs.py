@@ -74,3 +74,31 @@ if submitted:
                                         both)
             st.toast(f"Valeur propre enregistrée ({', '.join(ids)}) : les résultats en tiennent compte.")
             st.rerun()
+
+st.subheader("Ce que publient les fournisseurs, et la base retenue")
+st.markdown("Quelques fournisseurs publient leurs propres chiffres par message, loin de l'estimation EcoLogits et "
+            "avec d'autres périmètres (page **Méthode**, « Ce que les fournisseurs publient »). Pour chaque outil, "
+            "choisissez la base de ses chiffres dans l'inventaire et les exports : notre estimation, la déclaration "
+            "du fournisseur, ou l'enveloppe des deux. Le choix est conservé avec son auteur et sa date.")
+disclosed = views.disclosure_rows(factors, state.snapshot().product_bases)
+st.dataframe(disclosed.drop(columns="produit"), hide_index=True, width="stretch", column_config={
+    "outil": "Outil", "publication": "Publication", "impact": "Impact", "unite": "Unité",
+    "publie": st.column_config.NumberColumn("Publié, par message", format="%.3g"),
+    "estime_bas": st.column_config.NumberColumn("Notre estimation (bas)", format="%.3g"),
+    "estime": st.column_config.NumberColumn("Notre estimation (centre)", format="%.3g"),
+    "estime_haut": st.column_config.NumberColumn("Notre estimation (haut)", format="%.3g"),
+    "rapport": st.column_config.NumberColumn("Publié ÷ estimé", format="%.3g"),
+    "perimetre": "Périmètre de la publication", "base": "Base retenue"})
+with st.form("product_basis"):
+    first, second = st.columns(2)
+    tools = dict(zip(disclosed["produit"], disclosed["outil"])) if len(disclosed) else {}
+    product = first.selectbox("Outil", list(tools), format_func=tools.get)
+    basis = second.radio("Base de ses chiffres", list(views.BASIS_LABELS), format_func=views.BASIS_LABELS.get)
+    justification = st.text_input("Pourquoi ce choix (repris dans l'historique)")
+    chosen = st.form_submit_button("Retenir cette base")
+if chosen and product:
+    with state.guard():
+        changed = views.save_basis(store, factors, product, basis, justification)
+        st.toast("Base enregistrée : l'inventaire et les exports en tiennent compte." if changed else
+                 "Cette base était déjà retenue.")
+        st.rerun()

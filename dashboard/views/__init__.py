@@ -46,12 +46,15 @@ from dashboard.views.declarer import (
 )
 from dashboard.views.export import DOWNLOAD_LABELS, download_label, export_date
 from dashboard.views.facteurs import (
+    BASIS_LABELS,
     delete_own_value,
+    disclosure_rows,
     factor_rows,
     factor_tables,
     key_label,
     override_rows,
     overrides_table,
+    save_basis,
     save_own_values,
 )
 from dashboard.views.mesures import import_runs, measure_command, measurement_runs
@@ -99,17 +102,17 @@ from dashboard.views.usages import (
 )
 
 __all__ = [
-    "AI_ACT_CHOICES", "BREAKDOWNS", "COUNTS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS", "EDITABLE",
-    "FORMAT_HELP", "HEADLINE", "HEADLINE_LABELS", "HORIZON", "Imported", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE",
-    "OTHER_TOOL", "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS", "SYNTHESIS_EQUIVALENCES", "Slider",
-    "StoreConflict", "TASK_COUNTS", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind", "compared", "convert",
-    "custom_ids", "declaration_impact", "declarations_table", "default_scenarios", "delete_own_value",
-    "deleted_declarations", "derive_scenario", "derived_scenario", "download_label", "energy_class_scale",
-    "energy_classes", "equivalences", "export_date", "factor_rows", "factor_tables", "find_tool", "form_options",
-    "format_number", "format_quantity", "format_range", "gateway_comparison", "headline", "history_table",
-    "import_file", "import_log", "import_runs", "inventory_years", "is_admin_export", "key_label", "labels",
-    "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows", "overrides_table",
-    "percent", "preview_file", "problems_table", "recommendations_table", "save_edits", "save_form", "save_own_values",
-    "save_scenario", "savings", "slider_values", "synthesis", "tool_choices", "tool_profile", "top_workloads",
-    "trajectories", "usage_months", "validate_declarations",
+    "AI_ACT_CHOICES", "BASIS_LABELS", "BREAKDOWNS", "COUNTS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS",
+    "EDITABLE", "FORMAT_HELP", "HEADLINE", "HEADLINE_LABELS", "HORIZON", "Imported", "KIND_LABELS", "LABELS",
+    "METHODOLOGY_FILE", "OTHER_TOOL", "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS", "SYNTHESIS_EQUIVALENCES",
+    "Slider", "StoreConflict", "TASK_COUNTS", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind", "compared",
+    "convert", "custom_ids", "declaration_impact", "declarations_table", "default_scenarios", "delete_own_value",
+    "deleted_declarations", "derive_scenario", "derived_scenario", "disclosure_rows", "download_label",
+    "energy_class_scale", "energy_classes", "equivalences", "export_date", "factor_rows", "factor_tables", "find_tool",
+    "form_options", "format_number", "format_quantity", "format_range", "gateway_comparison", "headline",
+    "history_table", "import_file", "import_log", "import_runs", "inventory_years", "is_admin_export", "key_label",
+    "labels", "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows",
+    "overrides_table", "percent", "preview_file", "problems_table", "recommendations_table", "save_basis",
+    "save_edits", "save_form", "save_own_values", "save_scenario", "savings", "slider_values", "synthesis",
+    "tool_choices", "tool_profile", "top_workloads", "trajectories", "usage_months", "validate_declarations",
 ]

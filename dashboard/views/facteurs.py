@@ -1,8 +1,10 @@
-"""The Facteurs page: the tables of sourced values, searchable (accents and case ignored), and
-the authority's own values (overrides) in force, saved or deleted through the library.
+"""The Facteurs page: the tables of sourced values, searchable (accents and case ignored), the
+authority's own values (overrides) in force, saved or deleted through the library, and what the
+providers publish about their products beside our estimate, with the basis chosen for each.
 
-Must not: import Streamlit, check an override itself (``footprint.factors`` does), or write to
-the store except through ``save_own_values`` and ``delete_own_value``.
+Must not: import Streamlit, check an override or a basis itself (``footprint.factors`` and
+``footprint.inventory.disclosures`` do), or write to the store except through
+``save_own_values``, ``delete_own_value`` and ``save_basis``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,36 @@ from __future__ import annotations
 import pandas as pd
 
 from footprint.factors import FactorBase, delete_override, save_overrides
+from footprint.inventory import BASIS_LABELS, check_basis, compare, disclosed_products, estimate_product, message_volume
 from footprint.inventory.declarations import plain_key
 from footprint.store import Store
 
-__all__ = ["delete_own_value", "factor_rows", "factor_tables", "key_label", "override_rows", "overrides_table",
-           "save_own_values"]
+__all__ = ["BASIS_LABELS", "delete_own_value", "disclosure_rows", "factor_rows", "factor_tables", "key_label",
+           "override_rows", "overrides_table", "save_basis", "save_own_values"]
+
+
+def disclosure_rows(factors: FactorBase, bases: pd.DataFrame) -> pd.DataFrame:
+    """Each figure a provider publishes for one message of its products, beside our estimate of
+    one message (in our unit), the ratio, and the basis each product holds (``bases``: the
+    store's ``product_bases``; our estimate when none)."""
+    held = dict(zip(bases["product"], bases["basis"])) if len(bases) else {}
+    rows = []
+    for product in disclosed_products(factors):
+        one = estimate_product(factors, product, message_volume(factors, product, "messages", 1.0)).impacts
+        for row in compare(factors, product, one):
+            ours = row["estimate"]
+            rows.append({"outil": product.label, "produit": product.product, "publication": row["label"],
+                         "impact": row["impact_label"], "unite": row["impact_unit"], "publie": row["disclosed"],
+                         "estime_bas": ours["low"], "estime": ours["central"], "estime_haut": ours["high"],
+                         "rapport": row["ratio"], "perimetre": row["scope"],
+                         "base": BASIS_LABELS[held.get(product.product, "estimation")]})
+    return pd.DataFrame(rows)
+
+
+def save_basis(store: Store, factors: FactorBase, product: str, basis: str, justification: str) -> bool:
+    """Record the basis chosen for a product, once checked (``check_basis``); False when it
+    already holds it."""
+    return store.save_product_basis(check_basis(factors, product, basis), basis, justification.strip() or None)
 
 
 def factor_tables(factors: FactorBase) -> dict[str, str]:

@@ -172,3 +172,26 @@ def test_the_authoritys_own_pue_is_saved_from_the_factors_page_and_changes_the_s
     app.run()
     no_failure(app)
     assert _gwp_metric(app) != before  # the GPU and the measured run in the server room now use a PUE of 1,2
+
+
+def test_the_basis_of_a_products_figures_is_chosen_on_the_factors_page_and_changes_the_inventory(
+        example_store, factors):
+    from footprint.inventory import compute_inventory
+
+    example_store.save(pd.DataFrame([{"year": 2025, "service": "Communication", "kind": "llm",
+                                      "product": "le_chat_pro", "users": 12.0}]))
+    before = compute_inventory(example_store, factors, 2025).total()["gwp_kgco2e"]
+    app = open_app("facteurs")
+    no_failure(app)
+    table = next(frame.value for frame in app.dataframe if "publication" in frame.value.columns)
+    assert "Le Chat Pro (Mistral AI)" in set(table["outil"]) and table["rapport"].notna().all()
+    form_tool = next(w for w in app.selectbox if w.label == "Outil")
+    form_tool.set_value("le_chat_pro")
+    next(w for w in app.radio if w.label == "Base de ses chiffres").set_value("enveloppe")
+    next(w for w in app.text_input if w.label.startswith("Pourquoi")).input("ACV publiée")
+    app.button(key="FormSubmitter:product_basis-Retenir cette base").click().run()
+    no_failure(app)
+    held = example_store.product_bases()
+    assert held.to_dict("records")[0]["basis"] == "enveloppe"
+    after = compute_inventory(example_store, factors, 2025).total()["gwp_kgco2e"]
+    assert after["high"] >= before["high"] and after != before
