@@ -62,6 +62,11 @@ with form_tab:
             values["requests_per_agent_per_day"] = first.number_input(
                 "Par personne et par jour (vide : je ne sais pas)", min_value=0.0, value=None, step=1.0,
                 format="%g", help="laissé vide, la fourchette du catalogue pour cet outil s'applique")
+            if values["kind"] == "llm" and views.has_reasoning_mode(factors, tool):
+                values["reasoning"] = second.checkbox(
+                    "En mode raisonnement (« réflexion », « Think »)",
+                    help="les tokens de raisonnement cachés que le catalogue prête à ce mode s'ajoutent à chaque "
+                         "réponse : l'empreinte peut être bien plus forte")
             if values["kind"] == "llm":
                 with st.expander("Choix avancés : modèle précis"):
                     models = list(factors.product(tool).models)

@@ -95,6 +95,9 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type = Frenc
     volume.add_argument("--messages", help="messages envoyés par an (console d'administration, journal)")
     volume.add_argument("--users", help="utilisateurs actifs")
     volume.add_argument("--licences", help="licences (la part réellement utilisée vient du catalogue)")
+    product.add_argument("--reasoning", action="store_true",
+                         help="en mode raisonnement (« réflexion ») : les tokens de raisonnement cachés du catalogue "
+                              "s'ajoutent à chaque réponse")
     product.add_argument("--messages-per-user-per-day",
                          help="messages par utilisateur actif et par jour (par défaut la fourchette du produit)")
     product.add_argument("--days", help="jours d'usage par an (par défaut les jours travaillés de la base de facteurs)")
@@ -257,7 +260,12 @@ def _product(args: argparse.Namespace) -> int:
     where = _resolve_names(factors, {"kind": "product", "zone": args.zone, "hosting": args.hosting,
                                      "mix_dataset": args.mix_dataset, "year": year, **numbers})
     where.pop("kind")
-    estimate = estimate_product(factors, product, volume, where, include_input_tokens=args.with_input_tokens)
+    try:
+        estimate = estimate_product(factors, product, volume, where, include_input_tokens=args.with_input_tokens,
+                                    reasoning=args.reasoning)
+    except InputError as error:
+        raise InputError([replace(p, column="--reasoning") if p.column == "reasoning" else p
+                          for p in error.problems]) from None
     shown = {"product": product.product, "label": product.label, "valid_from": product.valid_from,
              "provider": product.provider, "models": list(product.models), "hosting": product.hosting}
     # What the provider publishes for one message, beside our estimate of one (same place, same year).

@@ -21,15 +21,16 @@ from footprint.inventory.declarations import (
     read_declarations,
     validate_records,
 )
+from footprint.inventory.products import REASONING
 from footprint.io.cells import is_missing
 from footprint.io.formatting import format_number, format_quantity, format_range
 from footprint.store import Store, StoreConflict
 from footprint.vocabulary import IMPACT_UNITS, KINDS_FR, LABELS, for_audience
 
-__all__ = ["AI_ACT_CHOICES", "COUNTS", "TASK_COUNTS", "DISPLAY_COLUMNS", "EDITABLE", "OTHER_TOOL", "StoreConflict",
+__all__ = ["AI_ACT_CHOICES", "COUNTS", "DISPLAY_COLUMNS", "EDITABLE", "OTHER_TOOL", "StoreConflict", "TASK_COUNTS",
            "declaration_impact", "declarations_table", "deleted_declarations", "find_tool", "form_options",
-           "history_table", "import_file", "preview_file", "save_edits", "save_form", "tool_choices", "tool_profile",
-           "validate_declarations"]
+           "has_reasoning_mode", "history_table", "import_file", "preview_file", "save_edits", "save_form",
+           "tool_choices", "tool_profile", "validate_declarations"]
 
 # Store column -> what the dashboard's tables call it.
 DISPLAY_COLUMNS = LABELS
@@ -166,6 +167,11 @@ def find_tool(factors: FactorBase, typed: str) -> str:
         raise InputError([Problem(f"Aucun outil du catalogue ne s'appelle ainsi.{hint} Sinon, choisissez « "
                                   f"{OTHER_TOOL} ».", column="Quel outil ?", value=typed)])
     return product_id
+
+
+def has_reasoning_mode(factors: FactorBase, product_id: str) -> bool:
+    """Whether the catalogue gives ``product_id`` a reasoning mode (its hidden tokens per answer)."""
+    return f"{REASONING}_min" in factors.product(product_id).parameters
 
 
 def tool_profile(factors: FactorBase, product_id: str, year: int | None = None) -> str:

@@ -50,6 +50,7 @@ LOW, CENTRAL, HIGH = ENDS
 # work where a language model counts its messages).
 LEVEL_COLUMNS = {"messages": "messages", "users": "users", "licences": "licences"}
 UNITS_PER_DAY = "units_per_user_per_day"
+REASONING = "reasoning_tokens_per_output_token"
 
 
 def find_product(factors: FactorBase, text: str, year: int | None = None) -> Product:
@@ -140,7 +141,8 @@ def message_volume(factors: FactorBase, product: Product, level: str, count: flo
     return Volume(level, count, _span(*yearly), per_day, days_of_use, share, typed)
 
 
-def product_declaration(product: Product, volume: Volume, where: dict | None = None) -> pd.DataFrame:
+def product_declaration(product: Product, volume: Volume, where: dict | None = None,
+                        reasoning: bool = False) -> pd.DataFrame:
     """The use of ``product`` as one declaration of the inventory (store columns): its level's
     count, the rates a person typed, and ``where`` (hosting, zone, pue, wue, year; empty ones
     dropped). Its year, when ``where`` has none, is the first year of the product's row set."""
@@ -152,7 +154,7 @@ def product_declaration(product: Product, volume: Volume, where: dict | None = N
     row = {"kind": product.kind, "product": product.product, column: volume.count,
            **{k: v for k, v in typed.items() if v is not None},
            **{k: place[k] for k in ("hosting", "zone", "pue", "wue") if k in place},
-           "year": place.get("year", product.valid_from)}
+           "year": place.get("year", product.valid_from), **({"reasoning": True} if reasoning else {})}
     return pd.DataFrame([row])
 
 
@@ -162,26 +164,30 @@ def _entry(table: str, key: str, row: dict) -> dict:
 
 
 def product_rows(factors: FactorBase, product: Product, level: str, rate_typed: bool = False,
-                 include_input_tokens: bool = False) -> list[dict]:
+                 include_input_tokens: bool = False, reasoning: bool = False) -> list[dict]:
     """The rows of the catalogue behind the estimate of a use of ``product`` known at ``level``
     (a code of ``footprint.vocabulary.VOLUME_LEVELS``): its output tokens per message (and input
     ones with the prefill term), its messages per user and day (for users and licences, unless a
-    rate was typed) and its share of licences really used (for licences)."""
+    rate was typed), its share of licences really used (for licences) and, in its reasoning mode,
+    its reasoning tokens per output token."""
     used = ([OUTPUT_TOKENS] + ([INPUT_TOKENS] if include_input_tokens else [])) if product.kind == "llm" else []
     if level in ("users", "licences") and not rate_typed:
         used.append(rate_name(product))
     if level == "licences":
         used.append(ACTIVE_SHARE)
+    if reasoning and level != "tokens":
+        used.append(REASONING)
     key = f"{product.product} / {product.valid_from}"
     rows = factors.source_rows("products", "product = ? AND valid_from = ?", [product.product, str(product.valid_from)])
     return [_entry("products", key, row) for row in rows if row["parameter"].rsplit("_", 1)[0] in used]
 
 
 def product_factors(factors: FactorBase, product: Product, volume: Volume, workload: dict,
-                    include_input_tokens: bool = False) -> list[dict]:
+                    include_input_tokens: bool = False, reasoning: bool = False) -> list[dict]:
     """Every factor behind a product's estimate, each once: the product's parameters it used,
     the working days when no days were typed, then those of its workload (each model of its set)."""
-    entries = product_rows(factors, product, volume.level, MESSAGES_PER_DAY in volume.typed, include_input_tokens)
+    entries = product_rows(factors, product, volume.level, MESSAGES_PER_DAY in volume.typed, include_input_tokens,
+                           reasoning)
     if volume.level != "messages" and "days" not in volume.typed:
         entries += [_entry("constants", "", row) for row in factors.constant_sources([WORKING_DAYS])]
     entries += factors_used(factors, workload, include_input_tokens)
@@ -202,11 +208,14 @@ class ProductEstimate:
 
 
 def estimate_product(factors: FactorBase, product: Product, volume: Volume, where: dict | None = None, *,
-                     include_input_tokens: bool = False) -> ProductEstimate:
+                     include_input_tokens: bool = False, reasoning: bool = False) -> ProductEstimate:
     """The impacts of a product's use: its declaration (``product_declaration``) through
     ``to_workloads`` and the engine, as the inventory computes it. Raises ``InputError`` for what
     the engine refuses (an unknown zone…), each problem once and without a row."""
-    workloads = to_workloads(product_declaration(product, volume, where), factors)
+    if reasoning and REASONING + "_min" not in product.parameters:
+        raise InputError([Problem(f"« {product.label} » n'a pas de mode raisonnement dans le catalogue",
+                                  column="reasoning")])
+    workloads = to_workloads(product_declaration(product, volume, where, reasoning), factors)
     year, dataset = (where or {}).get("year"), (where or {}).get("mix_dataset")
     workloads["year"] = float(year) if year not in (None, "") else float("nan")
     if dataset:
@@ -219,4 +228,4 @@ def estimate_product(factors: FactorBase, product: Product, volume: Volume, wher
     record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in workloads.iloc[0].items()}
     record = {k: (None if v is pd.NA else v) for k, v in record.items()}
     return ProductEstimate(product, volume, workloads, impacts, list(result.attrs["warnings"]),
-                           product_factors(factors, product, volume, record, include_input_tokens))
+                           product_factors(factors, product, volume, record, include_input_tokens, reasoning))

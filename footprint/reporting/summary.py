@@ -199,6 +199,7 @@ def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     workloads = to_workloads(named, factors)
     levels, products = volume_levels(named), products_of(named, factors)
     rate_typed = pd.to_numeric(named["requests_per_agent_per_day"], errors="coerce").notna()
+    reasoning = named["reasoning"].astype("boolean").fillna(False) if "reasoning" in named else rate_typed & False
     seen, rows = set(), []
     for position, record in enumerate(workloads.to_dict("records")):
         record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
@@ -207,8 +208,8 @@ def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
             record["year"] = int(record["year"])
         used = factors_used(factors, record)
         if products[position] is not None:
-            used = product_rows(factors, products[position], levels.iloc[position], bool(rate_typed.iloc[position])) \
-                + used
+            used = product_rows(factors, products[position], levels.iloc[position], bool(rate_typed.iloc[position]),
+                                reasoning=bool(reasoning.iloc[position])) + used
         for factor in used:
             key = (factor["table"], factor["key"], factor["name"])
             if key in seen:

@@ -32,7 +32,7 @@ _VERSION_1_COLUMNS = (
     "origin", "gateway_kwh_min", "gateway_kwh_max", "gateway_kgco2e_min", "gateway_kgco2e_max")
 VERSION_1_DECLARATION_COLUMNS = {name: DECLARATION_COLUMNS[name] for name in _VERSION_1_COLUMNS}
 # The declaration columns each later migration adds (to the declarations and their history).
-ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages")}
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages", "reasoning")}
 
 # One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
 MEASUREMENT_COLUMNS: dict[str, str] = {
@@ -159,8 +159,9 @@ CREATE TABLE scenario_history (
 INSERT INTO scenario_history
   SELECT id, 1, label, definition, deleted, 'reprise (mise à jour du schéma)', saved_at, saved_by FROM scenarios;
 """,
-    # The product a declaration names (« Microsoft 365 Copilot ») and its volume as people know it:
-    # active users, licences, messages per year. Existing declarations keep them empty.
+    # The product a declaration names (« Microsoft 365 Copilot »), its volume as people know it
+    # (active users, licences, messages per year) and whether it is used in its reasoning mode.
+    # Existing declarations keep them empty.
     # The basis the authority chose for the figures of a product (our estimate, the provider's
     # disclosure, or both): one row per choice, never updated, the latest one holds.
     6: "\n".join(f"ALTER TABLE {table} ADD COLUMN {name} {DECLARATION_COLUMNS[name]};"

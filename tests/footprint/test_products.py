@@ -115,10 +115,12 @@ def test_products_list_json_lists_every_product_with_the_source_of_each_figure(f
     # Each kind has its own parameters (emission_factors/checks.py PRODUCT_KINDS), and the share of licences.
     by_kind = {kind: {f"{name}_{end}" for name in (*names, "active_share_of_licences") for end in ("min", "max")}
                for kind, names in PRODUCT_KINDS.items()}
-    assert set().union(*by_kind.values()) == parameters
+    reasoning = {f"reasoning_tokens_per_output_token_{end}" for end in ("min", "max")}  # optional: a mode
+    assert set().union(*by_kind.values()) | reasoning == parameters
     for product in listed.values():
         assert product["models"] and product["hosting"] and product["label"]
-        assert {f["parameter"] for f in product["factors"]} == by_kind[product["kind"]]
+        given = {f["parameter"] for f in product["factors"]}
+        assert given - reasoning == by_kind[product["kind"]] and given & reasoning in (set(), reasoning)
         for figure in product["factors"]:
             assert figure["source"] and figure["source_url"].startswith(("https://", "http://"))
         # The same figures, sources and links as the catalogue file itself, read here on its own.
@@ -328,3 +330,54 @@ def test_the_loader_refuses_a_task_product_with_an_unknown_task_or_without_its_u
     text = _refused_catalogue(tmp_path, edit)
     assert "tâche inconnue de la table tasks" in text and "peinture_a_l_huile" in text
     assert "« ocr_documents » : paramètre(s) obligatoire(s) pour un produit « task »" in text
+
+
+# -- reasoning modes -----------------------------------------------------------------------------
+
+def test_a_reasoning_mode_adds_the_catalogues_hidden_tokens_to_each_answer(factors):
+    from footprint.inventory.declarations import to_workloads, validate_records
+
+    product = find_product(factors, "le chat pro")
+    plain, thinking = (validate_records([{"year": 2025, "service": "Com", "product": "le chat pro", "users": 12,
+                                          **extra}], factors, "formulaire") for extra in ({}, {"reasoning": "oui"}))
+    assert bool(thinking.iloc[0]["reasoning"]) is True
+    before, after = (to_workloads(frame, factors).iloc[0] for frame in (plain, thinking))
+    hidden = product.span("reasoning_tokens_per_output_token")
+    assert after["output_tokens_per_request"] == pytest.approx(before["output_tokens_per_request"] * (1 + hidden[0]))
+    assert after["output_tokens_per_request_high"] == pytest.approx(
+        before["output_tokens_per_request_high"] * (1 + hidden[1]))
+    assert after["requests"] == before["requests"]  # the same messages, longer answers
+    impacts = {name: compute_impacts(to_workloads(frame, factors), factors).iloc[0]
+               for name, frame in (("plain", plain), ("thinking", thinking))}
+    assert impacts["thinking"]["energy_kwh_high"] > 10 * impacts["plain"]["energy_kwh_high"]
+    # The same through estimate product, with the catalogue's row among its factors.
+    estimate = estimate_product(factors, product, message_volume(factors, product, "users", 12), reasoning=True)
+    assert estimate.impacts["energy_kwh"]["high"] == pytest.approx(impacts["thinking"]["energy_kwh_high"], rel=1e-12)
+    assert "reasoning_tokens_per_output_token_max" in {f["name"] for f in estimate.factors}
+
+
+def test_a_reasoning_mode_is_refused_where_the_catalogue_has_none_or_the_tokens_were_counted(factors):
+    from footprint.inventory.declarations import to_workloads, validate_records
+
+    for record, fragment in (({"product": "albert", "users": 3}, "n'a pas de mode raisonnement"),
+                             ({"kind": "llm", "provider": "openai", "model": "gpt-4o", "requests": 10,
+                               "use_case": "traduction"}, "se déclare pour un outil du catalogue")):
+        with pytest.raises(InputError) as error:
+            validate_records([{"year": 2025, "service": "Com", "reasoning": "oui", **record}], factors, "formulaire")
+        assert fragment in str(error.value) and "« oui »" in str(error.value)
+    # Counted tokens (an export or a log) already hold the reasoning: nothing is added.
+    counted = validate_records([{"year": 2025, "service": "Com", "product": "chatgpt plus", "messages": 1000,
+                                 "output_tokens": 600000, "reasoning": "oui"}], factors, "formulaire")
+    assert to_workloads(counted, factors).iloc[0]["output_tokens_per_request"] == pytest.approx(600)
+
+
+def test_the_methodology_quotes_the_catalogues_reasoning_range():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "METHODOLOGIE.md").read_text(encoding="utf-8")
+    section = text[text.index("**Les modes de raisonnement**"):]
+    low, high = (float(v) for v in re.search(r"\(de (\d+) à (\d+) :", section).groups())
+    spans = {(float(r["value"]), r["parameter"].rsplit("_", 1)[1]) for r in CATALOGUE
+             if r["parameter"].startswith("reasoning_tokens_per_output_token")}
+    assert spans == {(low, "min"), (high, "max")}

@@ -63,7 +63,7 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
                 bad(column, number_problem(error), value)
                 continue
             out[column] = number
-        elif column == "personal_data":
+        elif DECLARATION_COLUMNS.get(column) == "BOOLEAN":
             text = plain_key(value) if value not in (None, "") else ""
             if text == "":
                 out[column] = None
@@ -196,7 +196,8 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
             bad(position, "kind", f"type obligatoire ({_KIND_CODES}), ou un outil du catalogue")
             continue
         for message, column in _kind_problems(kind, values, profiles, factors):
-            bad(position, column, message, values.get(column))
+            value = values.get(column)
+            bad(position, column, message, ("oui" if value else "non") if isinstance(value, bool | np.bool_) else value)
         if len(problems) >= MAX_LISTED:
             break
     return for_audience(problems, "file")
@@ -211,6 +212,14 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: Fac
         problem = _product_problem(kind, values["product"], factors)
         if problem:
             return [(problem, "product")]
+    if "reasoning" in given and bool(values["reasoning"]):
+        found = factors.product_id(str(values["product"])) if "product" in given else None
+        if found is None:
+            problems.append(("le mode raisonnement se déclare pour un outil du catalogue (qui donne ses tokens de "
+                             "raisonnement) : indiquez l'outil, ou comptez les tokens de sortie", "reasoning"))
+        elif "reasoning_tokens_per_output_token_min" not in factors.product(found).parameters:
+            problems.append((f"« {factors.product(found).label} » n'a pas de mode raisonnement dans le catalogue",
+                             "reasoning"))
     if kind == "llm" and "product" in given:
         problems += _volume_problems(given, values, product=True)
     elif kind == "task" and "product" in given:

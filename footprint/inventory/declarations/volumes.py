@@ -22,7 +22,8 @@ from footprint.factors import FactorBase, Product
 
 # The product's columns ``product_columns`` gives, each a parameter of the catalogue at both ends.
 SPANS = {"input": "input_tokens_per_message", "output": "output_tokens_per_message",
-         "rate": "messages_per_user_per_day", "units": "units_per_user_per_day", "share": "active_share_of_licences"}
+         "rate": "messages_per_user_per_day", "units": "units_per_user_per_day", "share": "active_share_of_licences",
+         "reasoning": "reasoning_tokens_per_output_token"}
 # The prefix of a declaration's ``origin`` -> its source (``VOLUME_SOURCES``); any other origin
 # (a form, a declarations file, the example) is a service's own declaration.
 ORIGIN_SOURCES = {"usage:": "gateway_log", "admin:": "admin_export", "mesure": "measurement",

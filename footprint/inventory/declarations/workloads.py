@@ -51,9 +51,10 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     (``jours_par_an``, else the factor base's working days); else licences × the product's share
     of licences really used × the same; else output tokens per year / output tokens per request.
     Tokens per request: as declared, else tokens per year / requests, else the product's range of
-    tokens per message, else the use-case profile. A product gives the provider, the set of models
-    (the range spans them unless the declaration names its model) and the hosting, unless the
-    declaration gives them.
+    tokens per message, else the use-case profile; in a product's reasoning mode (``reasoning``),
+    output tokens × (1 + the product's reasoning tokens per output token), unless counted. A
+    product gives the provider, the set of models (the range spans them unless the declaration
+    names its model) and the hosting, unless the declaration gives them.
     """
     frame = frame.reindex(columns=list(DECLARATION_COLUMNS))
     profiles = use_case_profiles(factors)
@@ -66,6 +67,7 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     product = product_columns(frame, factors)
     days = number["days_per_year"].fillna(factors.constant(WORKING_DAYS).m_as(DAYS_UNIT)) * PER_YEAR
     counted = number["messages"].fillna(number["requests"])
+    reasoning_on = frame["reasoning"].astype("boolean").fillna(False).astype(bool)
     people = number["users"].fillna(number["agents"])
     ends = {}
     for end in ("low", "high"):
@@ -81,6 +83,11 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
                               .fillna(product_output)
                               .fillna(profile_out.astype("float64")))
         requests = requests_given.fillna(number["output_tokens"] / output_per_request)
+        # A product used in its reasoning mode writes hidden tokens beside each visible one (the
+        # catalogue's share), unless its tokens were counted (a log counts them already).
+        reasoning = reasoning_on & requests_given.notna() & number["output_tokens"].isna()
+        hidden = product[f"reasoning_{end}"].fillna(0.0)
+        output_per_request = output_per_request.where(~reasoning, output_per_request * (1.0 + hidden))
         input_per_request = (number["input_tokens_per_request"]
                              .fillna(number["input_tokens"] / requests)
                              .fillna(product[f"input_{end}"])
