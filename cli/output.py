@@ -28,5 +28,6 @@ def print_impacts_csv(lead: Sequence[str], rows: Iterable[tuple[Sequence[object]
 
 def print_counts(counts: dict[str, int]) -> None:
     """What an import did: created, modified and unchanged declarations."""
+    replaced = f", {counts['replaced']} remplacée(s) par celles-ci" if counts.get("replaced") else ""
     print(f"{counts['created']} déclaration(s) créée(s), {counts['modified']} modifiée(s), "
-          f"{counts['unchanged']} inchangée(s).")
+          f"{counts['unchanged']} inchangée(s){replaced}.")

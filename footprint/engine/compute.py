@@ -29,7 +29,7 @@ from footprint.engine.workloads import (
     validate,
 )
 from footprint.factors import FactorBase
-from footprint.vocabulary import ENDS, IMPACT_KEYS, KINDS, USAGE_SPLIT_KEYS
+from footprint.vocabulary import ENDS, IMPACT_KEYS, IMPACTS, KINDS, USAGE_SPLIT, USAGE_SPLIT_KEYS
 
 
 def compute_impacts(workloads: pd.DataFrame, factors: FactorBase, *, include_input_tokens: bool = False,
@@ -107,20 +107,32 @@ def _over_model_sets(workloads: pd.DataFrame, expanded: pd.DataFrame, origin: np
                      include_input_tokens: bool, usage_split: bool) -> pd.DataFrame:
     """The impacts of ``workloads`` from those of ``expanded`` (one row per model of a set;
     ``origin``: the row of ``workloads`` each comes from, in order): per row, the lowest low, the
-    highest high and their midpoint. A problem names the row of ``workloads``, once."""
+    highest high and their midpoint; the parts of an impact come from the model that gives its
+    end (they add up to it). A problem names the row of ``workloads``, once."""
     try:
         inner = compute_impacts(expanded, factors, include_input_tokens=include_input_tokens,
                                 usage_split=usage_split)
     except InputError as error:
         problems = [replace(p, line=int(origin[p.line - 1]) + 1) if p.line else p for p in error.problems]
         raise InputError(list(dict.fromkeys(problems))) from None
-    starts = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]])
     low, central, high = ENDS
     keys = [c.removesuffix(f"_{low}") for c in inner.columns if c.endswith(f"_{low}")]
+    parent = {i.key: i.part_of for i in (*IMPACTS, *USAGE_SPLIT) if i.part_of}
+    # Each impact's low end is the lowest of its models, its high end the highest; a part (usage,
+    # manufacturing) is taken from the model whose total gives that end, so that parts add up.
+    chosen = {}
+    for key in keys:
+        if key in parent:
+            continue
+        for end, sign in ((low, 1.0), (high, -1.0)):
+            values = inner[f"{key}_{end}"].to_numpy()
+            order = np.lexsort((sign * values, origin))  # by row of ``workloads``, then best value first
+            chosen[(key, end)] = order[np.r_[True, origin[order][1:] != origin[order][:-1]]]
     data = {}
     for key in keys:
-        lowest = np.minimum.reduceat(inner[f"{key}_{low}"].to_numpy(), starts)
-        highest = np.maximum.reduceat(inner[f"{key}_{high}"].to_numpy(), starts)
+        source = parent.get(key, key)
+        lowest = inner[f"{key}_{low}"].to_numpy()[chosen[(source, low)]]
+        highest = inner[f"{key}_{high}"].to_numpy()[chosen[(source, high)]]
         data |= {f"{key}_{low}": lowest, f"{key}_{central}": 0.5 * (lowest + highest), f"{key}_{high}": highest}
     result = pd.DataFrame(data, columns=list(inner.columns), index=workloads.index)
     result.attrs["factor_base_version"] = factors.version

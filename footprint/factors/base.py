@@ -215,8 +215,9 @@ class FactorBase:
 
     def hostings_of(self, declarations) -> list[str | None]:
         """Hosting profile of each row of a table with ``kind``, ``hosting`` and ``provider`` (and
-        optionally ``product`` and ``year``): as declared (any case), else, for an LLM, its
-        product's hosting, else its provider's default; None when there is none."""
+        optionally ``product`` and ``year``): as declared (any case), else its product's hosting (a
+        language model or a task product), else, for an LLM, its provider's default; None when
+        there is none."""
         provider_default = dict(self.con.execute(
             "SELECT key, default_hosting FROM provider_keys JOIN providers USING (provider)").fetchall())
         hostings = {h.lower(): h for h in self.hostings()}
@@ -228,7 +229,7 @@ class FactorBase:
                                                           declarations["provider"], products, years):
             if isinstance(hosting, str) and hosting.strip():
                 found.append(hostings.get(hosting.strip().lower(), hosting.strip()))
-            elif kind == "llm" and isinstance(product, str) and self.product_id(product):
+            elif kind in ("llm", "task") and isinstance(product, str) and self.product_id(product):
                 key = (product, None if pd.isna(year) else int(year))
                 if key not in product_hosting:
                     product_hosting[key] = self.product(self.product_id(product), key[1]).hosting

@@ -203,6 +203,41 @@ def basis_range(estimate: dict[str, float], disclosed: float | None, basis: str)
     return {LOW: low, CENTRAL: statistics.fmean((low, high)), HIGH: high}
 
 
+# What the electricity of a use drives, when the provider publishes its energy and not them: the
+# impact, and its part due to the electricity (None: all of it, as the water of cooling and of
+# the power plants, which EcoLogits counts per kWh).
+_FOLLOW_ENERGY = {"gwp_kgco2e": "gwp_usage_kgco2e", "adpe_kgsbeq": "adpe_usage_kgsbeq", "pe_mj": "pe_usage_mj",
+                  "water_l": None}
+
+
+def _follow_energy(impacts: pd.DataFrame, rows: np.ndarray, energy_before: dict, disclosed: dict) -> list[str]:
+    """Scale, for ``rows``, the electricity's part of each impact the provider does not publish by
+    the ratio of the published energy to ours, so that the figures of one basis agree (emissions
+    of 11 kWh, not of our 360 kWh); their manufacturing part stays ours. Returns those impacts."""
+    followed = []
+    positions = np.flatnonzero(rows)
+    for impact, usage in _FOLLOW_ENERGY.items():
+        if impact in disclosed or f"{impact}_{LOW}" not in impacts or (usage and f"{usage}_{LOW}" not in impacts):
+            continue
+        ends = {}
+        for end in ENDS:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(energy_before[end] > 0,
+                                 impacts[f"energy_kwh_{end}"].to_numpy(dtype=float)[rows] / energy_before[end], 0.0)
+            total = impacts[f"{impact}_{end}"].to_numpy(dtype=float)[rows]
+            if usage is None:
+                ends[end] = total * ratio
+                continue
+            part = impacts[f"{usage}_{end}"].to_numpy(dtype=float)[rows]
+            impacts.iloc[positions, impacts.columns.get_loc(f"{usage}_{end}")] = part * ratio
+            ends[end] = total - part + part * ratio
+        ends[CENTRAL] = 0.5 * (ends[LOW] + ends[HIGH])
+        for end in ENDS:
+            impacts.iloc[positions, impacts.columns.get_loc(f"{impact}_{end}")] = ends[end]
+        followed.append(impact)
+    return followed
+
+
 def check_basis(factors: FactorBase, product_text: str, basis: str) -> str:
     """The product id ``product_text`` names, once checked that ``basis`` (one of ``BASES``) can be
     its basis: the provider's disclosure and the envelope need at least one disclosed figure.
@@ -254,6 +289,7 @@ def apply_bases(declarations: pd.DataFrame, workloads: pd.DataFrame, impacts: pd
         by_impact: dict[str, list[float]] = {}
         for disclosure in found:
             by_impact.setdefault(disclosure.impact, []).append(disclosure.per_message(IMPACT_UNITS[disclosure.impact]))
+        energy_before = {end: impacts[f"energy_kwh_{end}"].to_numpy(dtype=float)[rows] for end in ENDS}
         for impact, values in by_impact.items():
             disclosed = {LOW: min(values) * messages[LOW][rows], HIGH: max(values) * messages[HIGH][rows]}
             ours = {end: impacts[f"{impact}_{end}"].to_numpy(dtype=float)[rows] for end in ENDS}
@@ -269,8 +305,13 @@ def apply_bases(declarations: pd.DataFrame, workloads: pd.DataFrame, impacts: pd
                     column = impacts.columns.get_loc(f"{part}_{end}")
                     impacts.iloc[np.flatnonzero(rows), column] = impacts[f"{part}_{end}"].to_numpy()[rows] * scale
                 impacts.iloc[np.flatnonzero(rows), impacts.columns.get_loc(f"{impact}_{end}")] = new[end]
+        followed = _follow_energy(impacts, rows, energy_before, by_impact) if "energy_kwh" in by_impact else []
         label = factors.product(product_id).label
-        kept = [_LABELS[i.key] for i in IMPACTS if i.part_of is None and i.key not in by_impact]
+        kept = [_LABELS[i.key] for i in IMPACTS if i.part_of is None and i.key not in by_impact
+                and i.key not in followed]
         said.append(f"{label} : base « {BASIS_LABELS[basis]} » pour {', '.join(_LABELS[k] for k in by_impact)}"
                     + (f" ; {', '.join(kept)} : estimation (non publiés par le fournisseur)" if kept else "") + ".")
+        if followed:
+            said.append(f"{label} : {', '.join(_LABELS[k] for k in followed)} suivent l'énergie publiée (leur part "
+                        "due à l'électricité est recalculée ; la fabrication reste estimée).")
     return impacts, said

@@ -69,6 +69,10 @@ def save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str
     counts = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY status").fetchall())
     counts = {"created": counts.get("new", 0), "modified": counts.get("changed", 0),
               "unchanged": counts.get("same", 0)}
+    replaced = _earlier_import_rows(con, import_record) if import_record and import_record.get("replaces") else []
+    if replaced:
+        action_text = f"remplacée (nouvel import de {import_record['file_name']})"
+        counts["replaced"] = set_deleted(con, replaced, True, action_text, user)
     if import_record is not None:
         import_id = import_record.get("import_id") or f"IMP-{pd.Timestamp.now(tz='UTC'):%Y%m%d%H%M%S%f}"
         con.execute("""INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)""",
@@ -82,6 +86,21 @@ def save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str
     con.unregister("_incoming")
 
     return counts, frame["id"].astype(str).tolist()
+
+
+def _earlier_import_rows(con: duckdb.DuckDBPyConnection, import_record: dict) -> list[str]:
+    """The active declarations an earlier import of the same file (same kind, same SHA-256) wrote
+    last and that this import no longer gives (the same report imported again with another
+    user -> service mapping names other services): the new import replaces them, nothing counts
+    twice. A declaration someone changed since keeps that change (its last version is theirs)."""
+    return [row[0] for row in con.execute("""
+        WITH earlier AS (SELECT import_id FROM imports WHERE kind = ? AND file_sha256 = ?),
+             latest AS (SELECT id, import_id, row_number() OVER (PARTITION BY id ORDER BY version DESC) AS rank
+                        FROM declaration_history)
+        SELECT d.id FROM declarations d JOIN latest l ON l.id = d.id AND l.rank = 1
+        WHERE NOT d.deleted AND l.import_id IN (SELECT import_id FROM earlier)
+          AND d.id NOT IN (SELECT id FROM _incoming WHERE id IS NOT NULL) ORDER BY d.id""",
+        [import_record["kind"], import_record["file_sha256"]]).fetchall()]
 
 
 def set_deleted(con: duckdb.DuckDBPyConnection, ids: list[str], deleted: bool, action: str, user: str) -> int:

@@ -394,3 +394,22 @@ def test_estimate_product_shows_what_the_provider_publishes_beside_our_estimate(
     silent = subprocess.run([sys.executable, "-m", "footprint", "estimate", "product", "--product", "copilot",
                              "--licences", "5"], capture_output=True, text=True, cwd=ROOT).stdout
     assert "Le fournisseur publie" not in silent
+
+
+def test_impacts_a_provider_does_not_publish_follow_its_published_energy(factors, tmp_path):
+    from footprint.inventory import compute_inventory
+    from footprint.store import Store
+
+    store = Store(tmp_path / "o.duckdb")
+    store.save(pd.DataFrame([{"year": 2025, "service": "Com", "kind": "llm", "product": "chatgpt_business",
+                              "users": 10.0}]))
+    ours = compute_inventory(store, factors, 2025).impacts.iloc[0]
+    store.save_product_basis("chatgpt_business", "declaration_fournisseur")
+    based = compute_inventory(store, factors, 2025).impacts.iloc[0]
+    for end in ("low", "high"):
+        ratio = based[f"energy_kwh_{end}"] / ours[f"energy_kwh_{end}"]
+        # OpenAI publishes energy and water, not emissions: their electricity part follows the energy.
+        assert based[f"gwp_usage_kgco2e_{end}"] == pytest.approx(ours[f"gwp_usage_kgco2e_{end}"] * ratio, rel=1e-9)
+        assert based[f"gwp_embodied_kgco2e_{end}"] == pytest.approx(ours[f"gwp_embodied_kgco2e_{end}"], rel=1e-12)
+        assert based[f"gwp_kgco2e_{end}"] == pytest.approx(
+            based[f"gwp_usage_kgco2e_{end}"] + based[f"gwp_embodied_kgco2e_{end}"], rel=1e-9)

@@ -381,3 +381,53 @@ def test_the_methodology_quotes_the_catalogues_reasoning_range():
     spans = {(float(r["value"]), r["parameter"].rsplit("_", 1)[1]) for r in CATALOGUE
              if r["parameter"].startswith("reasoning_tokens_per_output_token")}
     assert spans == {(low, "min"), (high, "max")}
+
+
+# -- found by the review of this change ----------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["users", "licences"])
+def test_the_parts_of_a_products_emissions_add_up_to_its_total_at_each_end(factors, level):
+    for product in factors.products():
+        impacts = estimate_product(factors, product, message_volume(factors, product, level, 25)).impacts
+        for end in ("low", "central", "high"):
+            parts = impacts["gwp_usage_kgco2e"][end] + impacts["gwp_embodied_kgco2e"][end]
+            assert parts == pytest.approx(impacts["gwp_kgco2e"][end], rel=1e-9), (product.product, end)
+
+
+def test_a_task_product_is_a_bought_service_in_the_beges_and_known_at_the_level_it_was_counted(factors):
+    from footprint.inventory.declarations import validate_records
+    from footprint.inventory.declarations.volumes import volume_levels
+    from footprint.reporting.classification import ownership
+    from scenarios.projection import zones
+
+    frame = validate_records([{"year": 2025, "service": "Com", "product": "deepl", "licences": 12},
+                              {"year": 2025, "service": "Com", "product": "ocr", "units": 5000}], factors, "f")
+    assert volume_levels(frame).tolist() == ["licences", "units"]
+    assert list(zones(frame, factors)) == [factors.hosting_zone(factors.product("deepl").hosting)] * 2
+    assert list(ownership(frame, factors)) == ["service", "service"]
+
+
+def test_a_declarations_file_may_leave_the_type_to_the_product(factors, tmp_path):
+    from footprint.inventory.declarations import read_declarations
+
+    for text in ("annee;service;type;outil;utilisateurs\n2025;Com;;Le Chat Pro;12\n",
+                 "annee;service;outil;licences\n2025;Com;deepl;12\n"):
+        path = tmp_path / "d.csv"
+        path.write_text(text, encoding="utf-8")
+        frame = read_declarations(path, factors)
+        assert frame.iloc[0]["kind"] == factors.product(frame.iloc[0]["product"]).kind
+
+
+@pytest.mark.parametrize("record, column", [
+    ({"product": "le chat pro", "provider": "openai", "users": 3}, "fournisseur"),
+    ({"product": "le chat pro", "model": "gpt-4o", "users": 3}, "modele"),
+    ({"product": "le chat pro", "task": "transcription_audio", "users": 3}, "tache"),
+    ({"product": "deepl", "model": "gpt-4o", "users": 2}, "modele"),
+    ({"product": "deepl", "output_tokens_per_request": 50, "users": 2}, "tokens_sortie_par_requete"),
+])
+def test_what_contradicts_the_product_named_is_refused_with_its_column(factors, record, column):
+    from footprint.inventory.declarations import validate_records
+
+    with pytest.raises(InputError) as error:
+        validate_records([{"year": 2025, "service": "Com", **record}], factors, "formulaire")
+    assert column in {p.column for p in error.value.problems}, error.value

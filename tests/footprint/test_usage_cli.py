@@ -53,3 +53,23 @@ def test_a_copilot_report_is_imported_by_service_with_a_mapping_that_is_not_kept
     missing = _run("usage", "import", str(report), "--preset", "m365-copilot", "--user-services",
                    str(tmp_path / "absent.csv"), "--db", str(db))
     assert missing.returncode == 2 and "fichier introuvable" in missing.stderr
+
+
+def test_the_same_report_imported_again_with_another_mapping_replaces_the_first_import(tmp_path):
+    users = {"alice@agglo.fr": "DRH", "bruno@agglo.fr": "Culture"}
+    report = tmp_path / "copilot.csv"
+    report.write_text("\n".join([HEADER, *(f"2025-06-30,30,{u},{u},2025-06-10,,2025-06-10,,,,,," for u in users)])
+                      + "\n", encoding="utf-8")
+    mapping = tmp_path / "services.csv"
+    mapping.write_text("utilisateur,service\n" + "".join(f"{u},{s}\n" for u, s in users.items()), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    first = _run("usage", "import", str(report), "--preset", "m365-copilot", "--user-services", str(mapping),
+                 "--db", str(db), "--create")
+    assert first.returncode == 0, first.stderr
+    again = _run("usage", "import", str(report), "--preset", "m365-copilot", "--service", "DSI", "--db", str(db))
+    assert again.returncode == 0 and "2 remplacée(s)" in again.stdout, again.stdout + again.stderr
+    store = Store(db)
+    active = store.declarations()
+    assert active["service"].tolist() == ["DSI"] and active["users"].tolist() == [2.0]
+    # The first import stays in the history, marked deleted: nothing counts twice, nothing is lost.
+    assert sorted(store.declarations(include_deleted=True)["service"]) == ["Culture", "DRH", "DSI"]

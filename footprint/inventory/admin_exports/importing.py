@@ -96,7 +96,7 @@ def import_admin_export(source: Path | str | bytes, store: Store, factors: Facto
                                year=year, name=name, period_days=period_days)
     counts = store.save(export.declarations, action=f"export d'administration {export.file_name}",
                         import_record={"kind": f"admin:{preset}", "file_name": export.file_name,
-                                       "file_sha256": export.digest})
+                                       "file_sha256": export.digest, "replaces": True})
     return AdminImport(**export.__dict__, counts=counts)
 
 

@@ -104,7 +104,9 @@ def _map_header(table: Table) -> dict[int, str]:
             hint = " ; le séparateur de colonnes n'a pas été reconnu (attendu : point-virgule, virgule ou tabulation)"
         problems.append(Problem(f"colonne(s) inconnue(s) : {', '.join(unknown)}{hint}. Colonnes possibles : "
                                 f"{', '.join(FILE_COLUMNS.values())}", file=table.file_name, line=1))
-    missing = [c for c in REQUIRED_HEADER if c not in seen]
+    # A file that names each use's product may leave the type out: the product says it.
+    missing = [c for c in REQUIRED_HEADER if c not in seen and not (c == FILE_COLUMNS["kind"]
+                                                                     and FILE_COLUMNS["product"] in seen)]
     if missing:
         problems.append(Problem(f"colonne(s) obligatoire(s) manquante(s) : {', '.join(missing)}",
                                 file=table.file_name, line=1))

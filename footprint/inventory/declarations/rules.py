@@ -78,6 +78,9 @@ def parse_record(record: dict, file_name: str, line: int, problems: list[Problem
             out[column] = AI_ACT_LEVELS.get(text) if text else None
         elif column == "kind":
             text = plain_key(value) if value not in (None, "") else ""
+            if not text:  # no type: a product says its own, else the rules say it is missing
+                out[column] = None
+                continue
             if text not in KIND_ALIASES:
                 bad(column, f"type inconnu (attendus : {_KIND_CODES})", value)
             out[column] = KIND_ALIASES.get(text)
@@ -212,6 +215,9 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: Fac
         problem = _product_problem(kind, values["product"], factors)
         if problem:
             return [(problem, "product")]
+        year = None if pd.isna(values.get("year")) else int(values["year"])
+        problems += _beside_product(factors.product(factors.product_id(values["product"]), year), given, values,
+                                    factors)
     if "reasoning" in given and bool(values["reasoning"]):
         found = factors.product_id(str(values["product"])) if "product" in given else None
         if found is None:
@@ -269,6 +275,28 @@ def _product_problem(kind: str, text: str, factors: FactorBase) -> str | None:
         shown = "une IA générative" if product.kind == "llm" else "une tâche à l'unité"
         return f"« {product.label} » est {shown} : type « {KINDS_FR[product.kind]} » (ou laissez le type vide)"
     return None
+
+
+# What a declaration of a product may not give: what belongs to another kind of use.
+_NOT_FOR = {"llm": ("gpu", "gpus", "hours", "utilization", "task", "units", "energy_kwh"),
+            "task": ("provider", "model", "input_tokens_per_request", "output_tokens_per_request", "input_tokens",
+                     "output_tokens", "requests", "gpu", "gpus", "hours", "utilization", "energy_kwh")}
+
+
+def _beside_product(product, given: set[str], values: dict, factors: FactorBase) -> list[tuple[str, str]]:
+    """What contradicts the product a declaration names: a column of another kind of use, a
+    provider other than the product's, a model outside its set."""
+    shown = "d'IA générative" if product.kind == "llm" else "de tâche à l'unité"
+    problems = [(f"ne s'applique pas à un outil {shown} (« {product.label} ») : videz cette colonne", column)
+                for column in _NOT_FOR[product.kind] if column in given]
+    if product.kind == "llm" and "provider" in given and factors.provider_id(str(values["provider"])) != \
+            product.provider:
+        problems.append((f"« {product.label} » est servi par « {product.provider} » : videz le fournisseur ou "
+                         "changez d'outil", "provider"))
+    if product.kind == "llm" and "model" in given and str(values["model"]).strip() not in product.models:
+        problems.append((f"modèle hors de ceux de « {product.label} » (modèles possibles : "
+                         f"{', '.join(product.models)}) : videz-le pour couvrir tous ses modèles", "model"))
+    return problems
 
 
 # How the volume of a generative-AI use is given, in French, for the messages that name them.

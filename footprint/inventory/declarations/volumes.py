@@ -55,7 +55,11 @@ def volume_levels(frame: pd.DataFrame) -> pd.Series:
          _given(frame, "users") | _given(frame, "agents"), _given(frame, "licences")],
         ["tokens", "messages", "users", "licences"], default="messages")
     other = kind.map({"gpu": "gpu_hours", "task": "units", "measured": "measured"})
-    return pd.Series(np.where(kind == "llm", llm, other.fillna("messages")), index=frame.index, dtype="string")
+    # A task product counted by its users or licences is known at that level, not by its units.
+    task = np.select([_given(frame, "units"), _given(frame, "users") | _given(frame, "agents"),
+                      _given(frame, "licences")], ["units", "users", "licences"], default="units")
+    return pd.Series(np.where(kind == "llm", llm, np.where(kind == "task", task, other.fillna("messages"))),
+                     index=frame.index, dtype="string")
 
 
 def volume_sources(frame: pd.DataFrame) -> pd.Series:

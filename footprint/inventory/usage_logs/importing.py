@@ -139,7 +139,8 @@ def import_usage(source: Path | str | bytes, store: Store, factors: FactorBase, 
         unlocated = [Problem(p.message, file=file_name, column=p.column, value=p.value) for p in error.problems]
         raise InputError(for_audience(unlocated, "file", extra=for_import)) from None
     counts = store.save(declarations, action=f"journal d'usage {file_name}",
-                        import_record={"kind": f"usage:{preset}", "file_name": file_name, "file_sha256": digest})
+                        import_record={"kind": f"usage:{preset}", "file_name": file_name, "file_sha256": digest,
+                                       "replaces": True})
     impacts = compute_impacts(to_workloads(declarations, factors), factors)
     ours = totals(impacts)
     gateway = None
