@@ -545,3 +545,16 @@ def test_the_mapping_imports_whatever_is_imported_first(first):
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_export_of_more_than_a_year_is_refused_not_folded_into_one(tmp_path, factors):
+    # Two weekly periods 21 months apart: 672 days, which scaled to one year would count less than once.
+    weeks = [*chatgpt_week("2025-01-01", "2025-01-07", {ALICE: 30}), *chatgpt_week("2026-10-28", "2026-11-03",
+                                                                                 {ALICE: 30})]
+    store = Store(tmp_path / "s.duckdb")
+    with pytest.raises(InputError) as error:
+        import_admin_export(("\n".join([CHATGPT_HEADER, *weeks]) + "\n").encode(), store, factors,
+                            "chatgpt-enterprise", name="engagement.csv")
+    [problem] = error.value.problems
+    assert "plus d'une année" in problem.message and problem.file == "engagement.csv"
+    assert store.declarations().empty

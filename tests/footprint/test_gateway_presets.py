@@ -526,3 +526,15 @@ def test_a_log_of_failed_requests_only_is_refused_with_what_it_holds(tmp_path, f
     rows = [r for r in ALBERT_ROWS if r[0] in (3, 4, 9, 10)]
     error = _refusal(tmp_path, factors, _albert_csv(rows), "usage.csv", "albert")
     assert "aucune requête à compter" in str(error) and "3 requête(s) échouée(s)" in str(error)
+
+
+def test_the_same_usage_api_page_saved_twice_is_refused_not_counted_twice(tmp_path, factors):
+    # « curl … >> usage.json » run twice for the last page: its buckets come back identical.
+    first, second = _pages()
+    store = Store(tmp_path / "s.duckdb")
+    text = json.dumps(first) + "\n" + json.dumps(second) + "\n" + json.dumps(second) + "\n"
+    with pytest.raises(InputError) as error:
+        import_usage(_file(tmp_path, text, "usage.json"), store, factors, preset="openai-usage-api")
+    [problem] = error.value.problems
+    assert "page 3, data[0] répète à l'identique la tranche de la page 2, data[0]" in problem.message
+    assert store.declarations().empty

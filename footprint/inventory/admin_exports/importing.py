@@ -127,6 +127,13 @@ def read_admin_export(source: Path | str | bytes, factors: FactorBase, preset: s
     if inventory_year is None:
         raise InputError.single("année d'inventaire inconnue : l'export ne date pas sa période ; précisez l'année",
                                 file=activity.file_name, column="--year")
+    span = (activity.end - activity.start).days + 1 if activity.start is not None and activity.end is not None else 0
+    if max(activity.period_days, span) > _days_in(inventory_year):
+        # Folded into one year, two years of use would count as one (× less than 1).
+        covered = f"{format_number(max(activity.period_days, span))} jours ({_period_text(activity)})"
+        raise InputError.single(f"l'export couvre {covered}, plus d'une année : exportez une année d'inventaire à la "
+                                "fois",
+                                file=activity.file_name, column="--year")
     active = activity.users[activity.users[ACTIVE]].copy()
     if active.empty:
         raise InputError.single(f"aucun utilisateur actif sur la période de l'export ({_period_text(activity)}) : "

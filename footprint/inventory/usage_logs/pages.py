@@ -96,6 +96,21 @@ def _check_pages(con: duckdb.DuckDBPyConnection, log: Log, pages: str, buckets: 
     if bad is not None:
         raise InputError.single(f"page {bad[0]}, data[{bad[1] - 1}] n'est pas une tranche de l'API d'usage (attendu "
                                 f"{_BUCKET}) : {_SAVE_AS_IS}", file=log.name, column="object", value=bad[2])
+    # The same page saved twice (« curl >> usage.json » run again) would count its requests twice.
+    twice = con.execute(f"""
+        WITH pages AS ({pages}), buckets AS ({buckets}),
+             seen AS (SELECT _page, _bucket,
+                             first_value(_page) OVER same AS first_page, first_value(_bucket) OVER same AS first_bucket,
+                             row_number() OVER same AS n
+                      FROM buckets WHERE json_array_length(json_extract(bucket, '$.results')) > 0
+                      WINDOW same AS (PARTITION BY CAST(bucket AS VARCHAR) ORDER BY _page, _bucket))
+        SELECT _page, _bucket, first_page, first_bucket FROM seen WHERE n = 2 ORDER BY _page, _bucket LIMIT 1"""
+                        ).fetchone()
+    if twice is not None:
+        raise InputError.single(
+            f"page {twice[0]}, data[{twice[1] - 1}] répète à l'identique la tranche de la page {twice[2]}, "
+            f"data[{twice[3] - 1}] : la même page enregistrée deux fois compterait ses requêtes deux fois ; "
+            "retirez la copie", file=log.name, column="data")
     if last_more == "true":
         raise InputError.single(
             "la dernière page du fichier annonce d'autres pages (has_more: true) qui n'y sont pas : téléchargez les "
