@@ -22,7 +22,7 @@ from footprint.inventory.declarations import (
     validate_records,
 )
 from footprint.inventory.products import REASONING
-from footprint.io.cells import is_missing
+from footprint.io.cells import has_control_characters, is_missing
 from footprint.io.formatting import format_number, format_quantity, format_range
 from footprint.store import Store, StoreConflict
 from footprint.vocabulary import IMPACT_UNITS, KINDS_FR, LABELS, for_audience
@@ -159,13 +159,17 @@ def find_tool(factors: FactorBase, typed: str) -> str:
     ``InputError`` in French with the closest products."""
     if typed in tool_choices(factors):
         return typed
-    name = typed.split(" · ")[0]
-    product_id = factors.product_id(name)
+    name = typed.split(" · ")[0].strip()
+    shown = name if len(name) <= 80 else name[:80] + "…"
+    if has_control_characters(name):
+        raise InputError([Problem("caractère de contrôle invisible (collé depuis un autre logiciel ?) : retirez-le",
+                                  column="Quel outil ?", value=shown)])
+    product_id = factors.product_id(name) if name else None
     if product_id is None:
-        close = factors.suggest_products(name)
+        close = factors.suggest_products(name) if name else []
         hint = f" Outils proches : {', '.join(close)}." if close else ""
-        raise InputError([Problem(f"Aucun outil du catalogue ne s'appelle ainsi.{hint} Sinon, choisissez « "
-                                  f"{OTHER_TOOL} ».", column="Quel outil ?", value=typed)])
+        raise InputError([Problem(f"Aucun outil du catalogue ne porte ce nom.{hint} Sinon, choisissez « "
+                                  f"{OTHER_TOOL} ».", column="Quel outil ?", value=shown)])
     return product_id
 
 

@@ -116,5 +116,5 @@ def test_an_unknown_tool_is_explained_in_french_with_the_closest_ones(factors):
     with pytest.raises(InputError) as raised:
         views.find_tool(factors, "Le Chatt Pro")
     [problem] = raised.value.problems
-    assert "Aucun outil du catalogue" in problem.message and "le_chat_pro" in problem.message
+    assert "Aucun outil du catalogue ne porte ce nom" in problem.message and "le_chat_pro" in problem.message
     assert views.OTHER_TOOL in problem.message and problem.value == "Le Chatt Pro"

@@ -423,6 +423,7 @@ def test_malformed_usage_api_json_names_its_line(tmp_path, factors):
     bad_line = text.splitlines().index('  "has_more": ,') + 1
     [problem] = _refusal(tmp_path, factors, text, "usage.json", "openai-usage-api").problems
     assert problem.line == bad_line and "JSON mal formé" in problem.message
+    assert not any(word in problem.message for word in ("Expecting", "delimiter", "Unterminated"))
 
 
 def test_usage_api_pages_are_not_json_lines_nor_csv(tmp_path, factors):

@@ -118,6 +118,15 @@ def _check_pages(con: duckdb.DuckDBPyConnection, log: Log, pages: str, buckets: 
             file=log.name, column="has_more", value="true")
 
 
+# The reasons Python's JSON reader gives, in French.
+_JSON_ERRORS = {"Expecting value": "valeur attendue", "Expecting ',' delimiter": "virgule attendue",
+                "Expecting ':' delimiter": "deux-points attendu",
+                "Unterminated string starting at": "texte non refermé",
+                "Expecting property name enclosed in double quotes": "nom de champ entre guillemets attendu",
+                "Extra data": "données en trop après le JSON", "Invalid control character at": "caractère de contrôle",
+                "Invalid \\escape": "échappement invalide"}
+
+
 def _malformed(log: Log, data: bytes) -> InputError:
     """A file that is not JSON, with the line and column of its first error (Python's reader,
     which says where, run only once DuckDB has refused the file)."""
@@ -131,6 +140,7 @@ def _malformed(log: Log, data: bytes) -> InputError:
                 break
             _, position = decoder.raw_decode(text, position)
     except json.JSONDecodeError as error:
-        return InputError.single(f"JSON mal formé ({error.msg}, colonne {error.colno}) : {_SAVE_AS_IS}",
+        said = _JSON_ERRORS.get(error.msg, "syntaxe invalide")  # Python's reason is English: said in French
+        return InputError.single(f"JSON mal formé ({said}, colonne {error.colno}) : {_SAVE_AS_IS}",
                                  file=log.name, line=error.lineno)
     return InputError.single(f"JSON illisible : {_SAVE_AS_IS}", file=log.name)
