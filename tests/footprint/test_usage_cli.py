@@ -21,6 +21,18 @@ def _run(*args: str):
     return subprocess.run([sys.executable, "-m", "footprint", *args], capture_output=True, text=True, cwd=ROOT)
 
 
+def _files(tmp_path, users: dict[str, str], anonymised: bool):
+    """A Graph D30 Copilot report of ``users`` (user -> service), each active on 10 June, names
+    anonymised (MD5, upper case) or shown, and the user -> service file of the same users."""
+    shown = {u: hashlib.md5(u.encode()).hexdigest().upper() if anonymised else u for u in users}
+    report = tmp_path / "copilot.csv"
+    report.write_text("\n".join([HEADER, *(f"2025-06-30,30,{shown[u]},{shown[u]},2025-06-10,,2025-06-10,,,,,,"
+                                           for u in users)]) + "\n", encoding="utf-8")
+    mapping = tmp_path / "services.csv"
+    mapping.write_text("utilisateur,service\n" + "".join(f"{u},{s}\n" for u, s in users.items()), encoding="utf-8")
+    return report, mapping
+
+
 def test_the_command_lines_formats_are_the_librarys():
     from cli.usage import ADMIN_PRESETS, LOG_PRESETS
     from footprint.inventory.admin_exports import ADMIN_PRESETS as ADMIN
@@ -33,12 +45,7 @@ def test_the_command_lines_formats_are_the_librarys():
 
 def test_a_copilot_report_is_imported_by_service_with_a_mapping_that_is_not_kept(tmp_path):
     users = {"alice@agglo.fr": "DRH", "bruno@agglo.fr": "DRH", "chloe@agglo.fr": "Culture"}
-    md5 = {u: hashlib.md5(u.encode()).hexdigest().upper() for u in users}
-    report = tmp_path / "copilot.csv"
-    report.write_text("\n".join([HEADER, *(f"2025-06-30,30,{md5[u]},{md5[u]},2025-06-10,,2025-06-10,,,,,,"
-                                           for u in users)]) + "\n", encoding="utf-8")
-    mapping = tmp_path / "services.csv"
-    mapping.write_text("utilisateur,service\n" + "".join(f"{u},{s}\n" for u, s in users.items()), encoding="utf-8")
+    report, mapping = _files(tmp_path, users, anonymised=True)
     db = tmp_path / "s.duckdb"
     done = _run("usage", "import", str(report), "--preset", "m365-copilot", "--user-services", str(mapping),
                 "--db", str(db), "--create")
@@ -57,11 +64,7 @@ def test_a_copilot_report_is_imported_by_service_with_a_mapping_that_is_not_kept
 
 def test_the_same_report_imported_again_with_another_mapping_replaces_the_first_import(tmp_path):
     users = {"alice@agglo.fr": "DRH", "bruno@agglo.fr": "Culture"}
-    report = tmp_path / "copilot.csv"
-    report.write_text("\n".join([HEADER, *(f"2025-06-30,30,{u},{u},2025-06-10,,2025-06-10,,,,,," for u in users)])
-                      + "\n", encoding="utf-8")
-    mapping = tmp_path / "services.csv"
-    mapping.write_text("utilisateur,service\n" + "".join(f"{u},{s}\n" for u, s in users.items()), encoding="utf-8")
+    report, mapping = _files(tmp_path, users, anonymised=False)
     db = tmp_path / "s.duckdb"
     first = _run("usage", "import", str(report), "--preset", "m365-copilot", "--user-services", str(mapping),
                  "--db", str(db), "--create")
