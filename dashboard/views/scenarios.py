@@ -42,7 +42,8 @@ def custom_ids(known: dict[str, Scenario]) -> list[str]:
 
 
 def compared(chosen: list[str]) -> tuple[str, str] | None:
-    """The sober and intensive scenarios whose difference the page shows, when both are chosen."""
+    """The pair of scenarios whose difference the page shows (``schema.toml`` [defaults]
+    ``compare``: the sober one against the trend), when both are chosen."""
     pair = read_defaults().compare
     return pair if set(pair) <= set(chosen) else None
 
