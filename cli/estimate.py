@@ -239,7 +239,7 @@ def _product(args: argparse.Namespace) -> int:
     """``estimate product``: the product named, its volume at the level given, its range."""
     from cli.products import product_text, volume_text
     from footprint.factors import FactorBase
-    from footprint.inventory import LEVELS, compare, estimate_product, find_product, message_volume
+    from footprint.inventory import LEVELS, compare, estimate_product, find_product, message_volume, one_message
 
     counts = {level: parse_number(getattr(args, level), f"--{level}") for level in LEVELS}
     given = [level for level in LEVELS if counts[level] is not None]
@@ -269,7 +269,7 @@ def _product(args: argparse.Namespace) -> int:
     shown = {"product": product.product, "label": product.label, "valid_from": product.valid_from,
              "provider": product.provider, "models": list(product.models), "hosting": product.hosting}
     # What the provider publishes for one message, beside our estimate of one (same place, same year).
-    one = estimate_product(factors, product, message_volume(factors, product, "messages", 1.0), where).impacts
+    one = one_message(factors, product, where)
     disclosed = compare(factors, product, one)
     extra = {"warnings": estimate.warnings, "product": shown, "level": volume.level, "volume": volume.as_dict(),
              "disclosures": disclosed,

@@ -19,7 +19,7 @@ from cli.arguments import add_group, parse_year, store_of, with_db
 
 COMMAND = "products"
 # The bases of a product's figures (``footprint.inventory.disclosures.BASES``, repeated here so
-# that ``--help`` loads no library: a test checks they are the same).
+# that building the parser imports no part of the inventory: a test checks they are the same).
 _BASES = ("estimation", "declaration_fournisseur", "enveloppe")
 
 
@@ -223,7 +223,7 @@ def _comparison_lines(product, comparisons: list[dict]) -> list[str]:
 def _disclosures(args: argparse.Namespace) -> int:
     """Print what providers publish beside our estimate of one message (French lines, or JSON)."""
     from footprint.factors import FactorBase
-    from footprint.inventory import estimate_product, find_product, message_volume
+    from footprint.inventory import find_product, one_message
     from footprint.inventory.disclosures import compare, disclosed_products
 
     year = parse_year(args.year)
@@ -231,7 +231,7 @@ def _disclosures(args: argparse.Namespace) -> int:
     products = [find_product(factors, args.product, year)] if args.product else disclosed_products(factors, year)
     compared = []
     for product in products:
-        per_message = estimate_product(factors, product, message_volume(factors, product, "messages", 1.0)).impacts
+        per_message = one_message(factors, product)
         compared.append((product, per_message, compare(factors, product, per_message)))
     if args.json:
         payload = {"factor_base_version": factors.version, "products": [

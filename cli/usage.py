@@ -18,7 +18,7 @@ from footprint.io.formatting import format_number, format_range
 COMMAND = "usage"
 # The formats ``usage import`` reads: the gateways' usage logs, then the products' admin exports
 # (``footprint.inventory.usage_logs.PRESETS`` and ``admin_exports.ADMIN_PRESETS``, repeated here
-# so that ``--help`` loads no library: a test checks they are the same).
+# so that building the parser imports none of the readers: a test checks they are the same).
 LOG_PRESETS = ("generic", "openai", "openai-usage-api", "litellm", "albert")
 ADMIN_PRESETS = ("m365-copilot", "chatgpt-enterprise", "mistral-admin")
 

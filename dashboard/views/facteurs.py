@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from footprint.factors import FactorBase, delete_override, save_overrides
-from footprint.inventory import BASIS_LABELS, check_basis, compare, disclosed_products, estimate_product, message_volume
+from footprint.inventory import BASIS_LABELS, check_basis, compare, disclosed_products, one_message
 from footprint.inventory.declarations import plain_key
 from footprint.store import Store
 
@@ -27,7 +27,7 @@ def disclosure_rows(factors: FactorBase, bases: pd.DataFrame) -> pd.DataFrame:
     held = dict(zip(bases["product"], bases["basis"])) if len(bases) else {}
     rows = []
     for product in disclosed_products(factors):
-        one = estimate_product(factors, product, message_volume(factors, product, "messages", 1.0)).impacts
+        one = one_message(factors, product)
         for row in compare(factors, product, one):
             ours = row["estimate"]
             rows.append({"outil": product.label, "produit": product.product, "publication": row["label"],

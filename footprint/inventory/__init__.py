@@ -22,6 +22,7 @@ from footprint.inventory.products import (
     estimate_product,
     find_product,
     message_volume,
+    one_message,
     product_declaration,
 )
 from footprint.inventory.totals import (
@@ -38,4 +39,4 @@ from footprint.inventory.totals import (
 __all__ = ["BASES", "BASIS_LABELS", "Disclosure", "GROUPINGS", "Inventory", "LEVELS", "NOT_GIVEN", "ProductEstimate",
            "Volume", "apply_bases", "bases_of", "basis_range", "check_basis", "compare", "compute_inventory",
            "disclosed_products", "disclosures_for", "estimate_product", "find_product", "group_labels",
-           "import_declarations", "inventory_of", "message_volume", "product_declaration"]
+           "import_declarations", "inventory_of", "message_volume", "one_message", "product_declaration"]

@@ -229,3 +229,9 @@ def estimate_product(factors: FactorBase, product: Product, volume: Volume, wher
     record = {k: (None if v is pd.NA else v) for k, v in record.items()}
     return ProductEstimate(product, volume, workloads, impacts, list(result.attrs["warnings"]),
                            product_factors(factors, product, volume, record, include_input_tokens, reasoning))
+
+
+def one_message(factors: FactorBase, product: Product, where: dict | None = None) -> dict[str, dict[str, float]]:
+    """Our estimate of one message (or one unit of work) of ``product``, ``{impact: {"low",
+    "central", "high"}}``: what a provider's disclosure per message is set beside."""
+    return estimate_product(factors, product, message_volume(factors, product, "messages", 1.0), where).impacts
