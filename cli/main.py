@@ -16,14 +16,27 @@ import re
 import sys
 from collections.abc import Sequence
 
-from cli import declarations, estimate, export, factors, inventory, measure, products, recommend, scenarios, usage
+from cli import (
+    authority,
+    declarations,
+    estimate,
+    export,
+    factors,
+    inventory,
+    measure,
+    products,
+    recommend,
+    scenarios,
+    usage,
+)
 from cli.arguments import FrenchParser, UsageError
 from core.errors import InputError, MeasurementError
 from footprint.vocabulary import for_audience
 
 # The command groups, in the order of the help; each module names its ``COMMAND`` and has its
 # ``add_parsers`` and ``run``.
-GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend)
+GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend,
+          authority)
 _RUNS = {group.COMMAND: group.run for group in GROUPS}
 
 

@@ -42,6 +42,7 @@ classification = [classification]
 inference = [inference]
 email = [email]
 device = [device]
+trip = [trip]
 passenger = [passenger]
 passenger_km = passenger * kilometer
 vehicle_km = kilometer

@@ -13,13 +13,13 @@ import pandas as pd
 from core.errors import InputError
 from core.units import convert
 from emission_factors.schema import read_input_bounds
-from footprint.factors import FactorBase
 from footprint.io.cells import is_missing
 from footprint.io.formatting import format_number, format_quantity, format_range
+from footprint.reporting.equivalences import equivalences, scaled_equivalences
 from footprint.vocabulary import KIND_LABELS, LABELS
 
 __all__ = ["KIND_LABELS", "LABELS", "YEAR_BOUNDS", "convert", "equivalences", "format_number", "format_quantity",
-           "format_range", "inventory_years", "percent", "problems_table"]
+           "format_range", "inventory_years", "percent", "problems_table", "scaled_equivalences"]
 
 # The inventory years a form offers (schema.toml [inputs], the bounds an import checks).
 _YEAR = read_input_bounds()["year"]
@@ -43,13 +43,3 @@ def problems_table(error: InputError) -> pd.DataFrame:
     return pd.DataFrame([{"Fichier": p.file or "", "Ligne": "" if p.line is None else str(p.line),
                           "Colonne": p.column or "", "Valeur": "" if is_missing(p.value) else str(p.value),
                           "Problème": p.message} for p in error.problems])
-
-
-def equivalences(gwp_kgco2e: float, factors: FactorBase, names: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """What ``gwp_kgco2e`` equals in everyday terms (ADEME Impact CO2 factors of the base)."""
-    table = factors.con.execute("SELECT equivalence, label, gwp_per_unit FROM equivalences").df()
-    if names:
-        table = table.set_index("equivalence").loc[list(names)].reset_index()
-    table["quantite"] = gwp_kgco2e / table["gwp_per_unit"]
-    table["texte"] = [f"{format_number(q)} {label}" for q, label in zip(table["quantite"], table["label"])]
-    return table[["equivalence", "label", "quantite", "texte"]]

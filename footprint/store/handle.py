@@ -16,10 +16,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 import pandas as pd
 
+from footprint.store import authority as authority_rows
 from footprint.store import declarations as declaration_rows
 from footprint.store import factor_overrides as override_rows
 from footprint.store import measurements as measurement_rows
@@ -37,6 +39,11 @@ class Snapshot:
     declarations: pd.DataFrame
     factor_overrides: pd.DataFrame
     product_bases: pd.DataFrame
+    authority: MappingProxyType | None = None  # the collectivité's profile (read only), None when unset
+
+
+def _frozen(profile: dict | None) -> MappingProxyType | None:
+    return None if profile is None else MappingProxyType(dict(profile))
 
 
 class Store(StoreFile):
@@ -105,12 +112,13 @@ class Store(StoreFile):
             return tuple(con.execute(REVISION_SQL).fetchall()[0])
 
     def snapshot(self) -> Snapshot:
-        """The revision, the active declarations, the active factor overrides and the bases of the
-        products, read together in one short connection (a dashboard's starting point: one
-        opening of the file, not four)."""
+        """The revision, the active declarations, the active factor overrides, the bases of the
+        products and the collectivité's profile, read together in one short connection (a
+        dashboard's starting point: one opening of the file, not five)."""
         with self.connect() as con:
             return Snapshot(tuple(con.execute(REVISION_SQL).fetchall()[0]), declaration_rows.current(con, None, False),
-                            override_rows.listed(con, False), basis_rows.current(con))
+                            override_rows.listed(con, False), basis_rows.current(con),
+                            _frozen(authority_rows.current(con)))
 
     def factor_overrides(self, include_deleted: bool = False) -> pd.DataFrame:
         """The authority's own factor values, oldest first; ``key`` holds the decoded key."""
@@ -144,6 +152,24 @@ class Store(StoreFile):
         ``footprint.inventory.disclosures.save_basis``); False when it already holds it."""
         user = user or current_user()
         return self._write(lambda con: basis_rows.save(con, product, basis, justification, user))
+
+    # -- the collectivité's profile ----------------------------------------------------------
+
+    def authority_profile(self) -> dict | None:
+        """The collectivité's profile (see ``footprint.inventory.authority``), None when none was set."""
+        with self.connect() as con:
+            return authority_rows.current(con)
+
+    def authority_history(self) -> pd.DataFrame:
+        """Every version of the collectivité's profile, oldest first, with who and when."""
+        with self.connect() as con:
+            return authority_rows.history(con)
+
+    def save_authority_profile(self, values: dict, user: str | None = None) -> bool:
+        """Record a new version of the profile (checked by ``footprint.inventory.authority``, not
+        here); False when it already holds these values."""
+        user = user or current_user()
+        return self._write(lambda con: authority_rows.save(con, values, user))
 
     # -- factor overrides --------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import duckdb
 from footprint.store.errors import StoreDamaged, StoreError
 from footprint.vocabulary import DECLARATION_COLUMNS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # The declaration columns of version 1, frozen: a shipped migration never changes, a new column
 # of ``footprint.vocabulary`` is added by a migration of its own (``ADDED_COLUMNS``).
@@ -174,12 +174,30 @@ CREATE TABLE product_bases (
   saved_by VARCHAR NOT NULL
 );
 """,
+    # The collectivité's profile (name, SIREN, population, head-count, its latest BEGES and
+    # territorial totals, its PCAET target): one row per change, never updated, the latest holds.
+    7: """
+CREATE TABLE authority_profile (
+  name VARCHAR NOT NULL,
+  siren VARCHAR,
+  population BIGINT,
+  agents BIGINT,
+  beges_tco2e DOUBLE,
+  beges_year INTEGER,
+  territory_tco2e DOUBLE,
+  territory_year INTEGER,
+  target_reduction_pct DOUBLE,
+  target_year INTEGER,
+  saved_at TIMESTAMPTZ NOT NULL,
+  saved_by VARCHAR NOT NULL
+);
+""",
 }
 assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
     "a column of footprint.vocabulary has no migration that adds it"
 # The tables of the schema (what the integrity check reads in full when a file is first opened).
 SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
-                 "factor_overrides", "scenario_history", "product_bases")
+                 "factor_overrides", "scenario_history", "product_bases", "authority_profile")
 
 # What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
 # (every change of a declaration adds a history row; the other tables insert or flag rows).
@@ -193,7 +211,8 @@ SELECT
   (SELECT max(saved_at) FROM scenarios),
   (SELECT count(*) FROM factor_overrides), (SELECT count(*) FILTER (WHERE deleted) FROM factor_overrides),
   (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides),
-  (SELECT count(*) FROM product_bases), (SELECT max(saved_at) FROM product_bases)
+  (SELECT count(*) FROM product_bases), (SELECT max(saved_at) FROM product_bases),
+  (SELECT count(*) FROM authority_profile), (SELECT max(saved_at) FROM authority_profile)
 """
 
 
