@@ -1,4 +1,5 @@
-"""Recommandations: the ranked sobriety recommendations with their savings."""
+"""Recommandations: the ranked sobriety recommendations a service can act on, with their effort
+and their savings."""
 
 import streamlit as st
 
@@ -14,20 +15,23 @@ if table.empty:
     st.stop()
 reduction = views.best_reduction(table, state.inventory(year))
 st.markdown(f"Chaque usage peut être rendu plus sobre de plusieurs façons ; les actions sont classées par émissions "
-            f"évitées chaque année. En retenant la meilleure action de chaque déclaration, l'inventaire {year} "
-            f"baisserait de **{format_quantity(reduction['avoided'], 'kgCO2e')}** sur "
+            f"évitées chaque année, et chacune dit ce qu'elle demande : un **paramètre** à régler, un **changement "
+            f"d'outil**, un **marché public** (changer de prestataire ou d'hébergement) ou de l'**organisation**. "
+            f"En retenant la meilleure action de chaque déclaration, l'inventaire {year} baisserait de "
+            f"**{format_quantity(reduction['avoided'], 'kgCO2e')}** sur "
             f"{format_quantity(reduction['total'], 'kgCO2e')} (−{format_number(reduction['percent'])} %).")
 for row in table.head(5).itertuples(index=False):
     with st.container(border=True):
-        st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)} ({as_text(row.declaration)})")
-        saved = (f"évite {format_quantity(row.kgco2e_evites, 'kgCO2e')} et "
-                 f"{format_quantity(row.kwh_evites, 'kWh')} par an" if row.kgco2e_evites > 0 else
-                 "améliore la précision de l'inventaire")
-        st.markdown(saved)
+        st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)}")
+        about = ", ".join(as_text(part) for part in (row.outil, row.cas_usage) if part)
+        st.markdown(f"{about} ({as_text(row.declaration)}) · effort : **{as_text(row.effort)}**")
+        st.markdown(f"{as_text(row.economie[:1].upper() + row.economie[1:])}.")
         st.caption(as_text(row.hypothese))
 st.subheader("Toutes les recommandations")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "rang": "Rang", "declaration": "Déclaration", "service": "Service", "action": "Action",
+    "rang": "Rang", "declaration": "Déclaration", "service": "Service", "outil": "Outil", "cas_usage": "Cas d'usage",
+    "action": "Action", "effort": "Effort", "economie": "Économie",
     "kgco2e_evites": st.column_config.NumberColumn("kgCO2e évités par an", format="localized"),
     "kwh_evites": st.column_config.NumberColumn("kWh évités par an", format="localized"),
+    "kwh_en_plus": st.column_config.NumberColumn("kWh consommés en plus par an", format="localized"),
     "hypothese": "Hypothèse"})

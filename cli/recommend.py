@@ -1,5 +1,7 @@
 """``python -m footprint recommend``: the sober alternatives of each declaration of an inventory
-year, ranked by the tCO2e they would avoid, each with its assumption (``--json``: a list).
+year that a service can act on, ranked by the tCO2e they would avoid, each with the service, the
+tool and use case concerned, its effort, its saving and its assumption, then what the best action
+of each declaration would take off the year (``--json``: a list).
 
 Owns: the options of the command and what it prints. Must not: find or rank an alternative
 itself (``scenarios.recommendations`` does).
@@ -25,9 +27,10 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.units import convert
     from footprint.inventory import compute_inventory
-    from footprint.io.formatting import format_quantity
-    from scenarios.recommendations import recommend
+    from footprint.io.formatting import format_number, format_quantity
+    from scenarios.recommendations import best_actions, recommend
 
     store, factors = store_and_factors(args)
     inventory = compute_inventory(store, factors, inventory_year(args.year, store))
@@ -40,10 +43,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Recommandations de sobriété pour {inventory.year}, de la plus utile à la moins utile :")
     for rank, item in enumerate(found, start=1):
-        energy = (f"et {format_quantity(item.energy_saved_kwh, 'kWh')}" if item.energy_saved_kwh >= 0 else
-                  f"mais consomme {format_quantity(-item.energy_saved_kwh, 'kWh')} de plus")
-        saved = (f"évite {format_quantity(item.gwp_saved_kgco2e, 'kgCO2e')} par an, {energy}"
-                 if item.gwp_saved_kgco2e else "améliore la précision")
-        print(f"{rank:>3}. {item.declaration_id} ({item.service}) : {item.action} — {saved}.")
+        about = ", ".join(part for part in (item.tool, item.use_case) if part)
+        print(f"{rank:>3}. {item.service} — {about} ({item.declaration_id})")
+        print(f"     {item.action} [{item.effort_label}] : {item.saving}.")
         print(f"     {item.assumption}")
+    best = best_actions(found)
+    total = inventory.total()["gwp_kgco2e"]["central"]
+    if best and total > 0:
+        avoided = sum(item.gwp_saved_kgco2e for item in best)
+        print(f"En retenant la meilleure action de chaque déclaration ({len(best)}), l'inventaire baisserait de "
+              f"{format_quantity(avoided, 'kgCO2e')} sur {format_quantity(total, 'kgCO2e')} "
+              f"(−{format_number(convert(avoided / total, 'dimensionless', 'percent'))} %).")
     return 0

@@ -1,5 +1,6 @@
-"""The Recommandations page: the ranked sobriety recommendations as a table, and what the best
-action of each declaration would take off the year's emissions.
+"""The Recommandations page: the ranked sobriety recommendations as a table (service, tool, use
+case, action, effort, saving and assumption, in labels people read), and what the best action of
+each declaration would take off the year's emissions.
 
 Must not: import Streamlit, or rank or compute a saving itself (``scenarios.recommendations``).
 """
@@ -13,19 +14,28 @@ from footprint.inventory import Inventory
 
 __all__ = ["best_reduction", "recommendations_table"]
 
+COLUMNS = ["rang", "declaration", "service", "outil", "cas_usage", "action", "effort", "economie",
+           "kgco2e_evites", "kwh_evites", "kwh_en_plus", "hypothese"]
+
 
 def recommendations_table(found: list) -> pd.DataFrame:
-    """The ranked recommendations as a table (kgCO2e and kWh saved per year)."""
-    return pd.DataFrame([{"rang": rank, "declaration": r.declaration_id, "service": r.service, "action": r.action,
-                          "kgco2e_evites": r.gwp_saved_kgco2e, "kwh_evites": r.energy_saved_kwh,
-                          "hypothese": r.assumption} for rank, r in enumerate(found, start=1)],
-                        columns=["rang", "declaration", "service", "action", "kgco2e_evites", "kwh_evites",
-                                 "hypothese"])
+    """The ranked recommendations as a table: ``economie`` says the saving in words, and the
+    numbers are never negative: ``kgco2e_evites`` and ``kwh_evites`` are saved per year,
+    ``kwh_en_plus`` the energy an action uses in addition (it saves GHG all the same)."""
+    return pd.DataFrame([{"rang": rank, "declaration": r.declaration_id, "service": r.service, "outil": r.tool,
+                          "cas_usage": r.use_case or "", "action": r.action, "effort": r.effort_label,
+                          "economie": r.saving, "kgco2e_evites": r.gwp_saved_kgco2e,
+                          "kwh_evites": max(r.energy_saved_kwh, 0.0), "kwh_en_plus": max(-r.energy_saved_kwh, 0.0),
+                          "hypothese": r.assumption} for rank, r in enumerate(found, start=1)], columns=COLUMNS)
 
 
 def best_reduction(table: pd.DataFrame, inventory: Inventory) -> dict[str, float]:
-    """Taking the best action of each declaration (the first of ``recommendations_table``): the
-    kgCO2e avoided a year, the year's total and the share avoided (percent)."""
+    """Taking the best action of each declaration of ``recommendations_table`` (its largest
+    saving: actions on one declaration are alternatives, so none is counted twice): the kgCO2e
+    avoided a year, the year's total, the share avoided (percent) and the declarations concerned."""
     total = inventory.total()["gwp_kgco2e"]["central"]
-    best = table.drop_duplicates("declaration")["kgco2e_evites"].clip(lower=0).sum()
-    return {"avoided": best, "total": total, "percent": percent(best / total) if total else 0}
+    best = table.groupby("declaration")["kgco2e_evites"].max()
+    best = best[best > 0]
+    avoided = float(best.sum())
+    return {"avoided": avoided, "total": total, "percent": percent(avoided / total) if total else 0,
+            "declarations": len(best)}
