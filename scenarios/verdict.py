@@ -52,7 +52,8 @@ class Target:
         de la SNBC : −5 % par an (base de facteurs) »."""
         start = int(projection.years[0])
         if self.is_pcaet:
-            return (f"objectif PCAET : −{format_number(convert(self.reduction, 'dimensionless', 'percent'))} % en "
+            reduction = round(convert(self.reduction, "dimensionless", "percent"), 9)  # 0.55 -> 55, not 55.00…01
+            return (f"objectif PCAET : −{format_number(reduction)} % en "
                     f"{self.year or int(projection.years[-1])} par rapport à {start}")
         pace = convert(-projection.snbc_annual_change, "dimensionless", "percent")
         return f"rythme de la SNBC : −{format_number(pace)} % par an à partir de {start} (base de facteurs)"

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from footprint.io.writing import plain_number
+
 # What a text may not carry into Markdown: backslash escapes for Markdown's punctuation, the
 # sequences that make bare links (``://``, ``www.``, ``@``), entities for ``<``, ``>`` and ``&``.
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]()#!|~@<>&]|://|(?i:www)\.")
@@ -48,11 +50,12 @@ def markdown_url(url: str) -> str:
 
 
 def cell(value: object) -> str:
-    """A table cell of the note: a number as it is, a text escaped, nothing for a missing value."""
+    """A table cell of the note: a number written exactly the French way (« 0,0461 », « 2025 »,
+    never « 2025.0 » nor « 1e-08 »), a text escaped, nothing for a missing value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return str(value)
+        return plain_number(float(value), ",")
     return escape_markdown(value)
 
 

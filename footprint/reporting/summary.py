@@ -1,10 +1,12 @@
 """The tables of the PCAET and BEGES export: the summary by year x scenario x BEGES poste x PCAET
-sector, the detail by declaration, the list of every factor used and the follow-up indicators in
-the layout of Territoires en Transitions.
+sector (with a total line per year x scenario, ``with_totals``), the detail by declaration, the
+list of every factor used and the follow-up indicators in the layout of Territoires en
+Transitions (``indicators``).
 
 Owns: the export's number columns and their units (``EXPORT_UNITS``: MWh, tCO2e, m³… converted
-from the engine's units by Pint), the totals of each poste (``classification``) and the readable
-electricity factor each line used, with its source and year.
+from the engine's units by Pint), what a person reads above each column (``COLUMN_LABELS``,
+``column_label``), the totals of each poste (``classification``) and of each year, and the
+readable electricity factor each line used, with its source and year.
 
 Must not: project anything itself: projected years come in as plain tables (``Period``), so that
 this package does not depend on ``scenarios``; nor write files (``files``) or the note (``note``).
@@ -32,6 +34,7 @@ from footprint.vocabulary import (
     IMPACT_UNITS,
     IMPACTS,
     KINDS_FR,
+    LABELS,
     LEVEL_COLUMN,
     SOURCE_COLUMN,
     USAGE_SPLIT_KEYS,
@@ -55,6 +58,39 @@ DETAIL_COLUMNS: Mapping[str, str] = MappingProxyType({
     "pe_mj": "energie_primaire_mj"})
 RANGE_COLUMNS = {"low": "min", "high": "max"}
 
+# What a person reads above each column (the unit, from ``EXPORT_UNITS``, is added by
+# ``column_label``); the machine names stay on the XLSX's second header row, in the CSV with
+# ``--noms-techniques``, and in the note's annex.
+COLUMN_LABELS: Mapping[str, str] = MappingProxyType({
+    "collectivite": "Collectivité", "siren": "SIREN", "annee": "Année", "type_ligne": "Type de ligne",
+    "statut_annee": "Statut de l'année", "scenario": "Scénario", "perimetre": "Périmètre",
+    "secteur_pcaet": "Secteur PCAET", "inclus_inventaire_territorial": "Dans l'inventaire territorial",
+    "categorie_beges": "Catégorie BEGES", "libelle_categorie_beges": "Libellé de la catégorie BEGES",
+    "poste_beges": "Poste BEGES", "libelle_poste_beges": "Libellé du poste BEGES", "scope": "Scope",
+    "consommation_kwh": "Consommation d'électricité", "consommation_mwh": "Consommation d'électricité",
+    "consommation_gwh": "Consommation d'électricité", "emissions_usage_tco2e": "Émissions d'usage",
+    "emissions_fabrication_tco2e": "Émissions de fabrication", "emissions_tco2e": "Émissions",
+    "emissions_tco2e_min": "Émissions, bas de la fourchette", "emissions_tco2e_max": "Émissions, haut de la fourchette",
+    "emissions_kteqco2": "Émissions", "eau_m3": "Eau consommée", "adpe_kgsbeq": "Épuisement des ressources abiotiques",
+    "energie_primaire_mj": "Énergie primaire", "incertitude_pct": "Incertitude ±", "methode": "Méthode",
+    "facteur_emission_electricite": "Facteur d'émission de l'électricité (source)",
+    "version_base_facteurs": "Version de la base de facteurs", "version_outil": "Version d'Empreinte IA",
+    "date_export": "Date de l'export", "poste_beges_usage": "Poste BEGES de l'usage",
+    "poste_beges_fabrication": "Poste BEGES de la fabrication", LEVEL_COLUMN: "Niveau du volume",
+    SOURCE_COLUMN: "Source du volume", "table": "Table de facteurs", "cle": "Clé", "parametre": "Paramètre",
+    "valeur": "Valeur", "unite": "Unité", "source": "Source", "lien": "Lien",
+    **{FILE_COLUMNS[name]: label for name, label in LABELS.items() if name in FILE_COLUMNS and name != "year"},
+})
+# The kinds of line of the summary: one per poste, then the total of the year x scenario.
+POSTE_LINE, TOTAL_LINE = "poste", "total"
+TOTAL_LABEL = "Total"
+
+
+def column_label(column: str) -> str:
+    """The header a person reads: « Émissions (tCO2e) » for ``emissions_tco2e``; the name itself
+    for a column without a label."""
+    label = COLUMN_LABELS.get(column, column)
+    return f"{label} ({EXPORT_UNITS[column]})" if column in EXPORT_UNITS else label
 
 
 
@@ -115,11 +151,14 @@ def _gwp(sums: dict[str, float]) -> float:
 
 
 def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBase, authority: str,
-            export_date: str, measured: np.ndarray, zone_factors: str | Sequence[str]) -> pd.DataFrame:
-    """One row per year x scenario x BEGES poste x PCAET sector, in French columns.
+            export_date: str, measured: np.ndarray, zone_factors: str | Sequence[str],
+            siren: str | None = None) -> pd.DataFrame:
+    """One row per year x scenario x BEGES poste x PCAET sector, in French columns (the totals
+    of each year x scenario: ``with_totals``).
 
     ``zone_factors``: the electricity factor of each declaration (``electricity_factors``); each
-    line that counts electricity lists those of its own declarations, with their source."""
+    line that counts electricity lists those of its own declarations, with their source.
+    ``siren``: the collectivité's, from its profile."""
     owners = ownership(declarations, factors)
     per_declaration = (np.full(len(declarations), zone_factors, dtype=object) if isinstance(zone_factors, str)
                        else np.asarray(list(zone_factors), dtype=object))
@@ -137,7 +176,8 @@ def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBa
             gwp_low, gwp_high, gwp = _gwp(low), _gwp(high), _gwp(central)
             measured_share = measured[mask]
             rows.append({
-                "collectivite": authority, "annee": period.year, "statut_annee": period.status,
+                "collectivite": authority, "siren": siren or "", "annee": period.year, "type_ligne": POSTE_LINE,
+                "statut_annee": period.status,
                 "scenario": period.scenario, "perimetre": category["perimeter"],
                 "secteur_pcaet": category["pcaet_sector"],
                 "inclus_inventaire_territorial": category["territorial_inventory"],
@@ -157,14 +197,60 @@ def summary(periods: list[Period], declarations: pd.DataFrame, factors: FactorBa
                 "eau_m3": _reported(central["water_l"], "water_l", "eau_m3"),
                 "adpe_kgsbeq": _reported(central["adpe_kgsbeq"], "adpe_kgsbeq", "adpe_kgsbeq"),
                 "energie_primaire_mj": _reported(central["pe_mj"], "pe_mj", "energie_primaire_mj"),
-                "incertitude_pct": (convert((gwp_high - gwp_low) / 2 / gwp, "dimensionless",
-                                            EXPORT_UNITS["incertitude_pct"]) if gwp else 0.0),
+                "incertitude_pct": _uncertainty(gwp_low, gwp, gwp_high),
                 "methode": ("mesure" if measured_share.all() else "estimation" if not measured_share.any()
                             else "mixte"),
                 "facteur_emission_electricite": electricity,
                 "version_base_facteurs": factors.version, "version_outil": __version__, "date_export": export_date,
             })
     return pd.DataFrame(rows)
+
+
+def _uncertainty(low: float, central: float, high: float) -> float:
+    """Half the range, as a share of the central value, in the unit of ``incertitude_pct``."""
+    return convert((high - low) / 2 / central, "dimensionless", EXPORT_UNITS["incertitude_pct"]) if central else 0.0
+
+
+# The number columns of the summary, summed into its total lines.
+SUMMED = tuple(c for c in EXPORT_UNITS if c != "incertitude_pct")
+
+
+def totals(summary_rows: pd.DataFrame) -> pd.DataFrame:
+    """The total line of each year x scenario of ``summary_rows`` (its poste lines): every
+    quantity summed (the range too: the ends of a range move together), the uncertainty of the
+    sum, the electricity factors of its lines, « Total » as its poste."""
+    postes_only = summary_rows[summary_rows["type_ligne"] == POSTE_LINE]
+    rows = []
+    for (_, _), block in postes_only.groupby(["annee", "scenario"], sort=False):
+        first = block.iloc[0]
+        sums = {column: float(block[column].sum()) for column in SUMMED}
+        methods = set(block["methode"])
+        factors_used = sorted({f for text in block["facteur_emission_electricite"] if text for f in text.split(" ; ")})
+        rows.append({
+            **{column: first[column] for column in ("collectivite", "siren", "annee", "statut_annee", "scenario")},
+            "type_ligne": TOTAL_LINE, "perimetre": "Tous périmètres", "secteur_pcaet": "",
+            "inclus_inventaire_territorial": "", "categorie_beges": None, "libelle_categorie_beges": "",
+            "poste_beges": TOTAL_LABEL, "libelle_poste_beges": "Total de l'année, tous postes", "scope": None,
+            **sums,
+            "incertitude_pct": _uncertainty(sums["emissions_tco2e_min"], sums["emissions_tco2e"],
+                                            sums["emissions_tco2e_max"]),
+            "methode": methods.pop() if len(methods) == 1 else "mixte",
+            "facteur_emission_electricite": " ; ".join(factors_used),
+            **{column: first[column] for column in ("version_base_facteurs", "version_outil", "date_export")},
+        })
+    return pd.DataFrame(rows, columns=summary_rows.columns)
+
+
+def with_totals(summary_rows: pd.DataFrame) -> pd.DataFrame:
+    """``summary_rows`` with the total line of each year x scenario right after its postes
+    (``type_ligne`` says which is which; a script sums the « poste » lines or takes the « total »)."""
+    if summary_rows.empty:
+        return summary_rows
+    found = totals(summary_rows)
+    blocks = []
+    for (year, scenario), block in summary_rows.groupby(["annee", "scenario"], sort=False):
+        blocks += [block, found[(found["annee"] == year) & (found["scenario"] == scenario)]]
+    return pd.concat(blocks, ignore_index=True).astype({"categorie_beges": "Int64", "scope": "Int64"})
 
 
 def detail(declarations: pd.DataFrame, impacts: pd.DataFrame, factors: FactorBase, year: int,
@@ -221,29 +307,72 @@ def sources(declarations: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["table", "cle", "parametre"], kind="stable").reset_index(drop=True)
 
 
-def indicators(summary_rows: pd.DataFrame, periods: list[Period], declarations: pd.DataFrame,
-               requests: float, agents: float) -> pd.DataFrame:
-    """Follow-up indicators in the layout of Territoires en Transitions: identifiant, indicateur,
-    unité, source, then one column per year (one line per scenario for projected years)."""
-    rows = []
-    scenarios = list(dict.fromkeys(p.scenario for p in periods))
-    years = sorted({p.year for p in periods})
-    for scenario in scenarios:
-        chosen = summary_rows[summary_rows["scenario"] == scenario].groupby("annee")
-        mwh, tco2e = chosen["consommation_mwh"].sum(), chosen["emissions_tco2e"].sum()
-        suffix = "" if scenario == "inventaire" else f" (scénario {scenario})"
-        definitions = [
-            ("ia_mwh", "Consommation d'énergie de l'IA", "MWh", mwh),
-            ("ia_tco2e", "Émissions de GES de l'IA", "tCO2e", tco2e),
-            ("ia_gco2e_par_requete", "Émissions par requête à un modèle de langage", "gCO2e/requête",
-             convert(tco2e, EXPORT_UNITS["emissions_tco2e"], "gCO2e") / requests if requests else None),
-            ("ia_kwh_par_agent", "Consommation d'énergie par agent utilisateur", "kWh/agent",
-             convert(mwh, EXPORT_UNITS["consommation_mwh"], "kWh") / agents if agents else None),
+# The layout of the platform's indicator files (its export of indicators: one sheet per
+# indicator, header « Identifiant, Nom, Type de données, Unité » then one column per year, one
+# line per kind of data, « Mes résultats » or « Mes objectifs »): incubateur-ademe/
+# territoires-en-transitions, apps/backend/src/indicateurs/indicateurs/export-indicateurs/
+# export-indicateurs.service.ts (addIndicateurToWorkbook). Source, method and limits follow the
+# years, so that the first columns are the platform's.
+INDICATOR_HEAD = ("Identifiant", "Nom", "Type de données", "Unité")
+INDICATOR_TAIL = ("Source", "Méthodologie", "Limites")
+RESULTS, OBJECTIVES = "Mes résultats", "Mes objectifs"
+_LIMITS = ("Entraînement des modèles, terminaux des agents et réseau non comptés ; paramètres des modèles "
+           "fermés estimés ; fourchette dans les fichiers de l'export.")
+
+
+def indicators(summary_rows: pd.DataFrame, years: Sequence[int], llm_requests: float, llm_gwp_kgco2e: float,
+               agents: int | None, objective_kgco2e: Mapping[int, float] | None = None,
+               source: str = "Empreinte IA", objective_text: str = "") -> pd.DataFrame:
+    """Follow-up indicators in the layout of Territoires en Transitions (``INDICATOR_HEAD``, one
+    column per year of ``years``, ``INDICATOR_TAIL``): each indicator's results (« Mes
+    résultats », the inventory years of ``summary_rows``) and, for the emissions, its objectives
+    (« Mes objectifs »: ``objective_kgco2e``, the target's path for the projected years).
+
+    ``llm_requests`` and ``llm_gwp_kgco2e``: the year's requests to language models and their
+    emissions alone (GPU hours and tasks have no request). ``agents``: the collectivité's
+    head-count (its profile); the per-agent indicators are left out without it. ``objective_text``:
+    the target in words, in the method of the objectives."""
+    realised = summary_rows[(summary_rows["statut_annee"] == "réalisé")
+                            & (summary_rows["type_ligne"] == POSTE_LINE)].groupby("annee")
+    mwh, tco2e = realised["consommation_mwh"].sum(), realised["emissions_tco2e"].sum()
+    inventory_years = list(mwh.index)
+    objectives_t = ({int(y): convert(v, "kgCO2e", EXPORT_UNITS["emissions_tco2e"])
+                     for y, v in objective_kgco2e.items() if y not in inventory_years} if objective_kgco2e else {})
+    per_request = (pd.Series({y: convert(llm_gwp_kgco2e, "kgCO2e", "gCO2e") / llm_requests for y in inventory_years})
+                   if llm_requests else None)
+    definitions = [
+        ("ia_tco2e", "Émissions de GES des usages d'IA de la collectivité", "tCO2e", tco2e, objectives_t,
+         "Somme des postes BEGES 2.1, 4.2 et 4.5 de l'export (usage et fabrication), valeur centrale."),
+        ("ia_mwh", "Consommation d'électricité des usages d'IA de la collectivité", "MWh", mwh, None,
+         "Électricité des serveurs et centres de données qui servent les usages déclarés, PUE compris."),
+        ("ia_gco2e_par_requete", "Émissions par requête à un modèle de langage", "gCO2e/requête", per_request, None,
+         "Émissions des seules déclarations de requêtes à un modèle de langage divisées par leur nombre de "
+         "requêtes (les heures GPU et les tâches à l'unité n'ont pas de requête)."),
+    ]
+    if agents:
+        definitions += [
+            ("ia_kgco2e_par_agent", "Émissions de GES de l'IA par agent de la collectivité", "kgCO2e/agent",
+             tco2e.map(lambda v: convert(v, EXPORT_UNITS["emissions_tco2e"], "kgCO2e") / agents),
+             {y: convert(v, EXPORT_UNITS["emissions_tco2e"], "kgCO2e") / agents for y, v in objectives_t.items()},
+             f"Émissions de tous les usages d'IA divisées par l'effectif de la collectivité ({agents} agents, "
+             "profil de la collectivité), et non par la somme des agents des déclarations (une personne qui "
+             "utilise deux outils y compterait deux fois)."),
+            ("ia_kwh_par_agent", "Consommation d'électricité de l'IA par agent de la collectivité", "kWh/agent",
+             mwh.map(lambda v: convert(v, EXPORT_UNITS["consommation_mwh"], "kWh") / agents), None,
+             f"Électricité de tous les usages d'IA (GPU compris) divisée par l'effectif de la collectivité "
+             f"({agents} agents, profil de la collectivité)."),
         ]
-        for identifier, label, unit, values in definitions:
-            row = {"identifiant": identifier, "indicateur": label + suffix, "unite": unit,
-                   "source": "Empreinte IA, inventaire des usages d'IA"}
+    rows = []
+    for identifier, label, unit, results, objectives, method in definitions:
+        for kind, values in ((RESULTS, results), (OBJECTIVES, objectives)):
+            if values is None or len(values) == 0:
+                continue
+            row = dict(zip(INDICATOR_HEAD, (identifier, label, kind, unit), strict=True))
             for year in years:
-                row[str(year)] = (float(values[year]) if values is not None and year in values.index else None)
+                row[str(year)] = float(values[year]) if year in values else None
+            aim = (f"Trajectoire de l'objectif retenu ({objective_text}), année par année, à partir de "
+                   "l'inventaire. ") if objective_text else "Trajectoire de l'objectif retenu. "
+            row |= dict(zip(INDICATOR_TAIL, (source, method if kind == RESULTS else aim + method, _LIMITS),
+                            strict=True))
             rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[*INDICATOR_HEAD, *(str(y) for y in years), *INDICATOR_TAIL])

@@ -1,4 +1,6 @@
-"""The PCAET and BEGES export, read back as the people who assemble the report would."""
+"""The PCAET and BEGES export, read back as the people who assemble the report would. The CSV are
+read here with their machine names (``--noms-techniques``, what scripts use); their French
+headers, rounding and totals are the subject of ``test_export_presentation``."""
 
 import html
 import json
@@ -21,11 +23,15 @@ def db(tmp_path, capsys):
     return path
 
 
+# Each quantity of a CSV is rounded to 4 significant figures: a sum of them is within this of the exact one.
+ROUNDED = 1e-3
+
+
 def _export(tmp_path, db, *extra, name="pcaet.csv"):
     out = tmp_path / "sortie" / name
     out.parent.mkdir(parents=True, exist_ok=True)  # the export creates no folder
     code = main(["export", "pcaet", "--year", "2025", "--db", db, "--out", str(out), "--export-date", "2026-01-15",
-                 "--collectivite", "Agglomération d'essai", *extra])
+                 "--collectivite", "Agglomération d'essai", "--noms-techniques", *extra])
     return code, out
 
 
@@ -36,16 +42,25 @@ def test_csv_totals_equal_the_inventory_and_the_scenarios(tmp_path, db, capsys):
     capsys.readouterr()
     assert main(["inventory", "--year", "2025", "--json", "--db", db]) == 0
     inventory = json.loads(capsys.readouterr().out)["total"]
-    realised = summary[summary["statut_annee"] == "réalisé"]
-    assert realised["emissions_tco2e"].sum() * 1000 == pytest.approx(inventory["gwp_kgco2e"]["central"], rel=1e-9)
-    assert realised["consommation_kwh"].sum() == pytest.approx(inventory["energy_kwh"]["central"], rel=1e-9)
-    assert realised["eau_m3"].sum() * 1000 == pytest.approx(inventory["water_l"]["central"], rel=1e-9)
+    postes = summary[summary["type_ligne"] == "poste"]
+    realised = postes[postes["statut_annee"] == "réalisé"]
+    assert realised["emissions_tco2e"].sum() * 1000 == pytest.approx(inventory["gwp_kgco2e"]["central"], rel=ROUNDED)
+    assert realised["consommation_kwh"].sum() == pytest.approx(inventory["energy_kwh"]["central"], rel=ROUNDED)
+    assert realised["eau_m3"].sum() * 1000 == pytest.approx(inventory["water_l"]["central"], rel=ROUNDED)
+    total = summary[(summary["type_ligne"] == "total") & (summary["statut_annee"] == "réalisé")]
+    assert len(total) == 1 and total["poste_beges"].iloc[0] == "Total"
+    assert total["emissions_tco2e"].iloc[0] * 1000 == pytest.approx(inventory["gwp_kgco2e"]["central"], rel=5e-4)
     assert main(["scenarios", "run", "--year", "2025", "--json", "--db", db]) == 0
     for record in json.loads(capsys.readouterr().out):
         if record["year"] == 2025:
             continue
         rows = summary[(summary["scenario"] == record["scenario"]) & (summary["annee"] == record["year"])]
-        assert rows["emissions_tco2e"].sum() * 1000 == pytest.approx(record["gwp_kgco2e"]["central"], rel=1e-9)
+        assert rows["type_ligne"].tolist()[-1] == "total"  # each year x scenario ends with its total
+        assert rows[rows["type_ligne"] == "poste"]["emissions_tco2e"].sum() * 1000 == pytest.approx(
+            record["gwp_kgco2e"]["central"], rel=ROUNDED)
+        assert rows[rows["type_ligne"] == "total"]["emissions_tco2e"].iloc[0] * 1000 == pytest.approx(
+            record["gwp_kgco2e"]["central"], rel=5e-4)
+    summary = summary[summary["type_ligne"] == "poste"]
     assert set(summary["poste_beges"].astype(str)) == {"2.1", "4.2", "4.5"}
     owned = summary[summary["poste_beges"].astype(str) == "2.1"]
     assert set(owned["secteur_pcaet"]) == {"Tertiaire"} and set(owned["inclus_inventaire_territorial"]) == {"oui"}
@@ -65,8 +80,9 @@ def test_every_file_is_written_with_sources_indicators_and_note(tmp_path, db):
     assert len(detail) == 9 and "poste_beges_usage" in detail.columns
     assert detail["facteur_emission_electricite"].str.contains("kgCO2e/kWh").all()
     indicators = pd.read_csv(folder / "pcaet-indicateurs.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    assert {"identifiant", "indicateur", "unite", "source", "2025", "2030"} <= set(indicators.columns)
-    assert "ia_gco2e_par_requete" in set(indicators["identifiant"])
+    assert list(indicators.columns[:4]) == ["Identifiant", "Nom", "Type de données", "Unité"]
+    assert {"2025", "2030", "Source", "Méthodologie", "Limites"} <= set(indicators.columns)
+    assert "ia_gco2e_par_requete" in set(indicators["Identifiant"])
     note = (folder / "pcaet-note.md").read_text(encoding="utf-8")
     assert "BEGES poste 2.1" in note and "Incertitude" in note and "0,0461" in note.replace("0.0461", "0,0461")
     assert (folder / "pcaet-note.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -88,11 +104,12 @@ def test_xlsx_has_numbers_units_and_a_frozen_header(tmp_path, db):
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["synthese", "detail", "sources", "indicateurs"]
     sheet = workbook["synthese"]
-    header = [c.value for c in sheet[1]]
-    assert "emissions_tco2e (tCO2e)" in header and "consommation_mwh (MWh)" in header
-    assert sheet.freeze_panes == "A2"
-    column = header.index("emissions_tco2e (tCO2e)") + 1
-    assert isinstance(sheet.cell(row=2, column=column).value, float)
+    header, names = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert "Émissions (tCO2e)" in header and "Consommation d'électricité (MWh)" in header
+    assert header.index("Émissions (tCO2e)") == names.index("emissions_tco2e")  # the machine names below
+    assert sheet.freeze_panes == "A3"
+    column = names.index("emissions_tco2e") + 1
+    assert isinstance(sheet.cell(row=3, column=column).value, float)
 
 
 def test_a_formula_in_a_service_name_arrives_as_text(tmp_path, db, capsys):
@@ -112,7 +129,7 @@ def test_other_separators_for_other_tools(tmp_path, db):
     code, out = _export(tmp_path, db, "--separator", ",", "--decimal", ".")
     assert code == 0
     summary = pd.read_csv(out, sep=",", decimal=".", encoding="utf-8-sig")
-    assert summary["emissions_tco2e"].dtype == float
+    assert summary["emissions_tco2e"].dtype == float and (summary["emissions_tco2e"] > 0).any()
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -152,7 +169,7 @@ def test_user_text_in_the_notes_is_text_and_only_factor_sources_are_links(tmp_pa
         assert "](http://evil" not in note and "](javascript" not in note
     # In the HTML every link is a factor's source, and the factors' sources are still links.
     sources = pd.read_csv(out.parent / "pcaet-sources.csv", sep=";", encoding="utf-8-sig")
-    known = {link for link in sources["lien"].dropna()}
+    known = {link for link in sources["Lien"].dropna()}
     links = set(re.findall(r'<a href="([^"]*)"', page))
     assert links and links <= {html.escape(link, quote=True) for link in known}
     assert '<a href="https://ecologits.ai/latest/methodology/llm_inference/">' in page

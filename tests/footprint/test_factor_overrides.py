@@ -237,7 +237,7 @@ def test_the_export_shows_the_local_value_with_its_justification_in_the_sources(
     out = tmp_path / "sortie" / "pcaet.csv"
     out.parent.mkdir()  # an export creates no folder
     assert main(["export", "pcaet", "--year", "2025", "--scenarios", "none", "--db", db, "--out", str(out),
-                 "--export-date", "2026-01-15"]) == 0
+                 "--export-date", "2026-01-15", "--noms-techniques"]) == 0
     capsys.readouterr()
     sources = pd.read_csv(out.parent / "pcaet-sources.csv", sep=";", decimal=",", encoding="utf-8-sig")
     local = sources[(sources["cle"] == "salle_serveurs") & sources["parametre"].isin(["pue_min", "pue_max"])]

@@ -12,6 +12,7 @@ the files (``footprint.vocabulary.for_audience``) and its line. Must not: read o
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import numpy as np
@@ -24,6 +25,7 @@ from footprint.factors import FactorBase
 from footprint.inventory.declarations.spellings import AI_ACT_LEVELS, KIND_ALIASES, NO, YES, plain_key
 from footprint.inventory.declarations.workloads import profile_of, to_workloads, use_case_profiles
 from footprint.io.cells import has_control_characters, is_missing, number_problem, parse_number
+from footprint.io.formatting import format_number
 from footprint.vocabulary import (
     DECLARATION_COLUMNS,
     DECLARATION_DTYPES,
@@ -189,7 +191,7 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
             if number < 0:
                 bad(position, column, "valeur négative", number)
             elif number > bound.maximum:
-                bad(position, column, f"valeur invraisemblable (au-delà de {bound.maximum:g})", number)
+                bad(position, column, f"valeur invraisemblable (au-delà de {format_number(bound.maximum)})", number)
         kind = values["kind"]
         if (kind is None or pd.isna(kind)) and isinstance(values.get("product"), str):
             # A product of the catalogue says its own type (generative AI, or a task by the unit).
@@ -245,7 +247,14 @@ def _kind_problems(kind: str, values: dict, profiles: pd.DataFrame, factors: Fac
         has_profile = profile_of(values.get("use_case"), profiles) is not None
         per_request = "output_tokens_per_request" in given or {"output_tokens", "requests"} <= given \
             or {"output_tokens", "messages"} <= given
-        if not has_profile and not per_request:
+        if not has_profile and not per_request and "use_case" in given:
+            close = difflib.get_close_matches(plain_key(str(values["use_case"])),
+                                              [plain_key(u) for u in profiles["use_case"]], n=1, cutoff=0.5)
+            known = dict(zip([plain_key(u) for u in profiles["use_case"]], profiles["use_case"]))
+            hint = f" ; le plus proche : « {known[close[0]]} »" if close else ""
+            problems.append((f"cas d'usage inconnu{hint} (connus : {', '.join(profiles['use_case'])}), ou précisez "
+                             "« tokens_sortie_par_requete »", "use_case"))
+        elif not has_profile and not per_request:
             problems.append(("tokens de sortie par requête inconnus : précisez « tokens_sortie_par_requete » ou un "
                              f"cas d'usage connu ({', '.join(profiles['use_case'])})", "output_tokens_per_request"))
     elif kind == "gpu":
