@@ -11,6 +11,20 @@ ICON = Path(__file__).parent / "dashboard" / "icon.png"  # a local file: no favi
 st.set_page_config(page_title="Empreinte IA", page_icon=str(ICON), layout="wide")
 state.start()
 
+# Streamlit 1.67 writes a few words of its own in English that no parameter sets: ``<html
+# lang="en">`` in its index.html (streamlit/streamlit#15726, no ``lang`` option yet), the « Skip to
+# main content » link, the file uploader's « Upload » button and « 200MB per file », a select box's
+# « No results » and « Add: … » while typing, and « Press Enter to apply » under a text input
+# outside a form. Everything Streamlit lets a page set is set where the widget is (placeholders,
+# ``enter_to_submit=False``, ``max_upload_size``, ``placeholder`` of the tables); for the rest, the
+# documented ``st.html(..., unsafe_allow_javascript=True)`` runs the script of
+# ``dashboard/french_page.html`` once in the page
+# (not in an iframe; no file fetched, so it works offline): it declares the page French and
+# translates those exact texts (and the names its buttons give screen readers) wherever Streamlit
+# renders them, now and after each re-render.
+FRENCH_PAGE = Path(__file__).parent / "dashboard" / "french_page.html"
+st.sidebar.html(FRENCH_PAGE.read_text(encoding="utf-8"), unsafe_allow_javascript=True)
+
 PAGES = {
     "Inventaire": [
         st.Page("app_pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True),
@@ -23,6 +37,7 @@ PAGES = {
         st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
     ],
     "Référence": [
+        st.Page("app_pages/collectivite.py", title="Collectivité", icon=":material/account_balance:"),
         st.Page("app_pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),
         st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
         st.Page("app_pages/methode.py", title="Méthode", icon=":material/school:"),

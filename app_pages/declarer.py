@@ -1,12 +1,15 @@
 """Déclarer: a guided form, a table editor for bulk edits, a CSV/XLSX import with preview, and
 the history (deleted declarations included)."""
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
+from dashboard.views import declarer as declaring  # its new names are not in the facade yet
 
 st.title("Déclarer les usages d'IA")
 state.example_banner()
@@ -38,32 +41,39 @@ with form_tab:
             st.caption("Pas d'outil choisi : le formulaire ci-dessous déclare un modèle d'API (choix avancé). "
                        "Choisissez "
                        f"l'outil ci-dessus, ou « {views.OTHER_TOOL} » s'il n'est pas dans la liste.")
-    with st.form("declaration", clear_on_submit=False):
-        first, second = st.columns(2)
+    labels = declaring.PRODUCT_FORM_LABELS if kind == "llm" and tool else declaring.FORM_LABELS
+    # One row of two columns per line of the form: the Tab key then follows the reading order
+    # (left, right, next line), where two tall columns would be walked one after the other.
+    with st.form("declaration", clear_on_submit=False, enter_to_submit=False):
         values = {"kind": kind}
-        values["year"] = first.number_input("Année d'inventaire", min_value=views.YEAR_BOUNDS[0],
-                                            max_value=views.YEAR_BOUNDS[1], step=1, value=options["year"])
-        values["service"] = second.text_input("Service", placeholder="Direction des ressources humaines")
-        use_case = first.selectbox("Cas d'usage", list(options["use_cases"]), format_func=options["use_cases"].get,
-                                   index=None, placeholder="Choisir ou laisser vide", accept_new_options=True)
-        values["use_case"] = use_case
-        values["hosting"] = second.selectbox("Hébergement", list(options["hostings"]),
-                                             format_func=options["hostings"].get, index=None,
-                                             placeholder="Par défaut : celui du fournisseur")
+        left, right = st.columns(2)
+        values["year"] = left.number_input(labels["year"], min_value=views.YEAR_BOUNDS[0],
+                                           max_value=views.YEAR_BOUNDS[1], step=1, value=options["year"])
+        values["service"] = right.text_input(labels["service"], placeholder="Direction des ressources humaines")
+        left, right = st.columns(2)
+        values["use_case"] = left.selectbox(labels["use_case"], list(options["use_cases"]),
+                                            format_func=options["use_cases"].get, index=None,
+                                            placeholder="Choisir, saisir un autre cas ou laisser vide",
+                                            accept_new_options=True)
+        values["hosting"] = right.selectbox(labels["hosting"], list(options["hostings"]),
+                                            format_func=options["hostings"].get, index=None,
+                                            placeholder="Par défaut : celui du fournisseur")
         if kind == "llm" and tool:
             values["product"] = tool
             values["kind"] = factors.product(tool).kind
             counts = views.COUNTS if values["kind"] == "llm" else views.TASK_COUNTS
-            counted = first.radio("Je compte en", list(counts), format_func=counts.get, horizontal=True,
-                                  help="utilisateurs actifs : les personnes qui s'en servent ; licences : celles du "
-                                       "contrat (le catalogue estime la part réellement utilisée) ; messages par an : "
-                                       "comptés dans la console d'administration de l'outil")
-            values[counted] = second.number_input("Combien ?", min_value=0.0, value=None, step=1.0, format="%g")
-            values["requests_per_agent_per_day"] = first.number_input(
-                "Par personne et par jour (vide : je ne sais pas)", min_value=0.0, value=None, step=1.0,
+            left, right = st.columns(2)
+            counted = left.radio("Je compte en", list(counts), format_func=counts.get, horizontal=True,
+                                 help="utilisateurs actifs : les personnes qui s'en servent ; licences : celles du "
+                                      "contrat (le catalogue estime la part réellement utilisée) ; messages par an : "
+                                      "comptés dans la console d'administration de l'outil")
+            values[counted] = right.number_input(labels[counted], min_value=0.0, value=None, step=1.0, format="%g")
+            left, right = st.columns(2)
+            values["requests_per_agent_per_day"] = left.number_input(
+                labels["requests_per_agent_per_day"], min_value=0.0, value=None, step=1.0,
                 format="%g", help="laissé vide, la fourchette du catalogue pour cet outil s'applique")
             if values["kind"] == "llm" and views.has_reasoning_mode(factors, tool):
-                values["reasoning"] = second.checkbox(
+                values["reasoning"] = right.checkbox(
                     "En mode raisonnement (« réflexion », « Think »)",
                     help="les tokens de raisonnement cachés que le catalogue prête à ce mode s'ajoutent à chaque "
                          "réponse : l'empreinte peut être bien plus forte")
@@ -74,48 +84,77 @@ with form_tab:
                                                    placeholder="Je ne sais pas : la fourchette couvre les modèles "
                                                                "possibles")
         elif kind == "llm":
-            model = first.selectbox("Modèle", options["models"], index=options["models"].index(options["model"]),
-                                    help="fournisseur/modèle, tels que la base de facteurs les connaît")
+            left, right = st.columns(2)
+            model = left.selectbox(labels["model"], options["models"], index=options["models"].index(options["model"]),
+                                   placeholder="Choisir un modèle", help="fournisseur/modèle, tels que la base de "
+                                                                          "facteurs les connaît")
             values["provider"], _, values["model"] = model.partition("/")
-            values["agents"] = first.number_input("Nombre d'agents qui l'utilisent", min_value=0.0, value=None,
-                                                  step=1.0, format="%g")
-            values["requests_per_agent_per_day"] = second.number_input(
-                "Requêtes par agent et par jour", min_value=0.0, value=None, step=1.0, format="%g")
-            values["requests"] = first.number_input(
-                "… ou requêtes par an (à la place des agents)", min_value=0.0, value=None, step=100.0, format="%g")
-            values["output_tokens_per_request"] = second.number_input(
-                "Tokens de sortie par requête (facultatif)", min_value=0.0, value=None, step=50.0, format="%g")
+            left, right = st.columns(2)
+            values["agents"] = left.number_input(labels["agents"], min_value=0.0, value=None, step=1.0, format="%g")
+            values["requests_per_agent_per_day"] = right.number_input(
+                labels["requests_per_agent_per_day"], min_value=0.0, value=None, step=1.0, format="%g")
+            left, right = st.columns(2)
+            values["requests"] = left.number_input(labels["requests"], min_value=0.0, value=None, step=100.0,
+                                                   format="%g")
+            values["output_tokens_per_request"] = right.number_input(
+                labels["output_tokens_per_request"], min_value=0.0, value=None, step=50.0, format="%g")
         elif kind == "gpu":
-            values["gpu"] = first.selectbox("GPU", options["gpus"])
-            values["gpus"] = second.number_input("Nombre de GPU", min_value=0.0, value=1.0, step=1.0, format="%g")
-            values["hours"] = first.number_input("Heures d'utilisation par an", min_value=0.0, value=None,
-                                                 step=10.0, format="%g")
-            values["utilization"] = second.number_input("Taux d'utilisation (0 à 1)", min_value=0.0, max_value=1.0,
-                                                        value=None, step=0.05)
+            left, right = st.columns(2)
+            values["gpu"] = left.selectbox(labels["gpu"], options["gpus"], placeholder="Choisir un GPU")
+            values["gpus"] = right.number_input(labels["gpus"], min_value=0.0, value=1.0, step=1.0, format="%g")
+            left, right = st.columns(2)
+            hours_per_day = left.number_input("Heures par jour", min_value=0.0,
+                                              max_value=float(declaring.GPU_LIMITS["hours_per_day"]), value=None,
+                                              step=1.0, format="%g")
+            days = right.number_input("Jours d'utilisation par an", min_value=0.0,
+                                      max_value=float(declaring.GPU_LIMITS["days"]), value=None, step=1.0,
+                                      format="%g")
+            values["hours"], gpu_total = declaring.gpu_hours(hours_per_day, days)
+            st.caption(as_text(gpu_total))
+            left, _ = st.columns(2)
+            values["utilization"] = left.number_input(labels["utilization"], min_value=0.0, max_value=1.0,
+                                                      value=None, step=0.05)
         elif kind == "task":
-            values["task"] = first.selectbox("Tâche", list(options["tasks"]), format_func=options["tasks"].get)
-            values["units"] = second.number_input("Unités par an (pages, minutes d'audio, images…)", min_value=0.0,
-                                                  value=None, step=100.0, format="%g")
+            left, right = st.columns(2)
+            values["task"] = left.selectbox(labels["task"], list(options["tasks"]), format_func=options["tasks"].get,
+                                            placeholder="Choisir une tâche")
+            values["units"] = right.number_input(labels["units"], min_value=0.0, value=None, step=100.0, format="%g")
         else:
-            values["energy_kwh"] = first.number_input("Énergie mesurée (kWh par an)", min_value=0.0, value=None,
-                                                      step=1.0, format="%g")
+            left, _ = st.columns(2)
+            values["energy_kwh"] = left.number_input(labels["energy_kwh"], min_value=0.0, value=None, step=1.0,
+                                                     format="%g")
         with st.expander("Registre des usages (AFNOR Spec 2314, AI Act)"):
-            values["owner"] = st.text_input("Responsable")
+            values["owner"] = st.text_input(labels["owner"])
             values["personal_data"] = {"oui": True, "non": False, "": None}[
-                st.radio("Données personnelles", ["", "oui", "non"], horizontal=True, format_func=lambda v: v or "?")]
-            values["ai_act_risk"] = st.selectbox("Niveau de risque (AI Act)", views.AI_ACT_CHOICES, index=None)
-            values["human_oversight"] = st.text_input("Supervision humaine")
-            values["comment"] = st.text_input("Commentaire")
+                st.radio(labels["personal_data"], ["", "oui", "non"], horizontal=True,
+                         format_func=lambda v: v or "je ne sais pas")]
+            values["ai_act_risk"] = st.selectbox(labels["ai_act_risk"], views.AI_ACT_CHOICES, index=None,
+                                                 placeholder="Choisir le niveau")
+            values["human_oversight"] = st.text_input(labels["human_oversight"])
+            values["comment"] = st.text_input(labels["comment"])
+        doubt = st.session_state.get("volume_doubt")
+        confirmed = False
+        if doubt:
+            st.warning(as_text(doubt))
+            confirmed = st.checkbox("Je confirme ce volume", key="volume_confirmed")
         submitted = st.form_submit_button("Enregistrer la déclaration", type="primary")
     if submitted:
-        with state.guard():
+        doubt = declaring.implausible_volume(values, factors)
+        # The box confirms the volume it was shown for: a different volume is asked about again.
+        if doubt and not (confirmed and doubt == st.session_state.get("volume_doubt")):
+            # Not saved: the form shows why, with the box that confirms the volume.
+            st.session_state["volume_doubt"] = doubt
+            st.rerun()
+        with state.form_guard():
             identifier = views.save_form(values, store, factors)
-            st.session_state["declared"] = identifier
+            st.session_state.pop("volume_doubt", None)
+            st.session_state["declared"] = (identifier, gpu_total if kind == "gpu" else "")
             st.rerun()
     if st.session_state.get("declared"):
-        identifier = st.session_state.pop("declared")
+        identifier, said = st.session_state.pop("declared")
         impact = views.declaration_impact(state.inventory(int(values["year"])), identifier)
-        st.success(f"Déclaration {as_text(identifier)} enregistrée : {as_text(impact)}. La synthèse en tient compte.")
+        st.success(f"Déclaration {as_text(identifier)} enregistrée"
+                   + (f" ({as_text(said)})" if said else "") + f" : {as_text(impact)}. La synthèse en tient compte.")
 
 year = state.year_picker()
 tables = state.declaration_tables(year)
@@ -135,7 +174,7 @@ with table_tab:
             shown = state.declarations()
             st.session_state[versions_key] = dict(zip(shown["id"], shown["version"].astype(int)))
         edited = st.data_editor(original, key=editor_key, hide_index=True, width="stretch",
-                                disabled=["Identifiant", "Origine"], num_rows="fixed",
+                                disabled=["Identifiant", "Origine"], num_rows="fixed", placeholder="",
                                 column_config=state.editor_columns(original))
         save, _ = st.columns([1, 3])
         if save.button("Enregistrer les modifications", type="primary"):
@@ -163,14 +202,20 @@ with import_tab:
     st.markdown("Un fichier CSV (séparateur `;`, `,` ou tabulation ; virgule décimale acceptée), XLSX, ODS ou XLS "
                 "avec les colonnes de `examples/declarations.csv`. Tout le fichier est vérifié avant d'écrire quoi "
                 "que ce soit.")
+    st.download_button("Télécharger le modèle à remplir (XLSX : listes déroulantes et feuille d'aide)",
+                       # Built when clicked, from what is known now (the callable runs outside the page).
+                       data=functools.partial(declaring.template_file, factors, state.declarations(),
+                                              options["year"]),
+                       file_name=declaring.TEMPLATE_NAME, icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     upload = st.file_uploader("Fichier de déclarations", type=["csv", "txt", "xlsx", "xlsm", "ods", "xls"],
-                              key="declarations_file")
+                              key="declarations_file", max_upload_size=declaring.DECLARATIONS_MAX_MB)
     if upload is not None:
         file = received(upload)  # in memory: the name the browser sent is only shown, never a path
         with state.guard():
             preview = views.preview_file(file.data, factors, file.name)
             st.success(f"{len(preview)} déclaration(s) valides dans {as_text(file.name)}. Aperçu :")
-            st.dataframe(preview, hide_index=True)
+            st.dataframe(preview, hide_index=True, placeholder="—")
             if st.button(f"Importer {len(preview)} déclaration(s)", type="primary"):
                 counts = views.import_file(file.data, store, factors, file.name)
                 st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
@@ -181,11 +226,11 @@ with history_tab:
     deleted = tables["deleted"]
     if not deleted.empty:
         st.markdown("**Déclarations supprimées** (restaurables)")
-        st.dataframe(deleted, hide_index=True)
+        st.dataframe(deleted, hide_index=True, placeholder="—")
         restore = st.multiselect("Restaurer", deleted["Identifiant"].tolist(), placeholder="Choisir les identifiants")
         if restore and st.button(f"Restaurer {len(restore)} déclaration(s)"):
             with state.guard():
                 store.restore(restore)
                 st.rerun()
     st.markdown("**Historique des modifications** (qui, quand, quoi)")
-    st.dataframe(tables["history"], hide_index=True, width="stretch")
+    st.dataframe(tables["history"], hide_index=True, width="stretch", placeholder="—")

@@ -14,13 +14,13 @@ st.markdown(f"Version **{factors.version}** — chaque valeur a une unité, une 
             "les exports portent cette version ; le suffixe après « + » signale des valeurs propres à la collectivité.")
 left, right = st.columns([1, 2])
 names = list(tables)
-table = left.selectbox("Table", names, format_func=lambda t: f"{t} — {tables[t]}",
+table = left.selectbox("Table", names, format_func=lambda t: f"{t} — {tables[t]}", placeholder="Choisir une table",
                        index=names.index("hosting_profiles") if "hosting_profiles" in names else 0)
 search = right.text_input("Rechercher (mots, sans tenir compte des accents)", placeholder="PUE salle serveurs")
 rows = views.factor_rows(factors, table, search)
 st.caption(f"{len(rows)} valeur(s).")
 st.dataframe(rows[["element", "label", "value", "unit", "year", "source", "source_url", "note"]], hide_index=True,
-             width="stretch", column_config={
+             width="stretch", placeholder="—", column_config={
                  "element": "Élément", "label": "Paramètre",
                  "value": st.column_config.NumberColumn("Valeur", format="localized"), "unit": "Unité",
                  "year": st.column_config.NumberColumn("Année", format="%d"), "source": "Source",
@@ -34,7 +34,7 @@ current = views.overrides_table(store)
 if current.empty:
     st.caption("Aucune valeur propre pour l'instant.")
 else:
-    st.dataframe(current, hide_index=True, width="stretch",
+    st.dataframe(current, hide_index=True, width="stretch", placeholder="—",
                  column_config={"Valeur": st.column_config.NumberColumn("Valeur", format="localized")})
     removed = st.selectbox("Revenir à la valeur de la base pour", current["Identifiant"].tolist(), index=None,
                            placeholder="Choisir une valeur propre")
@@ -46,16 +46,18 @@ else:
 all_rows = views.factor_rows(factors, table)
 st.markdown(f"Nouvelle valeur dans la table **{table}**")
 first, second = st.columns(2)
-element = first.selectbox("Élément", all_rows["element"].unique().tolist(), key=f"element_{table}")
+element = first.selectbox("Élément", all_rows["element"].unique().tolist(), key=f"element_{table}",
+                          placeholder="Choisir un élément")
 chosen = all_rows[all_rows["element"] == element]
 parameter = second.selectbox("Paramètre", chosen["parameter"].tolist(), key=f"parameter_{table}",
+                             placeholder="Choisir un paramètre",
                              format_func=dict(zip(chosen["parameter"], chosen["label"])).get)
 current_row = chosen[chosen["parameter"] == parameter]
 if len(current_row):
     row = current_row.iloc[0]
     st.caption(f"Valeur actuelle : {views.format_number(row['value'])} {as_text(row['unit'])} "
                f"({as_text(row['year'])}) — {as_text(row['source'])}")
-with st.form("override"):
+with st.form("override", enter_to_submit=False):
     first, second = st.columns(2)
     value = first.number_input("Valeur", value=None, format="%g")
     unit = second.text_input("Unité (Pint : « dimensionless », « L / kWh », « kgCO2e / kWh »…)",
@@ -81,7 +83,7 @@ st.markdown("Quelques fournisseurs publient leurs propres chiffres par message, 
             "choisissez la base de ses chiffres dans l'inventaire et les exports : notre estimation, la déclaration "
             "du fournisseur, ou l'enveloppe des deux. Le choix est conservé avec son auteur et sa date.")
 disclosed = views.disclosure_rows(factors, state.snapshot().product_bases)
-st.dataframe(disclosed.drop(columns="produit"), hide_index=True, width="stretch", column_config={
+st.dataframe(disclosed.drop(columns="produit"), hide_index=True, width="stretch", placeholder="—", column_config={
     "outil": "Outil", "publication": "Publication", "impact": "Impact", "unite": "Unité",
     "publie": st.column_config.NumberColumn("Publié, par message", format="%.3g"),
     "estime_bas": st.column_config.NumberColumn("Notre estimation (bas)", format="%.3g"),
@@ -89,10 +91,10 @@ st.dataframe(disclosed.drop(columns="produit"), hide_index=True, width="stretch"
     "estime_haut": st.column_config.NumberColumn("Notre estimation (haut)", format="%.3g"),
     "rapport": st.column_config.NumberColumn("Publié ÷ estimé", format="%.3g"),
     "perimetre": "Périmètre de la publication", "base": "Base retenue"})
-with st.form("product_basis"):
+with st.form("product_basis", enter_to_submit=False):
     first, second = st.columns(2)
     tools = dict(zip(disclosed["produit"], disclosed["outil"])) if len(disclosed) else {}
-    product = first.selectbox("Outil", list(tools), format_func=tools.get)
+    product = first.selectbox("Outil", list(tools), format_func=tools.get, placeholder="Choisir un outil")
     basis = second.radio("Base de ses chiffres", list(views.BASIS_LABELS), format_func=views.BASIS_LABELS.get)
     justification = st.text_input("Pourquoi ce choix (repris dans l'historique)")
     chosen = st.form_submit_button("Retenir cette base")

@@ -16,7 +16,7 @@ if runs.empty:
             "fichier emissions.csv qu'écrit CodeCarbon.")
 else:
     st.subheader("Exécutions mesurées")
-    st.dataframe(runs, hide_index=True, width="stretch", column_config={
+    st.dataframe(runs, hide_index=True, width="stretch", placeholder="—", column_config={
         "run_id": "Exécution", "nom": "Nom", "service": "Service", "declaration": "Déclaration", "debut": "Début",
         "duree_min": st.column_config.NumberColumn("Durée (min)", format="localized"),
         "kwh": st.column_config.NumberColumn("Énergie mesurée (kWh)", format="localized"),
@@ -32,19 +32,21 @@ service = right.text_input("Service", value="Assemblées")
 year = left.number_input("Année", min_value=views.YEAR_BOUNDS[0], max_value=views.YEAR_BOUNDS[1],
                          value=pd.Timestamp.now().year, step=1)
 command = right.text_input("Commande à mesurer", value="python transcrire.py conseil.mp3")
-task = left.selectbox("Tâche (pour comparer à la base)", [""] + factors.tasks())
+task = left.selectbox("Tâche (pour comparer à la base)", [""] + factors.tasks(),
+                      format_func=lambda t: t or "aucune", placeholder="Choisir une tâche")
 units = right.number_input("Unités produites (pages, minutes d'audio…)", min_value=0.0, value=None, format="%g")
 st.code(views.measure_command(name, service, int(year), command, task or None, units), language="bash")
 st.caption("À lancer depuis le dossier d'Empreinte IA, sur la machine qui exécute le traitement. La mesure est "
            "enregistrée dans la base (aucune donnée envoyée à l'extérieur) et apparaît ici.")
 
 st.subheader("Importer un fichier emissions.csv")
-with st.form("emissions_import"):
+with st.form("emissions_import", enter_to_submit=False):
     upload = st.file_uploader("emissions.csv de CodeCarbon (2.x ou 3.x)", type=["csv"])
     left, right = st.columns(2)
     import_service = left.text_input("Service", key="import_service")
     import_name = right.text_input("Nom (par défaut : project_name du fichier)")
-    import_task = left.selectbox("Tâche mesurée", [""] + factors.tasks(), key="import_task")
+    import_task = left.selectbox("Tâche mesurée", [""] + factors.tasks(), key="import_task",
+                                 format_func=lambda t: t or "aucune", placeholder="Choisir une tâche")
     import_units = right.number_input("Unités produites", min_value=0.0, value=None, format="%g", key="import_units")
     submitted = st.form_submit_button("Importer", type="primary")
 if submitted and upload is None:

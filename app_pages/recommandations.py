@@ -28,7 +28,7 @@ for row in table.head(5).itertuples(index=False):
         st.markdown(f"{as_text(row.economie[:1].upper() + row.economie[1:])}.")
         st.caption(as_text(row.hypothese))
 st.subheader("Toutes les recommandations")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+st.dataframe(table, hide_index=True, placeholder="—", width="stretch", column_config={
     "rang": "Rang", "declaration": "Déclaration", "service": "Service", "outil": "Outil", "cas_usage": "Cas d'usage",
     "action": "Action", "effort": "Effort", "economie": "Économie",
     "kgco2e_evites": st.column_config.NumberColumn("kgCO2e évités par an", format="localized"),

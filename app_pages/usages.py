@@ -21,10 +21,10 @@ st.info("Données personnelles : ces fichiers nomment des personnes. Aucun nom, 
         "conservé : seuls les totaux par service le sont. La correspondance utilisateur → service est lue, "
         "appliquée puis oubliée.")
 preset = st.selectbox("Quel fichier ?", list(views.PRESET_LABELS), format_func=views.PRESET_LABELS.get,
-                      key="usage_preset")
+                      key="usage_preset", placeholder="Choisir le format du fichier")
 st.caption(as_text(views.FORMAT_HELP[preset]))
 admin = views.is_admin_export(preset)
-with st.form("usage_import"):
+with st.form("usage_import", enter_to_submit=False):
     upload = st.file_uploader("Fichier", type=["csv", "tsv", "txt", "parquet", "jsonl", "ndjson", "json", "xlsx"])
     left, right = st.columns(2)
     services = left.file_uploader("Correspondance utilisateur → service (facultatif : CSV ou XLSX, colonnes "
@@ -65,7 +65,8 @@ elif previewed or submitted:
             status.write(as_text(sentence))
         shown = done.declarations[[c for c in views.DISPLAY_COLUMNS if c in done.declarations
                                    and done.declarations[c].notna().any()]]
-        status.dataframe(shown.rename(columns=views.DISPLAY_COLUMNS), hide_index=True, width="stretch")
+        status.dataframe(shown.rename(columns=views.DISPLAY_COLUMNS), hide_index=True, width="stretch",
+                         placeholder="—")
         status.update(label=("Aperçu : rien n'a été enregistré. " if previewed else "Importé : ")
                       + f"{len(done.declarations)} déclaration(s) de {as_text(done.file_name)}", state="complete")
 
@@ -77,7 +78,7 @@ if months.empty:
 st.subheader(f"Volumes importés en {year}")
 columns = [c for c in ("id", "service", "product", "use_case", "provider", "model", "users", "messages", "requests",
                        "input_tokens", "output_tokens", "task", "units", "origin") if months[c].notna().any()]
-st.dataframe(months[columns], hide_index=True, width="stretch", column_config={
+st.dataframe(months[columns], hide_index=True, width="stretch", placeholder="—", column_config={
     **{column: views.LABELS[column] for column in ("id", "service", "product", "provider", "model", "task")},
     "use_case": "Mois", "origin": "Fichier",
     **{column: st.column_config.NumberColumn(views.LABELS[column], format="localized")

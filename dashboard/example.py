@@ -2,8 +2,11 @@
 inhabitants (drafting assistant for 200 agents, citizen chatbot, meeting transcription on an
 in-house GPU, OCR of incoming mail, one run measured with CodeCarbon), loaded through the same
 import paths as a user's files (``examples/inventaire-exemple.csv`` and
-``examples/emissions-exemple.csv``), and cleared in one click (soft deletion: it stays in the
-history). Must not: hold a number (they are in the example files) or talk to Streamlit.
+``examples/emissions-exemple.csv``), with the profile of the fictional collectivité
+(``examples/collectivite-exemple.csv``, checked like the Collectivité page's form, set only when
+the store holds no profile), and cleared in one click (soft deletion: it stays in the history;
+the profile stays, the Collectivité page replaces it). Must not: hold a number (they are in the
+example files) or talk to Streamlit.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import pandas as pd
 
 from footprint.factors import FactorBase
 from footprint.inventory import import_declarations
+from footprint.inventory.authority import check_profile
+from footprint.io.tabular import read_table
 from footprint.measurement import import_emissions
 from footprint.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DECLARATIONS_FILE = EXAMPLES / "inventaire-exemple.csv"
 EMISSIONS_FILE = EXAMPLES / "emissions-exemple.csv"
+PROFILE_FILE = EXAMPLES / "collectivite-exemple.csv"
 ORIGIN = "exemple"
 AUTHORITY = "Communauté d'agglomération du Val-Fictif (exemple)"
 MEASURED_RUN = {"name": "exemple-transcription-conseil", "service": "Assemblées",
@@ -36,7 +42,24 @@ def create_example(store: Store, factors: FactorBase) -> int:
     run = store.measurements().iloc[-1]
     declaration = store.declarations().set_index("id").loc[[run["declaration_id"]]].reset_index()
     store.save(declaration.assign(hosting=MEASURED_RUN["hosting"], origin=ORIGIN), action="saisie", user="exemple")
+    create_example_profile(store)
     return counts["created"] + measured["created"]
+
+
+def example_profile() -> dict:
+    """The example collectivité's profile as its file gives it (by French field name), read the
+    way the CLI and the imports read French office files (one header line, one line of values)."""
+    table = read_table(PROFILE_FILE)
+    [(_, cells)] = table.rows
+    return dict(zip(table.header, cells))
+
+
+def create_example_profile(store: Store) -> bool:
+    """Set the example collectivité's profile, checked like the form's, when the store holds none
+    (a profile the authority set is never replaced); whether it was set."""
+    if store.authority_profile() is not None:
+        return False
+    return store.save_authority_profile(check_profile(example_profile()).values(), user=ORIGIN)
 
 
 def example_ids(declarations: pd.DataFrame) -> list[str]:

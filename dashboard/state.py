@@ -201,8 +201,9 @@ def inventory(year: int) -> Inventory:
 
 @per_revision(max_entries=8)
 def synthesis(year: int) -> dict:
-    """The Synthèse page's figures and tables for ``year``, once per state of the store."""
-    return views.synthesis(inventory(year), factors())
+    """The Synthèse page's figures and tables for ``year`` (with the collectivité's profile), once
+    per state of the store."""
+    return views.synthesis(inventory(year), factors(), profile())
 
 
 @per_revision(max_entries=4)
@@ -273,7 +274,7 @@ def show_error(error: Exception) -> None:
         st.error("Saisie refusée, rien n'a été enregistré : " + (
             as_text(error.problems[0]) if count == 1 else f"{count} problèmes, détaillés ci-dessous."))
         if count > 1 or error.problems[0].file:
-            st.dataframe(views.problems_table(error), hide_index=True, width="stretch")
+            st.dataframe(views.problems_table(error), hide_index=True, width="stretch", placeholder="—")
     else:
         st.error(as_text(error))
 
@@ -332,7 +333,9 @@ def recommendations(year: int) -> list:
 
 
 @per_revision(max_entries=4, spinner="Préparation de l'export…")
-def _export(year: int, ids: list[str], authority: str, export_date: str):
+def _export(year: int, ids: list[str], authority: str | None, export_date: str):
+    """The export of ``year`` with the scenarios ``ids``: the collectivité's profile (its name
+    unless ``authority`` is given, its SIREN, its head-count) and its target, as ``export pcaet``."""
     from scenarios.pcaet import build_export
 
     if ids:
@@ -341,16 +344,20 @@ def _export(year: int, ids: list[str], authority: str, export_date: str):
         except InputError:
             pass  # build_export says what is wrong
     known = scenarios()
-    return build_export(inventory(year), [known[i] for i in ids], factors(), authority, export_date)
+    return build_export(inventory(year), [known[i] for i in ids], factors(), authority, export_date,
+                        profile=profile())
 
 
 @per_revision(max_entries=4, spinner="Préparation de l'export…")
-def export_files(year: int, ids: list[str], authority: str, export_date: str, file_format: str) -> dict[str, bytes]:
-    """The files of the PCAET/BEGES export (name → bytes), the same as ``export pcaet`` writes."""
+def export_files(year: int, ids: list[str], authority: str | None, export_date: str, file_format: str,
+                 technical_names: bool = False) -> dict[str, bytes]:
+    """The files of the PCAET/BEGES export (name → bytes), the same as ``export pcaet`` writes
+    (``technical_names``: its ``--noms-techniques``)."""
     from footprint import reporting
 
     export = _export(year, ids, authority, export_date)
-    files = reporting.render(export, f"export-pcaet-{year}.{file_format}", file_format, stamp=export_date)
+    files = reporting.render(export, f"export-pcaet-{year}.{file_format}", file_format, stamp=export_date,
+                             technical_names=technical_names)
     return {str(name): data for name, data in files.items()}
 
 
@@ -372,3 +379,54 @@ def form_options(default_year: int) -> dict:
 def measurement_runs():
     """The Mesures page's table of runs with their calibration, once per state of the store."""
     return views.measurement_runs(store().measurements(), set(declarations()["id"]), factors())
+
+
+@contextmanager
+def form_guard():
+    """Like ``guard``, for a form: every problem of bad input shown in full, one line each
+    (« Nombre d'agents qui l'utilisent : valeur négative (valeur : « -10 ») »), in the page and
+    never in a toast or a table cell that cuts it off."""
+    try:
+        yield
+    except InputError as error:
+        lines = []
+        for problem in error.problems:
+            where = f"« {problem.column} » : " if problem.column and not problem.file else ""
+            value = "" if problem.value in (None, "") else f" (valeur : « {problem.value} »)"
+            line = str(problem) if problem.file else f"{where}{problem.message}{value}"
+            lines.append(f"- {as_text(line)}")
+        st.error("Saisie refusée, rien n'a été enregistré :\n\n" + "\n".join(lines))
+    except (StoreError, MeasurementError) as error:
+        show_error(error)
+
+
+def profile():
+    """The collectivité's profile (``footprint.inventory.authority.Profile``, read only, safe to
+    share) as the store holds it now, None when none was set: read from the snapshot, no query."""
+    from footprint.inventory.authority import profile_of
+
+    return profile_of(_current().authority)
+
+
+@per_revision(max_entries=4)
+def realised():
+    """The realised GWP of every inventory year that has declarations, oldest first, with the
+    change from the year before (``views.realised``), once per state of the store."""
+    return views.realised([inventory(year) for year in years()])
+
+
+@per_revision(max_entries=4, spinner="Préparation du rapport…")
+def report_pdf(year: int, ids: list[str], export_date: str) -> bytes:
+    """The printable report of ``year`` with the scenarios ``ids`` (PDF bytes), the same as
+    ``export rapport`` writes: the collectivité's profile, its target, the cached projection and
+    recommendations of the other pages."""
+    from scenarios.report import build_report
+
+    if ids:
+        try:  # the same projection as the Scénarios page: computed once, then the report reuses its figures
+            projection(year, ids)
+        except InputError:
+            pass  # build_report says what is wrong
+    known = scenarios()
+    return build_report(inventory(year), [known[i] for i in ids], factors(), profile(), export_date,
+                        recommendations=recommendations(year))

@@ -1,7 +1,7 @@
 """What the dashboard pages show, as plain tables and values computed without Streamlit: one
 module per page (``synthese``, ``declarer``, ``usages``, ``mesures``, ``scenarios``,
-``recommandations``, ``facteurs``, ``export``, ``methode``) and what they share (``common``: years, the
-problems table, unit conversions, French formatting). Pages import only this facade
+``recommandations``, ``collectivite``, ``facteurs``, ``export``, ``methode``) and what they share
+(``common``: years, the problems table, unit conversions, French formatting). Pages import only this facade
 (``from dashboard import views``; ``views.<name>``), never the library.
 
 Must not: import Streamlit or Plotly, hold a number of its own (they come from the engine, the
@@ -9,6 +9,17 @@ factor base and Pint), or write to the store except through the functions whose 
 (``save_*``, ``import_*``, ``delete_*``).
 """
 
+from dashboard.views.collectivite import (
+    PROFILE_FIELDS,
+    FormField,
+    ProfileSaved,
+    form_fields,
+    is_example_profile,
+    profile_history,
+    profile_problems,
+    save_profile,
+    stored_profile,
+)
 from dashboard.views.common import (
     KIND_LABELS,
     LABELS,
@@ -21,6 +32,8 @@ from dashboard.views.common import (
     inventory_years,
     percent,
     problems_table,
+    scale_for,
+    scaled_equivalences,
 )
 from dashboard.views.declarer import (
     AI_ACT_CHOICES,
@@ -64,29 +77,40 @@ from dashboard.views.recommandations import best_reduction, recommendations_tabl
 from dashboard.views.scenarios import (
     DEFAULT_TO_YEAR,
     HORIZON,
-    SAVINGS_EQUIVALENCES,
+    REALISED,
     SLIDERS,
+    TARGET,
+    TARGET_ID,
+    VERDICTS,
     Slider,
+    Target,
     by_kind,
     compared,
     custom_ids,
     default_scenarios,
     derive_scenario,
     derived_scenario,
+    realised,
     save_scenario,
+    save_target,
     savings,
     slider_values,
+    target_defaults,
+    target_from,
+    target_of,
     trajectories,
+    verdict_table,
 )
 from dashboard.views.synthese import (
     BREAKDOWNS,
     HEADLINE,
     HEADLINE_LABELS,
-    SYNTHESIS_EQUIVALENCES,
+    PERSPECTIVE,
     breakdown,
     energy_class_scale,
     energy_classes,
     headline,
+    in_perspective,
     labels,
     measured_share,
     synthesis,
@@ -104,16 +128,19 @@ from dashboard.views.usages import (
 
 __all__ = [
     "AI_ACT_CHOICES", "BASIS_LABELS", "BREAKDOWNS", "COUNTS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS",
-    "EDITABLE", "FORMAT_HELP", "HEADLINE", "HEADLINE_LABELS", "HORIZON", "Imported", "KIND_LABELS", "LABELS",
-    "METHODOLOGY_FILE", "OTHER_TOOL", "PRESET_LABELS", "SAVINGS_EQUIVALENCES", "SLIDERS", "SYNTHESIS_EQUIVALENCES",
-    "Slider", "StoreConflict", "TASK_COUNTS", "YEAR_BOUNDS", "best_reduction", "breakdown", "by_kind", "compared",
-    "convert", "custom_ids", "declaration_impact", "declarations_table", "default_scenarios", "delete_own_value",
-    "deleted_declarations", "derive_scenario", "derived_scenario", "disclosure_rows", "download_label",
-    "energy_class_scale", "energy_classes", "equivalences", "export_date", "factor_rows", "factor_tables", "find_tool",
-    "form_options", "format_number", "format_quantity", "format_range", "gateway_comparison", "has_reasoning_mode",
-    "headline", "history_table", "import_file", "import_log", "import_runs", "inventory_years", "is_admin_export",
-    "key_label", "labels", "measure_command", "measured_share", "measurement_runs", "methodology", "override_rows",
-    "overrides_table", "percent", "preview_file", "problems_table", "recommendations_table", "save_basis",
-    "save_edits", "save_form", "save_own_values", "save_scenario", "savings", "slider_values", "synthesis",
-    "tool_choices", "tool_profile", "top_workloads", "trajectories", "usage_months", "validate_declarations",
+    "EDITABLE", "FORMAT_HELP", "HEADLINE", "HEADLINE_LABELS", "HORIZON", "KIND_LABELS", "LABELS", "METHODOLOGY_FILE",
+    "OTHER_TOOL", "PERSPECTIVE", "PRESET_LABELS", "PROFILE_FIELDS", "REALISED", "SLIDERS", "TARGET", "TARGET_ID",
+    "TASK_COUNTS", "VERDICTS", "YEAR_BOUNDS", "FormField", "Imported", "ProfileSaved", "Slider", "StoreConflict",
+    "Target", "best_reduction", "breakdown", "by_kind", "compared", "convert", "custom_ids", "declaration_impact",
+    "declarations_table", "default_scenarios", "delete_own_value", "deleted_declarations", "derive_scenario",
+    "derived_scenario", "disclosure_rows", "download_label", "energy_class_scale", "energy_classes", "equivalences",
+    "export_date", "factor_rows", "factor_tables", "find_tool", "form_fields", "form_options", "format_number",
+    "format_quantity", "format_range", "gateway_comparison", "has_reasoning_mode", "headline", "history_table",
+    "import_file", "import_log", "import_runs", "in_perspective", "inventory_years", "is_admin_export",
+    "is_example_profile", "key_label", "labels", "measure_command", "measured_share", "measurement_runs",
+    "methodology", "override_rows", "overrides_table", "percent", "preview_file", "problems_table", "profile_history",
+    "profile_problems", "realised", "recommendations_table", "save_basis", "save_edits", "save_form",
+    "save_own_values", "save_profile", "save_scenario", "save_target", "savings", "scale_for", "scaled_equivalences",
+    "slider_values", "stored_profile", "synthesis", "target_defaults", "target_from", "target_of", "tool_choices",
+    "tool_profile", "top_workloads", "trajectories", "usage_months", "validate_declarations", "verdict_table",
 ]

@@ -1,6 +1,7 @@
 """What several pages show alike: the inventory years, the table of an ``InputError``'s problems,
-everyday equivalences of a GWP, figures converted to the units shown (Pint), and the French
-formatting of numbers (re-exported, so that pages format through the dashboard).
+everyday equivalences of a GWP (named ones, or those of a sensible order of magnitude), figures
+converted to the units shown (Pint), and the French formatting of numbers and the unit that reads
+well for a figure (re-exported, so that pages format through the dashboard).
 
 Must not: import Streamlit, hold a factor or a unit factor of its own (Pint and the factor base
 have them), or write to the store.
@@ -14,18 +15,16 @@ from core.errors import InputError
 from core.units import convert
 from emission_factors.schema import read_input_bounds
 from footprint.io.cells import is_missing
-from footprint.io.formatting import format_number, format_quantity, format_range
+from footprint.io.formatting import format_number, format_quantity, format_range, scale_for
 from footprint.reporting.equivalences import equivalences, scaled_equivalences
 from footprint.vocabulary import KIND_LABELS, LABELS
 
 __all__ = ["KIND_LABELS", "LABELS", "YEAR_BOUNDS", "convert", "equivalences", "format_number", "format_quantity",
-           "format_range", "inventory_years", "percent", "problems_table", "scaled_equivalences"]
+           "format_range", "inventory_years", "percent", "problems_table", "scale_for", "scaled_equivalences"]
 
 # The inventory years a form offers (schema.toml [inputs], the bounds an import checks).
 _YEAR = read_input_bounds()["year"]
 YEAR_BOUNDS: tuple[int, int] = (int(_YEAR.minimum), int(_YEAR.maximum))
-
-
 
 
 def percent(fraction):

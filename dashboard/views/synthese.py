@@ -1,6 +1,9 @@
-"""The Synthèse page: the headline figures of a year in the units of the PCAET report, the
-measured share, the breakdowns by service, use case, model and electricity zone, the workloads
-that weigh most and the energy class (compar:IA scale) of each generative model.
+"""The Synthèse page: the headline figures of a year in the unit that reads well for each (220
+kgCO2e, not 0,22 tCO2e), the footprint in perspective (per agent, per inhabitant, share of the
+BEGES and of the territory, from the collectivité's profile), equivalences of a sensible order of
+magnitude, the measured share, the breakdowns by service, use case, tool, model and electricity
+zone (labels of the factor base, not ids), the workloads that weigh most and the energy class
+(compar:IA scale) of each generative model.
 
 Must not: import Streamlit, hold a number of its own (the engine and the factor base have them),
 or write to the store.
@@ -11,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.views.common import convert, equivalences, percent
+from dashboard.views.common import convert, percent, scaled_equivalences
 from footprint.factors import FactorBase
 from footprint.inventory import GROUPINGS, NOT_GIVEN, Inventory, group_labels
+from footprint.inventory.authority import Profile, perspective
 from footprint.inventory.declarations import to_workloads
-from footprint.io.formatting import format_number, format_range
+from footprint.io.formatting import format_number, format_quantity, scale_for
 from footprint.vocabulary import ENDS, IMPACT_UNITS, IMPACTS, KIND_LABELS, LABELS, VOLUME_LEVELS
 from scenarios.projection import zones
 
@@ -24,15 +28,36 @@ BREAKDOWNS = {"service": LABELS["service"], "cas_usage": LABELS["use_case"], "ou
               "source_volume": "Source du volume"}
 # The breakdowns the Synthèse offers, in their order.
 SHOWN_BREAKDOWNS = ("service", "cas_usage", "outil", "modele", "zone", "source_volume")
-# The headline indicators: impact key and the unit of the PCAET report (as shown, which Pint reads).
-HEADLINE = (("energy_kwh", "MWh"), ("gwp_kgco2e", "tCO2e"), ("water_l", "m³"), ("adpe_kgsbeq", "kgSbeq"))
+# The headline indicators (impact keys), each shown in the unit of its family that reads well.
+HEADLINE = ("energy_kwh", "gwp_kgco2e", "water_l", "adpe_kgsbeq")
 # Where the Synthèse names an impact otherwise than the vocabulary.
 HEADLINE_LABELS = {impact.key: impact.label for impact in IMPACTS} | {"adpe_kgsbeq": "Ressources abiotiques (ADPe)"}
-SYNTHESIS_EQUIVALENCES = ("voiture_thermique", "tgv", "streaming_video", "courriel", "smartphone")
+# The figures of the perspective: the field of ``authority.Perspective``, its label, and whether it
+# is a share (shown in %) or an amount per person (kgCO2e, in the unit that reads well).
+PERSPECTIVE = (("per_agent_kgco2e", "Par agent de la collectivité", False),
+               ("per_inhabitant_kgco2e", "Par habitant", False),
+               ("beges_share", "Part du dernier BEGES", True),
+               ("territory_share", "Part des émissions du territoire (PCAET)", True))
+
+
+def _names(factors: FactorBase, by: str) -> dict[str, str]:
+    """The labels of the factor base for the ids a breakdown shows (use cases, products, and for
+    the model column: products, GPUs and tasks); a text typed by a person stays as typed."""
+    query = factors.con.execute
+    products = {product.product: product.label for product in factors.products()}
+    if by == "cas_usage":
+        return dict(query("SELECT DISTINCT use_case, label FROM use_cases").fetchall())
+    if by == "outil":
+        return products
+    if by == "modele":
+        return (dict(query("SELECT task, label FROM tasks").fetchall()) | dict(query(
+            "SELECT gpu, label FROM gpus").fetchall()) | products | {"mesure": "Mesure (CodeCarbon)"})
+    return {}
 
 
 def labels(inventory: Inventory, factors: FactorBase, by: str) -> pd.Series:
-    """The group of each declaration of the inventory for a breakdown of ``BREAKDOWNS``."""
+    """The group of each declaration of the inventory for a breakdown of ``BREAKDOWNS``, by its
+    label (« Rédaction d'un courrier ou d'une note », not ``redaction_courrier``)."""
     declarations = inventory.declarations
     if by == "zone":
         found = pd.Series(zones(declarations, factors), index=declarations.index).replace("", None)
@@ -40,19 +65,54 @@ def labels(inventory: Inventory, factors: FactorBase, by: str) -> pd.Series:
         found = declarations["kind"].map(KIND_LABELS)
     else:
         found = group_labels(declarations)[GROUPINGS[by]]
+        names = _names(factors, by)
+        if names:
+            found = found.astype("string").map(lambda value: names.get(value, value) if isinstance(value, str)
+                                               else value)
     return found.astype("string").fillna(NOT_GIVEN)
 
 
 def headline(inventory: Inventory) -> list[dict]:
-    """The four headline figures in the units of the PCAET report (label, unit, value), with their
-    range in the most readable unit, in French."""
+    """The four headline figures, each in the unit of its family that reads well for its central
+    value (``footprint.io.formatting.scale_for``: 90,3 kgCO2e, 723 kWh, 3,02 m³): label, unit,
+    value (the number as shown), quantity (number and unit) and range, in French."""
     total = inventory.total()
     shown = []
-    for key, unit in HEADLINE:
+    for key in HEADLINE:
         low, central, high = (total[key][end] for end in ENDS)
-        value = convert(central, IMPACT_UNITS[key], unit)
-        shown.append({"label": HEADLINE_LABELS[key], "unit": unit, "value": format_number(value),
-                      "range": "soit " + format_range(low, central, high, IMPACT_UNITS[key])})
+        factor, unit = scale_for(central, IMPACT_UNITS[key])
+        shown.append({"label": HEADLINE_LABELS[key], "unit": unit, "value": format_number(central * factor),
+                      "quantity": format_quantity(central, IMPACT_UNITS[key]),
+                      "range": (f"de {format_number(low * factor)} à {format_number(high * factor)} {unit}"
+                                if high > low else "valeur exacte (mesurée)")})
+    return shown
+
+
+def in_perspective(inventory: Inventory, profile: Profile | None) -> list[dict]:
+    """The year's GWP beside the collectivité (``authority.perspective``): per agent, per
+    inhabitant, share of the BEGES and of the territory, for the figures its profile gives:
+    label, value (central, French), range (low to high) and what it is compared with."""
+    gwp = inventory.total()["gwp_kgco2e"]
+    found = perspective(gwp, profile)
+    compared = {"per_agent_kgco2e": lambda p: f"{format_number(p.agents)} agents",
+                "per_inhabitant_kgco2e": lambda p: f"{format_number(p.population)} habitants",
+                "beges_share": lambda p: f"BEGES {p.beges_year} : {format_number(p.beges_tco2e)} tCO2e",
+                "territory_share": lambda p: (f"inventaire {p.territory_year} : "
+                                              f"{format_number(p.territory_tco2e)} tCO2e")}
+    shown = []
+    for field, label, is_share in PERSPECTIVE:
+        ends = getattr(found, field)
+        if ends is None:
+            continue
+        low, central, high = ends
+        if is_share:
+            low, central, high = (float(percent(v)) for v in ends)
+            value, span = f"{format_number(central)} %", f"de {format_number(low)} à {format_number(high)} %"
+        else:
+            factor, unit = scale_for(central, IMPACT_UNITS["gwp_kgco2e"])
+            value = f"{format_number(central * factor)} {unit}"
+            span = f"de {format_number(low * factor)} à {format_number(high * factor)} {unit}"
+        shown.append({"label": label, "value": value, "range": span, "compared": compared[field](profile)})
     return shown
 
 
@@ -149,12 +209,14 @@ def volume_levels(inventory: Inventory) -> pd.DataFrame:
 
 
 def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) -> pd.DataFrame:
-    """The ``count`` declarations with the largest central GWP."""
+    """The ``count`` declarations with the largest central GWP: id, service, use case, tool (when
+    any declaration names one) and model by their labels, kgCO2e (central, low, high), kWh, L."""
     impacts = inventory.impacts
     table = pd.DataFrame({
         "id": inventory.declarations["id"].to_numpy(),
         "service": inventory.declarations["service"].to_numpy(),
-        "cas_usage": inventory.declarations["use_case"].astype("string").fillna(NOT_GIVEN).to_numpy(),
+        "cas_usage": labels(inventory, factors, "cas_usage").to_numpy(),
+        "outil": labels(inventory, factors, "outil").to_numpy(),
         "modele": labels(inventory, factors, "modele").to_numpy(),
         "kgco2e": impacts["gwp_kgco2e_central"].to_numpy(),
         "kgco2e_bas": impacts["gwp_kgco2e_low"].to_numpy(),
@@ -162,15 +224,20 @@ def top_workloads(inventory: Inventory, factors: FactorBase, count: int = 10) ->
         "kwh": impacts["energy_kwh_central"].to_numpy(),
         "eau_l": impacts["water_l_central"].to_numpy(),
     })
+    if (table["outil"] == NOT_GIVEN).all():  # no tool of the catalogue declared: a column of « non renseigné »
+        table = table.drop(columns="outil")
     return table.nlargest(count, "kgco2e").reset_index(drop=True)
 
 
-def synthesis(inventory: Inventory, factors: FactorBase) -> dict:
-    """Everything the Synthèse page shows for one inventory: headline figures, equivalences of the
-    central GWP, measured shares, the breakdowns, how the volume is known (its levels), the top
+def synthesis(inventory: Inventory, factors: FactorBase, profile: Profile | None = None) -> dict:
+    """Everything the Synthèse page shows for one inventory: headline figures, the footprint in
+    perspective (empty without a profile), equivalences of the central GWP of a sensible order of
+    magnitude, measured shares, the breakdowns, how the volume is known (its levels), the top
     workloads and the energy classes."""
     gwp = inventory.total()["gwp_kgco2e"]["central"]
-    return {"headline": headline(inventory), "equivalences": equivalences(gwp, factors, SYNTHESIS_EQUIVALENCES),
+    return {"headline": headline(inventory), "perspective": in_perspective(inventory, profile),
+            "authority": profile.name if profile is not None else None,
+            "equivalences": scaled_equivalences(gwp, factors),
             "measured_share": measured_share(inventory),
             "breakdowns": {by: breakdown(inventory, factors, by) for by in SHOWN_BREAKDOWNS},
             "levels": volume_levels(inventory),

@@ -8,7 +8,7 @@ from conftest import PAGES, no_failure, open_app
 
 from footprint.engine import compute_impacts
 from footprint.inventory.declarations import to_workloads
-from footprint.io.formatting import format_number, format_range
+from footprint.io.formatting import format_quantity, format_range
 from footprint.vocabulary import VOLUME_LEVELS
 
 
@@ -33,7 +33,7 @@ def test_first_start_creates_the_store_with_the_labelled_example(tmp_path, monke
     no_failure(app)
     assert path.exists()
     assert any("Inventaire d'exemple" in block.value for block in app.markdown)
-    assert [m.label for m in app.metric][:2] == ["Énergie (MWh)", "Émissions de GES (tCO2e)"]
+    assert [m.label for m in app.metric][:2] == ["Énergie", "Émissions de GES"]
 
 
 def test_the_example_is_cleared_in_one_click_and_stays_in_the_history(example_store):
@@ -76,7 +76,7 @@ def test_a_declaration_added_through_the_form_changes_the_total_by_the_engines_f
     app.run()
     no_failure(app)
     assert engine["gwp_kgco2e_central"].sum() > 0
-    assert _gwp_metric(app) == format_number(expected / 1000)
+    assert _gwp_metric(app) == format_quantity(expected, "kgCO2e")
 
 
 def test_a_tool_is_declared_by_its_name_and_licences_without_a_model_id(example_store, factors):

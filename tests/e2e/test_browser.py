@@ -18,19 +18,21 @@ from playwright.sync_api import expect, sync_playwright
 from bench.server import dashboard
 from footprint.factors import FactorBase
 from footprint.inventory import compute_inventory
-from footprint.io.formatting import format_number
+from footprint.io.formatting import format_quantity
 from footprint.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("EMPREINTE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PAGES = {"synthese": "", "declarer": "declarer", "usages": "usages", "mesures": "mesures",
-         "scenarios": "scenarios", "recommandations": "recommandations", "facteurs": "facteurs",
+         "scenarios": "scenarios", "recommandations": "recommandations", "collectivite": "collectivite",
+         "facteurs": "facteurs",
          "export": "export", "methode": "methode"}
 # What each page shows last once its script has run (and how many Plotly charts it draws).
 READY = {"synthese": ("Classe énergétique des modèles utilisés", 2), "declarer": ("Enregistrer la déclaration", 0),
          "usages": ("Service par défaut", 0), "mesures": ("Importer un fichier emissions.csv", 0),
          "scenarios": ("Créer un scénario personnalisé", 2), "recommandations": ("Toutes les recommandations", 0),
+         "collectivite": ("Historique du profil", 0),
          "facteurs": ("valeur(s).", 0), "export": ("Aperçu de la note", 0), "methode": ("Limites.", 0)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -90,13 +92,14 @@ def _settle(page) -> None:
 
 
 def _gwp_shown(page) -> str:
-    metric = page.locator("[data-testid='stMetric']").filter(has_text="Émissions de GES (tCO2e)")
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Émissions de GES")
     return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
-def _engine_gwp_t(database: Path, year: int = 2025) -> float:
+def _engine_gwp(database: Path, year: int = 2025) -> str:
+    """The year's central GWP by the engine, as the Synthèse writes it (« 90,3 kgCO2e »)."""
     inventory = compute_inventory(Store(database), FactorBase.load(), year)
-    return inventory.total()["gwp_kgco2e"]["central"] / 1000
+    return format_quantity(inventory.total()["gwp_kgco2e"]["central"], "kgCO2e")
 
 
 def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports(server, browser_page):
@@ -104,7 +107,7 @@ def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports
     _open(page, server, "synthese")
     expect(page.get_by_text("Inventaire d'exemple")).to_be_visible()
     before = _gwp_shown(page)
-    assert before == format_number(_engine_gwp_t(server["database"]))
+    assert before == _engine_gwp(server["database"])
 
     _open(page, server, "declarer")
     page.get_by_label("Service").fill("Urbanisme")
@@ -119,8 +122,7 @@ def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports
 
     _open(page, server, "synthese")
     after = _gwp_shown(page)
-    expected = _engine_gwp_t(server["database"])
-    assert after == format_number(expected) and after != before
+    assert after == _engine_gwp(server["database"]) and after != before
 
     _open(page, server, "export")
     with page.expect_download() as download:
@@ -128,10 +130,12 @@ def test_a_climate_officer_declares_a_workload_sees_the_total_change_and_exports
     data = Path(download.value.path()).read_bytes()
     assert data.startswith("\ufeff".encode()), "UTF-8 avec BOM pour Excel"
     summary = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
-    done = summary[summary["statut_annee"] == "réalisé"]
-    assert set(done["annee"]) == {2025}
-    assert done["emissions_tco2e"].sum() == pytest.approx(expected, rel=1e-9)
-    assert {"sobre", "tendanciel", "intensif"} <= set(summary["scenario"])
+    done = summary[(summary["Statut de l'année"] == "réalisé") & (summary["Type de ligne"] == "poste")]
+    assert set(done["Année"]) == {2025}
+    engine_t = compute_inventory(Store(server["database"]), FactorBase.load(), 2025).total()["gwp_kgco2e"]["central"]
+    # Each figure is rounded to 4 significant figures (docs/METHODOLOGIE.md, « Arrondis »).
+    assert done["Émissions (tCO2e)"].sum() == pytest.approx(engine_t / 1000, rel=1e-3)
+    assert {"sobre", "tendanciel", "intensif"} <= set(summary["Scénario"])
     assert not page.outside_requests, page.outside_requests
 
 
