@@ -159,3 +159,18 @@ def inventory_year(text: str | None, store) -> int:
     if years.empty:
         raise InputError([Problem("inventaire vide : déclarez d'abord des usages", column="--year")])
     return int(years.max())
+
+
+def chosen_scenarios(text: str, known: dict) -> list:
+    """The scenarios ``--scenarios`` names (``export pcaet``, ``export rapport``): all, none, or ids
+    separated by commas; ``known``: id -> scenario."""
+    if text == "all":
+        return list(known.values())
+    if text == "none":
+        return []
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError([Problem(f"scénario inconnu (connus : {', '.join(known)})", column="--scenarios",
+                                  value=n) for n in unknown])
+    return [known[n] for n in names]

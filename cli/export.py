@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import argparse
 
-from cli.arguments import add_db_options, add_file_options, add_group, inventory_year, parse_year, store_and_factors
+from cli.arguments import (
+    add_db_options,
+    add_file_options,
+    add_group,
+    chosen_scenarios,
+    inventory_year,
+    parse_year,
+    store_and_factors,
+)
 from cli.report import add_report_parser, run_report
 from core.errors import InputError, Problem
 from emission_factors.schema import read_defaults
@@ -53,20 +61,6 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
     add_report_parser(kinds, parser_class)
 
 
-def _chosen(text: str, known: dict) -> list:
-    """The scenarios ``--scenarios`` names: all, none, or ids separated by commas."""
-    if text == "all":
-        return list(known.values())
-    if text == "none":
-        return []
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise InputError([Problem(f"scénario inconnu (connus : {', '.join(known)})", column="--scenarios",
-                                  value=n) for n in unknown])
-    return [known[n] for n in names]
-
-
 def run(args: argparse.Namespace) -> int:
     if args.action == "rapport":
         return run_report(args)
@@ -85,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     inventory = compute_inventory(store, factors, year)
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à exporter", column="--year", value=year)])
-    chosen = _chosen(args.scenarios, available(store))
+    chosen = chosen_scenarios(args.scenarios, available(store))
     export_date = check_export_date(args.export_date)
     file_format = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "csv") or "csv"
     if file_format not in ("csv", "xlsx"):

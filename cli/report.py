@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.arguments import add_db_options, inventory_year, parse_year, store_and_factors
+from cli.arguments import add_db_options, chosen_scenarios, inventory_year, parse_year, store_and_factors
 from core.errors import InputError, Problem
 from emission_factors.schema import read_defaults
 
@@ -70,7 +70,6 @@ def run_report(args: argparse.Namespace) -> int:
     """Write the report of ``--year`` to ``--out``; 0 when written."""
     from pathlib import Path
 
-    from cli.export import _chosen
     from footprint.inventory import compute_inventory
     from footprint.inventory.authority import profile_of
     from footprint.io.output_files import shown, write_files
@@ -87,7 +86,7 @@ def run_report(args: argparse.Namespace) -> int:
     inventory = compute_inventory(store, factors, year)
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à présenter", column="--year", value=year)])
-    chosen = _chosen(args.scenarios, available(store))
+    chosen = chosen_scenarios(args.scenarios, available(store))
     for scenario in chosen:
         check_targets(scenario, factors)
     out = Path(args.out or f"rapport-ia-{year}.pdf")

@@ -332,18 +332,24 @@ def recommendations(year: int) -> list:
     return recommend(inventory(year), factors())
 
 
+def _chosen_scenarios(year: int, ids: list[str]) -> dict:
+    """The scenarios known, once the projection of ``ids`` is cached as the Scénarios page computes
+    it (an export or a report then reuses its figures); a wrong choice is left for them to say."""
+    if ids:
+        try:
+            projection(year, ids)
+        except InputError:
+            pass
+    return scenarios()
+
+
 @per_revision(max_entries=4, spinner="Préparation de l'export…")
 def _export(year: int, ids: list[str], authority: str | None, export_date: str):
     """The export of ``year`` with the scenarios ``ids``: the collectivité's profile (its name
     unless ``authority`` is given, its SIREN, its head-count) and its target, as ``export pcaet``."""
     from scenarios.pcaet import build_export
 
-    if ids:
-        try:  # the same projection as the Scénarios page: computed once, then the export reuses its figures
-            projection(year, ids)
-        except InputError:
-            pass  # build_export says what is wrong
-    known = scenarios()
+    known = _chosen_scenarios(year, ids)
     return build_export(inventory(year), [known[i] for i in ids], factors(), authority, export_date,
                         profile=profile())
 
@@ -422,11 +428,6 @@ def report_pdf(year: int, ids: list[str], export_date: str) -> bytes:
     recommendations of the other pages."""
     from scenarios.report import build_report
 
-    if ids:
-        try:  # the same projection as the Scénarios page: computed once, then the report reuses its figures
-            projection(year, ids)
-        except InputError:
-            pass  # build_report says what is wrong
-    known = scenarios()
+    known = _chosen_scenarios(year, ids)
     return build_report(inventory(year), [known[i] for i in ids], factors(), profile(), export_date,
                         recommendations=recommendations(year))

@@ -29,13 +29,14 @@ SIREN = "200054781"  # 9 digits whose Luhn key is right
 YEAR = 2025
 
 
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The dashboard on its own store, as ``tests/e2e/test_browser.py`` starts it."""
     assert Path(CHROMIUM).exists(), f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium »"
     folder = tmp_path_factory.mktemp("e2e-export")
-    database = folder / "footprint.duckdb"
-    with dashboard(database, folder / "streamlit.log") as running:
-        yield {"url": running.url, "database": database, "log": running.log}
+    with dashboard(folder / "footprint.duckdb", folder / "streamlit.log") as running:
+        yield {"url": running.url, "database": folder / "footprint.duckdb", "log": running.log}
 
 
 def _downloads(server) -> dict[str, bytes]:
