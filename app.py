@@ -36,6 +36,10 @@ PAGES = {
         st.Page("app_pages/scenarios.py", title=f"Scénarios {views.DEFAULT_TO_YEAR}", icon=":material/trending_down:"),
         st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
     ],
+    "Gouvernance": [
+        st.Page("app_pages/diagnostic.py", title="Diagnostic", icon=":material/quiz:"),
+        st.Page("app_pages/registre.py", title="Registre", icon=":material/list_alt:"),
+    ],
     "Référence": [
         st.Page("app_pages/collectivite.py", title="Collectivité", icon=":material/account_balance:"),
         st.Page("app_pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),

@@ -86,6 +86,16 @@ chart.plotly_chart(charts.breakdown_bar(table, f"tCO2e par {views.BREAKDOWNS[by]
                    theme=None)
 pie.plotly_chart(charts.share_pie(table, "Part des émissions"), key="pie", theme=None)
 
+outside = state.outside_framework(year)
+if not outside.empty:
+    st.subheader("IA utilisée hors de tout cadre")
+    st.dataframe(outside, hide_index=True, width="stretch", placeholder="—", column_config={
+        column: st.column_config.NumberColumn(column, format="%.0f %%") for column in outside.columns[2:]})
+    st.caption("D'après l'enquête auprès des agents (page Diagnostic) : usages par un compte personnel ou une "
+               "version gratuite, hors des outils que la collectivité fournit, et part de l'empreinte qu'ils "
+               "représentent.")
+    st.page_link("app_pages/diagnostic.py", label="Diagnostic des usages", icon=":material/quiz:")
+
 st.subheader("Les usages qui pèsent le plus")
 st.dataframe(shown["top"], hide_index=True, placeholder="—", width="stretch", column_config={
     "id": "Identifiant", "service": "Service", "cas_usage": "Cas d'usage", "outil": "Outil",

@@ -26,7 +26,9 @@ from cli import (
     measure,
     products,
     recommend,
+    register,
     scenarios,
+    survey,
     usage,
 )
 from cli.arguments import FrenchParser, UsageError
@@ -36,7 +38,7 @@ from footprint.vocabulary import for_audience
 # The command groups, in the order of the help; each module names its ``COMMAND`` and has its
 # ``add_parsers`` and ``run``.
 GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend,
-          authority)
+          authority, register, survey)
 _RUNS = {group.COMMAND: group.run for group in GROUPS}
 
 

@@ -431,3 +431,21 @@ def report_pdf(year: int, ids: list[str], export_date: str) -> bytes:
     known = _chosen_scenarios(year, ids)
     return build_report(inventory(year), [known[i] for i in ids], factors(), profile(), export_date,
                         recommendations=recommendations(year))
+
+
+@per_revision(max_entries=4, spinner="Préparation du registre…")
+def register_entries(year: int):
+    """The register of AI uses of ``year`` with each entry's footprint (``views.registre``), once
+    per state of the store."""
+    from dashboard.views import registre
+
+    return registre.register_entries(store(), factors(), year)
+
+
+@per_revision(max_entries=4)
+def outside_framework(year: int):
+    """« IA non encadrée » by service for ``year`` (the survey of the agents joined with the
+    inventory's footprint), once per state of the store; empty without a survey."""
+    from dashboard.views import diagnostic
+
+    return diagnostic.outside_framework_table(store(), inventory(year))

@@ -27,6 +27,7 @@ from footprint.store import factor_overrides as override_rows
 from footprint.store import measurements as measurement_rows
 from footprint.store import product_bases as basis_rows
 from footprint.store import scenarios as scenario_rows
+from footprint.store import survey as survey_rows
 from footprint.store.connection import StoreFile, current_user
 from footprint.store.schema import REVISION_SQL
 
@@ -170,6 +171,53 @@ class Store(StoreFile):
         here); False when it already holds these values."""
         user = user or current_user()
         return self._write(lambda con: authority_rows.save(con, values, user))
+
+    # -- the register of AI uses -------------------------------------------------------------
+    # (its rows: ``footprint.store.register``, imported here so that this section stands alone)
+
+    def register_entries(self, include_deleted: bool = False) -> pd.DataFrame:
+        """The latest version of every entry of the register of AI uses: ``entry_id``,
+        ``version``, ``fields`` (a dict, not checked here: ``footprint.inventory.register``),
+        ``deleted``, ``saved_at``, ``saved_by``; ordered by id."""
+        from footprint.store import register as register_rows
+
+        with self.connect() as con:
+            return register_rows.current(con, include_deleted)
+
+    def register_history(self, entry_id: str | None = None) -> pd.DataFrame:
+        """Every version of one entry of the register (or of all), oldest first, with who and when."""
+        from footprint.store import register as register_rows
+
+        with self.connect() as con:
+            return register_rows.history(con, entry_id)
+
+    def save_register_entry(self, entry_id: str, fields: dict, expected_version: int, *, deleted: bool = False,
+                            user: str | None = None) -> int:
+        """Record a new version of an entry of the register (or its soft deletion); returns its
+        version. ``expected_version``: the version the user read (0 for an entry never saved),
+        checked inside the write transaction: ``RegisterConflict`` (a ``StoreConflict``) says who
+        changed it and when, and nothing is written. The same fields again write nothing."""
+        from footprint.store import register as register_rows
+
+        user = user or current_user()
+        return self._write(lambda con: register_rows.save(con, entry_id, fields, deleted, expected_version, user))
+
+    # -- the diagnostic survey ---------------------------------------------------------------
+
+    def survey_groups(self, year: int | None = None) -> pd.DataFrame:
+        """The anonymous groups of the agents' survey (``footprint.store.survey``), of ``year`` when given."""
+        with self.connect() as con:
+            return survey_rows.groups(con, year)
+
+    def save_survey(self, declarations: pd.DataFrame, groups: pd.DataFrame, year: int, *, action: str,
+                    import_record: dict, user: str | None = None) -> dict[str, int]:
+        """Save a survey's declarations (validated, store columns) and its groups in one
+        transaction: the earlier survey declarations of ``year`` it no longer gives are
+        soft-deleted, its groups replace those of the year. The ids saved are in ``last_ids``."""
+        user = user or current_user()
+        counts, self._saved.ids = self._write(
+            lambda con: survey_rows.save(con, declarations, groups, year, action, import_record, user))
+        return counts
 
     # -- factor overrides --------------------------------------------------------------------
 

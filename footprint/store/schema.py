@@ -17,10 +17,12 @@ from pathlib import Path
 
 import duckdb
 
+from footprint.store import register as register_tables
+from footprint.store import survey as survey_tables
 from footprint.store.errors import StoreDamaged, StoreError
 from footprint.vocabulary import DECLARATION_COLUMNS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # The declaration columns of version 1, frozen: a shipped migration never changes, a new column
 # of ``footprint.vocabulary`` is added by a migration of its own (``ADDED_COLUMNS``).
@@ -192,12 +194,16 @@ CREATE TABLE authority_profile (
   saved_by VARCHAR NOT NULL
 );
 """,
+    # The diagnostic survey's anonymous aggregates and the register of AI uses (each table's
+    # definition lives with its rows: ``survey``, ``register``).
+    8: survey_tables.TABLES_SQL + register_tables.TABLES_SQL,
 }
 assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
     "a column of footprint.vocabulary has no migration that adds it"
 # The tables of the schema (what the integrity check reads in full when a file is first opened).
 SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
-                 "factor_overrides", "scenario_history", "product_bases", "authority_profile")
+                 "factor_overrides", "scenario_history", "product_bases", "authority_profile",
+                 *survey_tables.TABLES, *register_tables.TABLES)
 
 # What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
 # (every change of a declaration adds a history row; the other tables insert or flag rows).
@@ -212,8 +218,8 @@ SELECT
   (SELECT count(*) FROM factor_overrides), (SELECT count(*) FILTER (WHERE deleted) FROM factor_overrides),
   (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides),
   (SELECT count(*) FROM product_bases), (SELECT max(saved_at) FROM product_bases),
-  (SELECT count(*) FROM authority_profile), (SELECT max(saved_at) FROM authority_profile)
-"""
+  (SELECT count(*) FROM authority_profile), (SELECT max(saved_at) FROM authority_profile),
+  """ + survey_tables.REVISION_SQL + ",\n  " + register_tables.REVISION_SQL + "\n"
 
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> tuple | None:

@@ -10,8 +10,8 @@ from dashboard import example
 from footprint.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("synthese", "declarer", "usages", "mesures", "scenarios", "recommandations", "collectivite", "facteurs",
-         "export", "methode")
+PAGES = ("synthese", "declarer", "usages", "mesures", "scenarios", "recommandations", "diagnostic", "registre",
+         "collectivite", "facteurs", "export", "methode")
 
 
 @pytest.fixture

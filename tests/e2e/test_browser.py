@@ -18,6 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 from bench.server import dashboard
 from footprint.factors import FactorBase
 from footprint.inventory import compute_inventory
+from footprint.inventory.survey import import_survey
 from footprint.io.formatting import format_quantity
 from footprint.store import Store
 
@@ -25,13 +26,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("EMPREINTE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PAGES = {"synthese": "", "declarer": "declarer", "usages": "usages", "mesures": "mesures",
-         "scenarios": "scenarios", "recommandations": "recommandations", "collectivite": "collectivite",
+         "scenarios": "scenarios", "recommandations": "recommandations", "diagnostic": "diagnostic",
+         "registre": "registre",
+         "collectivite": "collectivite",
          "facteurs": "facteurs",
          "export": "export", "methode": "methode"}
 # What each page shows last once its script has run (and how many Plotly charts it draws).
 READY = {"synthese": ("Classe énergétique des modèles utilisés", 2), "declarer": ("Enregistrer la déclaration", 0),
          "usages": ("Service par défaut", 0), "mesures": ("Importer un fichier emissions.csv", 0),
          "scenarios": ("Créer un scénario personnalisé", 2), "recommandations": ("Toutes les recommandations", 0),
+         "diagnostic": ("IA non encadrée, par service", 0), "registre": ("Historique de l'entrée", 0),
          "collectivite": ("Historique du profil", 0),
          "facteurs": ("valeur(s).", 0), "export": ("Aperçu de la note", 0), "methode": ("Limites.", 0)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -184,6 +188,10 @@ def test_a_new_user_declares_the_uses_by_their_tools_without_a_model_id(server, 
 
 def test_every_page_renders_in_the_browser_and_its_screenshot_is_saved(server, browser_page):
     page = browser_page
+    # The example survey of the agents (examples/enquete-exemple.csv, our questionnaire's layout),
+    # so that the Diagnostic page shows the AI used outside any framework.
+    import_survey(ROOT / "examples" / "enquete-exemple.csv", Store(server["database"]), FactorBase.load(), 2025,
+                  headcounts={"Communication": 25, "Ressources humaines": 40, "Urbanisme": 30})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 2200})
     for name in PAGES:

@@ -11,6 +11,8 @@ from cli.main import main
 from core.errors import InputError
 from footprint.inventory.authority import BY_NAME, FIELDS, check_profile, perspective, profile_of
 from footprint.store import SCHEMA_VERSION, Store
+from footprint.store import register as register_tables
+from footprint.store import survey as survey_tables
 from tests.stores import new_store
 
 # A real SIREN (Ville de Paris, 217 500 016: INSEE's Sirene directory); its Luhn sum is right.
@@ -87,7 +89,8 @@ def test_a_store_of_the_previous_schema_gains_the_profile_table(tmp_path):
     path = tmp_path / "old.duckdb"
     Store(path).schema_version()
     con = duckdb.connect(str(path))
-    con.execute("DROP TABLE authority_profile")
+    for table in ("authority_profile", *survey_tables.TABLES, *register_tables.TABLES):  # what migrations 7 and 8 add
+        con.execute(f"DROP TABLE {table}")
     con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     con.close()
     store = Store(path)

@@ -58,8 +58,11 @@ def volume_levels(frame: pd.DataFrame) -> pd.Series:
     # A task product counted by its users or licences is known at that level, not by its units.
     task = np.select([_given(frame, "units"), _given(frame, "users") | _given(frame, "agents"),
                       _given(frame, "licences")], ["units", "users", "licences"], default="units")
-    return pd.Series(np.where(kind == "llm", llm, np.where(kind == "task", task, other.fillna("messages"))),
-                     index=frame.index, dtype="string")
+    levels = pd.Series(np.where(kind == "llm", llm, np.where(kind == "task", task, other.fillna("messages"))),
+                       index=frame.index, dtype="string")
+    # A survey's messages are estimated from the users it extrapolates, not counted: that level.
+    surveyed = (volume_sources(frame) == "survey") & kind.isin(["llm", "task"]).fillna(False)
+    return levels.mask(surveyed, "users")
 
 
 def volume_sources(frame: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,100 @@
+"""The Diagnostic page: the agents' questionnaire to download (XLSX and text), a survey export
+previewed (nothing written) then imported, the column mapping when its headers are not the
+questionnaire's, and the « IA non encadrée » table by service.
+
+Must not: import Streamlit, read or extrapolate a survey itself (``footprint.inventory.survey``
+does), hold a number of its own, or write to the store except through ``import_answers``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.views.common import YEAR_BOUNDS, percent
+from footprint.factors import FactorBase
+from footprint.inventory.survey import (
+    FORMATS,
+    QUESTIONS,
+    TEMPLATE_COLUMNS,
+    SurveyResult,
+    import_survey,
+    outside_framework,
+    parse_headcounts,
+    preview_survey,
+    survey_text,
+    survey_workbook,
+)
+from footprint.io.tabular import read_table
+from footprint.store import Store
+
+__all__ = ["FORMATS", "YEAR_BOUNDS", "import_answers", "mapping_targets", "file_headers", "outside_framework_table",
+           "preview_answers", "questionnaire_files", "result_tables", "this_year"]
+
+
+def this_year() -> int:
+    """The year before the current one: the last whole year an inventory can cover."""
+    return pd.Timestamp.now().year - 1
+
+
+def questionnaire_files(factors: FactorBase) -> tuple[bytes, bytes]:
+    """The questionnaire as an XLSX workbook and as UTF-8 text to paste into an online form."""
+    return survey_workbook(factors), survey_text(factors).encode("utf-8")
+
+
+def mapping_targets(survey_format: str) -> dict[str, str]:
+    """Question key -> what people read, for the column mapping of ``survey_format``."""
+    if survey_format == "template":
+        return {key: header for key, header in TEMPLATE_COLUMNS.items()}
+    return {q.key: q.text for q in QUESTIONS}
+
+
+def file_headers(data: bytes, name: str) -> list[str]:
+    """The column titles of an uploaded file (its first row), to map them."""
+    return [str(h) for h in read_table(data, name=name).header if str(h or "").strip()]
+
+
+def preview_answers(data: bytes, name: str, store: Store, factors: FactorBase, year: int, survey_format: str,
+                    mapping: dict[str, str] | None = None, headcounts_text: str = "") -> SurveyResult:
+    """What importing would write (raises ``InputError`` for a bad file); nothing is written."""
+    return preview_survey(data, store, factors, year, survey_format, name=name, mapping=mapping or None,
+                          headcounts=parse_headcounts(headcounts_text) or None)
+
+
+def import_answers(data: bytes, name: str, store: Store, factors: FactorBase, year: int, survey_format: str,
+                   mapping: dict[str, str] | None = None, headcounts_text: str = "") -> tuple[SurveyResult, dict]:
+    """Import the survey export: its declarations and groups in one transaction (all or nothing)."""
+    return import_survey(data, store, factors, year, survey_format, name=name, mapping=mapping or None,
+                         headcounts=parse_headcounts(headcounts_text) or None)
+
+
+def result_tables(result: SurveyResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The response rate by service and the groups (French columns) of a preview or an import."""
+    services = pd.DataFrame({
+        "Service": result.services["service"],
+        "Répondants": result.services["respondents"],
+        "Effectif": result.services["headcount"],
+        "Effectif d'après": result.services["headcount_source"],
+        "Taux de réponse (%)": percent(result.services["response_rate"].to_numpy()),
+    })
+    groups = result.groups
+    groups_table = pd.DataFrame({
+        "Service": groups["service"], "Outil": groups["product"], "Cas d'usage": groups["use_case"],
+        "Compte": groups["account"].map({"licence": "collectivité", "personal": "personnel ou gratuit"}),
+        "Répondants": groups["respondents"], "Utilisateurs estimés": groups["users"],
+        "Utilisateurs (bas)": groups["users_low"], "Utilisateurs (haut)": groups["users_high"],
+        "Messages par an": groups["messages"], "Source gardée": groups["kept"],
+    })
+    return services, groups_table
+
+
+def outside_framework_table(store: Store, inventory) -> pd.DataFrame:
+    """« IA non encadrée » by service (French columns, percentages) for the inventory's year."""
+    table = outside_framework(store, inventory)
+    return pd.DataFrame({
+        "Service": table["service"],
+        "Usages déclarés": table["uses"],
+        "Par un compte personnel ou gratuit (% des usages)": percent(table["personal_share"].to_numpy(dtype=float)),
+        "Part de l'empreinte (kgCO2e) par ces comptes (%)": percent(table["personal_gwp_share"].to_numpy(dtype=float)),
+        "Avec des données personnelles ou confidentielles (%)": percent(
+            table["sensitive_share"].to_numpy(dtype=float)),
+    })
