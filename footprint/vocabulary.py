@@ -65,6 +65,7 @@ DECLARATION_FIELDS: tuple[Field, ...] = (
     _field("users", "DOUBLE", "utilisateurs", "Utilisateurs actifs"),
     _field("licences", "DOUBLE", "licences", "Licences"),
     _field("messages", "DOUBLE", "messages", "Messages par an"),
+    _field("volume_high", "DOUBLE", "volume_haut", "Haut de la fourchette du volume (messages ou unités par an)"),
     _field("reasoning", "BOOLEAN", "mode_raisonnement", "Mode raisonnement"),
     _field("requests", "DOUBLE", "requetes", "Requêtes par an"),
     _field("input_tokens_per_request", "DOUBLE", "tokens_entree_par_requete", "Tokens d'entrée par requête"),

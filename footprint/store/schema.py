@@ -22,7 +22,7 @@ from footprint.store import survey as survey_tables
 from footprint.store.errors import StoreDamaged, StoreError
 from footprint.vocabulary import DECLARATION_COLUMNS
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # The declaration columns of version 1, frozen: a shipped migration never changes, a new column
 # of ``footprint.vocabulary`` is added by a migration of its own (``ADDED_COLUMNS``).
@@ -34,7 +34,8 @@ _VERSION_1_COLUMNS = (
     "origin", "gateway_kwh_min", "gateway_kwh_max", "gateway_kgco2e_min", "gateway_kgco2e_max")
 VERSION_1_DECLARATION_COLUMNS = {name: DECLARATION_COLUMNS[name] for name in _VERSION_1_COLUMNS}
 # The declaration columns each later migration adds (to the declarations and their history).
-ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages", "reasoning")}
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages", "reasoning"),
+                                             9: ("volume_high",)}
 
 # One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
 MEASUREMENT_COLUMNS: dict[str, str] = {
@@ -197,6 +198,10 @@ CREATE TABLE authority_profile (
     # The diagnostic survey's anonymous aggregates and the register of AI uses (each table's
     # definition lives with its rows: ``survey``, ``register``).
     8: survey_tables.TABLES_SQL + register_tables.TABLES_SQL,
+    # The high end of a volume known as a range (a survey's extrapolation: messages or units at
+    # both ends of its sampling interval); ``messages`` or ``units`` is then the low end.
+    9: "\n".join(f"ALTER TABLE {table} ADD COLUMN {name} {DECLARATION_COLUMNS[name]};"
+                 for table in ("declarations", "declaration_history") for name in ADDED_COLUMNS[9]),
 }
 assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
     "a column of footprint.vocabulary has no migration that adds it"

@@ -13,6 +13,7 @@ from footprint.inventory.authority import BY_NAME, FIELDS, check_profile, perspe
 from footprint.store import SCHEMA_VERSION, Store
 from footprint.store import register as register_tables
 from footprint.store import survey as survey_tables
+from footprint.store.schema import ADDED_COLUMNS
 from tests.stores import new_store
 
 # A real SIREN (Ville de Paris, 217 500 016: INSEE's Sirene directory); its Luhn sum is right.
@@ -91,6 +92,9 @@ def test_a_store_of_the_previous_schema_gains_the_profile_table(tmp_path):
     con = duckdb.connect(str(path))
     for table in ("authority_profile", *survey_tables.TABLES, *register_tables.TABLES):  # what migrations 7 and 8 add
         con.execute(f"DROP TABLE {table}")
+    for table in ("declarations", "declaration_history"):  # and what migration 9 adds
+        for column in ADDED_COLUMNS[9]:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     con.close()
     store = Store(path)

@@ -218,8 +218,11 @@ def _check_import(tmp_path, factors, data: bytes, survey_format: str, name: str)
     assert letters["days_of_use_per_year"] == 228
     product = factors.product("chatgpt_free", 2025)
     low, high = product.span("messages_per_user_per_day")
-    assert chatgpt.loc["redaction_courrier", "messages"] == pytest.approx(10.0 * 228 * (low + high) / 2)
-    assert letters["messages_low"] < chatgpt.loc["redaction_courrier", "messages"] < letters["messages_high"]
+    assert letters["messages"] == pytest.approx(10.0 * 228 * (low + high) / 2)
+    assert letters["messages_low"] < letters["messages"] < letters["messages_high"]
+    # The declaration carries both ends of the interval: messages (the low end) and its high end.
+    assert chatgpt.loc["redaction_courrier", "messages"] == pytest.approx(letters["messages_low"])
+    assert chatgpt.loc["redaction_courrier", "volume_high"] == pytest.approx(letters["messages_high"])
     assert letters["users_low"] < letters["users"] < letters["users_high"]
     assert bool(chatgpt.loc["redaction_courrier", "personal_data"]) is True
     assert declarations.loc["deepl", "kind"] == "task" and declarations.loc["deepl", "units"] > 0
@@ -289,6 +292,19 @@ def test_extrapolated_range_of_12_answers_out_of_200_is_wider_than_of_150(tmp_pa
         widths[count] = (group["users_high"] - group["users_low"]) / group["users"]
     assert widths[12] > 3 * widths[150]
     assert store.declarations().empty  # a preview writes nothing
+
+
+
+def test_the_engine_range_follows_the_response_rate(tmp_path, factors):
+    """Imported, 12 answers out of 200 give the inventory a wider range than 150 out of 200: the
+    sampling interval reaches the engine (``volume_haut``), not only the import report."""
+    ratios = {}
+    for count, users in ((12, 6), (150, 75)):
+        store = Store(tmp_path / f"s{count}.duckdb")
+        import_survey(_answers_of(count, users), store, factors, 2025, name="r.csv", headcounts={"Finances": 200})
+        total = compute_inventory(store, factors, 2025).total()["gwp_kgco2e"]
+        ratios[count] = total["high"] / total["low"]
+    assert ratios[12] > ratios[150] > 1
 
 
 GRAPH_V1_HEADER = ("Report Refresh Date,Report Period,User Principal Name,Display Name,Last Activity Date,Microsoft "

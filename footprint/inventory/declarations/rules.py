@@ -192,6 +192,14 @@ def rule_problems(frame: pd.DataFrame, factors: FactorBase, file_name: str | Non
                 bad(position, column, "valeur négative", number)
             elif number > bound.maximum:
                 bad(position, column, f"valeur invraisemblable (au-delà de {format_number(bound.maximum)})", number)
+        high = values["volume_high"]
+        if not pd.isna(high):
+            low = next((values[c] for c in ("messages", "requests", "units") if not pd.isna(values[c])), None)
+            if low is None:
+                bad(position, "volume_high", "haut de la fourchette sans son bas : donnez aussi les messages, les "
+                                             "requêtes ou les unités par an (le bas)", high)
+            elif high < low:
+                bad(position, "volume_high", f"inférieur au bas de la fourchette ({format_number(low)})", high)
         kind = values["kind"]
         if (kind is None or pd.isna(kind)) and isinstance(values.get("product"), str):
             # A product of the catalogue says its own type (generative AI, or a task by the unit).

@@ -46,7 +46,8 @@ def profile_of(use_case: object, profiles: pd.DataFrame):
 def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
     """The engine's workload table for declarations (store columns), row for row.
 
-    LLM volume, at each end of the range: messages or requests per year as counted; else active
+    LLM volume, at each end of the range: messages or requests per year as counted (at the high
+    end, ``volume_high`` when the volume is known as a range, a survey's say); else active
     users (or agents) × messages per user and day (typed, else the product's range) × days of use
     (``jours_par_an``, else the factor base's working days); else licences × the product's share
     of licences really used × the same; else output tokens per year / output tokens per request.
@@ -74,7 +75,9 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
         rate = number["requests_per_agent_per_day"].fillna(product[f"rate_{end}"])
         from_people = yearly_messages(people, rate, days)
         from_licences = yearly_messages(number["licences"], rate, days, product[f"share_{end}"])
-        requests_given = counted.fillna(from_people).fillna(from_licences)
+        # A volume known as a range (``volume_high``): ``messages`` is its low end, this its high end.
+        counted_end = counted if end == "low" else number["volume_high"].where(counted.notna()).fillna(counted)
+        requests_given = counted_end.fillna(from_people).fillna(from_licences)
         # From tokens per year, the fewest requests (the longest messages) at the low end.
         other = "high" if end == "low" else "low"
         product_output = product[f"output_{end}"].where(requests_given.notna(), product[f"output_{other}"])
@@ -103,10 +106,14 @@ def to_workloads(frame: pd.DataFrame, factors: FactorBase) -> pd.DataFrame:
         from_licences = yearly_messages(number["licences"],
                                         number["requests_per_agent_per_day"].fillna(product[f"units_{end}"]), days,
                                         product[f"share_{end}"])
-        units[end] = number["units"].fillna(number["messages"]).fillna(from_people).fillna(from_licences)
+        given_units = number["units"].fillna(number["messages"])
+        if end == "high":
+            given_units = number["volume_high"].where(given_units.notna()).fillna(given_units)
+        units[end] = given_units.fillna(from_people).fillna(from_licences)
     is_task_product = (kind == "task").fillna(False) & product["product"].notna()
     units_low = number["units"].where(~is_task_product, units["low"])
-    units_high = units["high"].where(is_task_product & (units["high"] != units_low))
+    ranged = is_task_product | number["volume_high"].notna()
+    units_high = units["high"].where(ranged & (units["high"] != units_low))
     model = frame["model"].astype("string")
     (requests, output_per_request, input_per_request), high = ends["low"], ends["high"]
     workloads = pd.DataFrame({

@@ -299,8 +299,10 @@ def _declarations(declared: pd.DataFrame, year: int, import_id: str, file_name: 
         "use_case": declared["use_case"].replace("", None).to_numpy(),
         "kind": declared["kind"].to_numpy(),
         "product": declared["product"].to_numpy(),
-        "messages": np.where(is_task, np.nan, declared["messages"]),
-        "units": np.where(is_task, declared["messages"], np.nan),
+        # The volume at both ends of the sampling interval: messages (or units) is the low end.
+        "messages": np.where(is_task, np.nan, declared["messages_low"]),
+        "units": np.where(is_task, declared["messages_low"], np.nan),
+        "volume_high": declared["messages_high"].to_numpy(),
         "personal_data": personal,
         "comment": [_comment(row, accounts, file_name) for row in declared.itertuples(index=False)],
         "origin": ORIGIN_PREFIX + import_id,
