@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/admin_exports.py
 	$(BIN)/python bench/measure_overhead.py
 	$(BIN)/python bench/scenarios.py
+	$(BIN)/python bench/report.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/spreadsheet.py
