@@ -46,7 +46,7 @@ if upload is not None:
                                             survey_format, mapping, headcounts)
         services, groups = diagnostic.result_tables(result)
         st.markdown("**Aperçu (rien n'est encore enregistré)**")
-        st.dataframe(services, hide_index=True, width="stretch")
+        st.dataframe(services, hide_index=True, width="stretch", placeholder="—")
         st.dataframe(groups, hide_index=True, width="stretch", placeholder="—")
         for warning in result.warnings:
             st.warning(warning)
