@@ -30,6 +30,7 @@ from cli import (
     scenarios,
     survey,
     usage,
+    users,
 )
 from cli.arguments import FrenchParser, UsageError
 from core.errors import InputError, MeasurementError
@@ -38,7 +39,7 @@ from footprint.vocabulary import for_audience
 # The command groups, in the order of the help; each module names its ``COMMAND`` and has its
 # ``add_parsers`` and ``run``.
 GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend,
-          authority, register, survey)
+          authority, register, survey, users)
 _RUNS = {group.COMMAND: group.run for group in GROUPS}
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import getpass
 import os
 import random
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -98,6 +99,14 @@ class _Conflict(Exception):
     """DuckDB refused a transaction for a concurrent change; nothing was committed (retried)."""
 
 
+class _FirstUse:
+    """Whether a handle's file was checked (created, verified, migrated) already, and the lock of that check."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.done = False
+
+
 class StoreFile:
     """Opening, locking and transactions of the inventory file: the base of ``Store``, whose
     docstring says what ``read_only`` and ``create`` mean."""
@@ -108,8 +117,8 @@ class StoreFile:
         self.lock_timeout_s = _lock_timeout() if lock_timeout_s is None else lock_timeout_s
         self.read_only = read_only
         self.create = create
-        self._ready = False
-        self._first_use = threading.Lock()
+        # Shared by the views of one file that ``Store.acting`` makes: the first use is done once.
+        self._first = _FirstUse()
 
     def exists(self) -> bool:
         """Whether the file is there (and not empty): False before a store's first use creates it."""
@@ -153,7 +162,7 @@ class StoreFile:
     def _begin(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.read_only:
             raise StoreError(f"La base {self.path} est ouverte en lecture seule : rien ne peut y être enregistré.")
-        if not self._ready:  # first use (which may take the write lock itself) before the write lock
+        if not self._first.done:  # first use (which may take the write lock itself) before the write lock
             self._open().close()
         with self._write_lock():
             with self.connect() as con:
@@ -205,13 +214,13 @@ class StoreFile:
     # -- opening -----------------------------------------------------------------------------
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        if self._ready:
+        if self._first.done:
             return self._connect(self.read_only)
-        with self._first_use:
-            if self._ready:
+        with self._first.lock:
+            if self._first.done:
                 return self._connect(self.read_only)
             con = self._prepare()
-            self._ready = True
+            self._first.done = True
             return con
 
     def _prepare(self) -> duckdb.DuckDBPyConnection:
@@ -247,6 +256,7 @@ class StoreFile:
                     con.close()
                     con = self._connect(False)
                 with self._write_lock():
+                    self._keep_before_migration(con, version)
                     migrate(con)
                 if self.read_only:
                     con.close()
@@ -262,6 +272,29 @@ class StoreFile:
             con.close()
             raise
         return con
+
+    def before_migration_path(self, version: int) -> Path:
+        """Where the file as it stood at schema ``version`` is kept when it is first upgraded."""
+        return self.path.with_name(f"{self.path.stem}.avant-migration-v{version}{self.path.suffix or '.duckdb'}")
+
+    def _keep_before_migration(self, con: duckdb.DuckDBPyConnection, version: int) -> None:
+        """Copy the file beside itself before the first migration from ``version`` (checkpointed, so
+        that the copy is whole): an upgrade can always be undone by hand. An earlier copy is kept;
+        a copy that cannot be written stops the upgrade (nothing changed)."""
+        kept = self.before_migration_path(version)
+        if kept.exists():
+            return
+        temporary = kept.with_name(f".{kept.name}.{os.getpid()}.copie")
+        try:
+            con.execute("CHECKPOINT")
+            shutil.copyfile(self.path, temporary)
+            os.replace(temporary, kept)
+        except (duckdb.Error, OSError) as error:
+            temporary.unlink(missing_ok=True)
+            raise StoreError(f"La base {self.path} est au schéma {version} et doit être mise à jour, mais sa copie de "
+                             f"sécurité {kept} n'a pas pu être écrite ; la base n'a pas été modifiée. Libérez de la "
+                             "place ou donnez le droit d'écrire dans son dossier.", str(error)) from None
+        LOG.info("store %s: schema %d kept as %s before its upgrade", self.path, version, kept)
 
     def _create(self) -> None:
         """A new store, created under a temporary name and published whole (never half a schema

@@ -37,9 +37,22 @@ def check_versions(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> 
         raise StoreConflict(conflicts, expected)
 
 
+# The review of a declaration (``schema.REVIEW_COLUMNS``): what an agent writes waits for the
+# référent climat, who validates it or sends it back with a comment.
+VALIDATED, PENDING, RETURNED = "validée", "à valider", "renvoyée"
+REVIEWS = (VALIDATED, PENDING, RETURNED)
+
+
+def services_of(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str | None]:
+    """The stored service of each declaration of ``ids`` that the store holds (id -> service)."""
+    return dict(con.execute("SELECT id, service FROM declarations WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                            [list(ids)]).fetchall())
+
+
 def save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str, import_record: dict | None,
-         user: str, columns: list[str] | None = None) -> tuple[dict[str, int], list[str]]:
-    """``Store.save`` inside an open transaction; returns the counts and the ids saved."""
+         user: str, columns: list[str] | None = None, review: str = VALIDATED) -> tuple[dict[str, int], list[str]]:
+    """``Store.save`` inside an open transaction; returns the counts and the ids saved. The rows
+    created or changed get the review ``review`` (a validated row an agent changes waits again)."""
     frame = declarations.reindex(columns=list(DECLARATION_COLUMNS)).copy()
     if columns is not None:
         absent = [c for c in CONTENT_COLUMNS if c not in columns]
@@ -59,12 +72,13 @@ def save(con: duckdb.DuckDBPyConnection, declarations: pd.DataFrame, action: str
         FROM _incoming i LEFT JOIN declarations d USING (id)""")
     columns = ", ".join(DECLARATION_COLUMNS)
     con.execute(f"""INSERT INTO declarations ({columns}, version, deleted, created_at, created_by, updated_at,
-                    updated_by)
-        SELECT {columns}, 1, false, now(), ?, now(), ? FROM _status WHERE status = 'new'""", [user, user])
+                    updated_by, review, review_comment)
+        SELECT {columns}, 1, false, now(), ?, now(), ?, ?, NULL FROM _status WHERE status = 'new'""",
+                [user, user, review])
     assignments = ", ".join(f"{c} = s.{c}" for c in CONTENT_COLUMNS)
     con.execute(f"""UPDATE declarations SET {assignments}, version = declarations.version + 1,
-        deleted = false, updated_at = now(), updated_by = ?
-        FROM _status s WHERE declarations.id = s.id AND s.status = 'changed'""", [user])
+        deleted = false, updated_at = now(), updated_by = ?, review = ?, review_comment = NULL
+        FROM _status s WHERE declarations.id = s.id AND s.status = 'changed'""", [user, review])
     import_id = None
     counts = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY status").fetchall())
     counts = {"created": counts.get("new", 0), "modified": counts.get("changed", 0),
@@ -115,6 +129,22 @@ def set_deleted(con: duckdb.DuckDBPyConnection, ids: list[str], deleted: bool, a
     _record_history(con, f"SELECT id, '{action.replace(chr(39), chr(39) * 2)}' AS action FROM _changed",
                     user, None)
     return int(touched)
+
+
+def set_review(con: duckdb.DuckDBPyConnection, ids: list[str], review: str, comment: str | None,
+               user: str) -> int:
+    """Validate declarations (``VALIDATED``) or send them back (``RETURNED``, with the référent's
+    ``comment``) inside an open transaction: a new version each, with its history row; returns how
+    many changed (a declaration already in that review, or deleted, is left as it is)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _changed AS SELECT id FROM declarations "
+                "WHERE id IN (SELECT unnest(?::VARCHAR[])) AND NOT deleted "
+                "AND (review IS DISTINCT FROM ? OR review_comment IS DISTINCT FROM ?)", [list(ids), review, comment])
+    changed = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
+    con.execute("""UPDATE declarations SET review = ?, review_comment = ?, version = version + 1, updated_at = now(),
+                   updated_by = ? WHERE id IN (SELECT id FROM _changed)""", [review, comment, user])
+    action = "validation" if review == VALIDATED else "renvoi au déclarant"
+    _record_history(con, f"SELECT id, '{action}' AS action FROM _changed", user, None)
+    return int(changed)
 
 
 def current(con: duckdb.DuckDBPyConnection, year: int | None, include_deleted: bool) -> pd.DataFrame:
@@ -171,6 +201,6 @@ def _record_history(con: duckdb.DuckDBPyConnection, changes_sql: str, user: str,
     """Copy the new state of the declarations that ``changes_sql`` lists (id, action) into the history."""
     columns = ", ".join(f"d.{c}" for c in DECLARATION_COLUMNS)
     con.execute(f"""INSERT INTO declaration_history ({", ".join(DECLARATION_COLUMNS)}, version, deleted, action,
-                    changed_at, changed_by, import_id)
-        SELECT {columns}, d.version, d.deleted, c.action, d.updated_at, ?, ?
+                    changed_at, changed_by, import_id, review, review_comment)
+        SELECT {columns}, d.version, d.deleted, c.action, d.updated_at, ?, ?, d.review, d.review_comment
         FROM declarations d JOIN ({changes_sql}) c ON c.id = d.id""", [user, import_id])

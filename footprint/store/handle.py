@@ -13,6 +13,7 @@ Must not: hold SQL of its own (the revision query is ``schema``'s), validate any
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from footprint.store import measurements as measurement_rows
 from footprint.store import product_bases as basis_rows
 from footprint.store import scenarios as scenario_rows
 from footprint.store import survey as survey_rows
+from footprint.store import users as user_rows
+from footprint.store.access import AccessDenied, Actor, local_actor, require, require_factor_tables, require_services
 from footprint.store.connection import StoreFile, current_user
 from footprint.store.schema import REVISION_SQL
 
@@ -63,6 +66,39 @@ class Store(StoreFile):
                  read_only: bool = False, create: bool = True):
         super().__init__(path, lock_timeout_s, read_only=read_only, create=create)
         self._saved = threading.local()  # one handle serves every session of a dashboard: ids per thread
+        self._actor: Actor | None = None  # None: the single-user mode's person (every right)
+
+    # -- who writes ----------------------------------------------------------------------------
+
+    def acting(self, actor: Actor) -> Store:
+        """A view of the same file through which ``actor`` writes: every write method checks the
+        role first (``footprint.store.access``: ``AccessDenied``, nothing written) and records
+        ``actor.label`` as who changed what. Cheap (no connection); the file's first-use check is
+        shared with this handle."""
+        view = copy.copy(self)
+        view._actor, view._saved = actor, threading.local()
+        return view
+
+    def transaction(self):
+        """``StoreFile.transaction`` (raw SQL, for the store's own tests and tools): the machine's
+        user only, never a signed-in person (no role could be checked)."""
+        if self._actor is not None and not self._actor.local:
+            raise AccessDenied("Une transaction directe sur la base n'est ouverte qu'au poste local : rien n'a été "
+                               "enregistré.")
+        return super().transaction()
+
+    @property
+    def actor(self) -> Actor:
+        """Who writes through this handle: the ``acting`` person, else the machine's user (``LOCAL``)."""
+        return self._actor or local_actor(current_user())
+
+    def _who(self, user: str | None, write: str | None = None) -> str:
+        """Check ``write`` (a key of ``access.WRITES``) for this handle's person; return the name
+        to record: a signed-in person's label always, else ``user`` or the machine's user."""
+        actor = self.actor
+        if write is not None:
+            require(actor, write)
+        return actor.label if self._actor is not None and not self._actor.local else (user or current_user())
 
     @property
     def last_ids(self) -> list[str]:
@@ -132,12 +168,12 @@ class Store(StoreFile):
         """Save a custom scenario's TOML definition; returns its version. Saving over an existing
         id makes a new version (the previous ones stay in ``scenario_history``); saving the same
         label and definition again changes nothing."""
-        user = user or current_user()
+        user = self._who(user, "scenarios")
         return self._write(lambda con: scenario_rows.save(con, identifier, label, definition, user))
 
     def delete_scenario(self, identifier: str, user: str | None = None) -> bool:
         """Soft-delete a custom scenario (its versions stay in the history); False if there is none."""
-        user = user or current_user()
+        user = self._who(user, "scenarios")
         return self._write(lambda con: scenario_rows.delete(con, identifier, user))
 
     # -- the basis of each product's figures -------------------------------------------------
@@ -151,7 +187,7 @@ class Store(StoreFile):
                            user: str | None = None) -> bool:
         """Record the basis chosen for a product (not checked here: see
         ``footprint.inventory.disclosures.save_basis``); False when it already holds it."""
-        user = user or current_user()
+        user = self._who(user, "products")
         return self._write(lambda con: basis_rows.save(con, product, basis, justification, user))
 
     # -- the collectivité's profile ----------------------------------------------------------
@@ -169,7 +205,7 @@ class Store(StoreFile):
     def save_authority_profile(self, values: dict, user: str | None = None) -> bool:
         """Record a new version of the profile (checked by ``footprint.inventory.authority``, not
         here); False when it already holds these values."""
-        user = user or current_user()
+        user = self._who(user, "authority")
         return self._write(lambda con: authority_rows.save(con, values, user))
 
     # -- the register of AI uses -------------------------------------------------------------
@@ -199,7 +235,7 @@ class Store(StoreFile):
         changed it and when, and nothing is written. The same fields again write nothing."""
         from footprint.store import register as register_rows
 
-        user = user or current_user()
+        user = self._who(user, "register")
         return self._write(lambda con: register_rows.save(con, entry_id, fields, deleted, expected_version, user))
 
     # -- the diagnostic survey ---------------------------------------------------------------
@@ -214,7 +250,7 @@ class Store(StoreFile):
         """Save a survey's declarations (validated, store columns) and its groups in one
         transaction: the earlier survey declarations of ``year`` it no longer gives are
         soft-deleted, its groups replace those of the year. The ids saved are in ``last_ids``."""
-        user = user or current_user()
+        user = self._who(user, "survey")
         counts, self._saved.ids = self._write(
             lambda con: survey_rows.save(con, declarations, groups, year, action, import_record, user))
         return counts
@@ -233,13 +269,21 @@ class Store(StoreFile):
 
     def save_factor_overrides(self, overrides: list[dict], user: str | None = None) -> list[str]:
         """``save_factor_override`` for several overrides (dicts with its arguments), in one transaction."""
-        user = user or current_user()
+        require_factor_tables(self.actor, [override["table"] for override in overrides])
+        user = self._who(user)
         return self._write(lambda con: override_rows.save(con, overrides, user))
 
     def delete_factor_override(self, identifier: str, user: str | None = None) -> bool:
         """Soft-delete an override (it stays in the history); False when there is no active one."""
-        user = user or current_user()
-        return self._write(lambda con: override_rows.delete(con, identifier, user))
+        user = self._who(user)
+        actor = self.actor
+
+        def work(con: duckdb.DuckDBPyConnection) -> bool:
+            table = con.execute("SELECT table_name FROM factor_overrides WHERE id = ?", [identifier]).fetchone()
+            require_factor_tables(actor, [table[0]] if table else [])
+            return override_rows.delete(con, identifier, user)
+
+        return self._write(work)
 
     # -- declarations and measurements -------------------------------------------------------
 
@@ -260,13 +304,24 @@ class Store(StoreFile):
         has another version (someone saved or deleted it meanwhile), ``StoreConflict`` says who
         and when, and nothing is written.
         """
-        user = user or current_user()
+        actor = self.actor
+        if import_record is not None:
+            require(actor, "imports")
+        user = self._who(user)
         expected = {str(k): int(v) for k, v in (expected_versions or {}).items()}
+        # An agent's rows wait for the référent climat; whoever may write every service's are validated.
+        review = (declaration_rows.VALIDATED if actor.may("declarations") or import_record is not None
+                  else declaration_rows.PENDING)
 
         def work(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], list[str]]:
+            if import_record is None:
+                ids = declarations["id"].dropna().astype(str).tolist() if "id" in declarations else []
+                stored = declaration_rows.services_of(con, ids) if ids and not actor.may("declarations") else {}
+                require_services(actor, [*declarations.get("service", pd.Series(dtype=object)).tolist(),
+                                         *stored.values()])
             if expected:
                 declaration_rows.check_versions(con, expected)
-            return declaration_rows.save(con, declarations, action, import_record, user, columns)
+            return declaration_rows.save(con, declarations, action, import_record, user, columns, review)
 
         counts, self._saved.ids = self._write(work)
         return counts
@@ -278,7 +333,7 @@ class Store(StoreFile):
         Only new ``run_id`` are added (importing a file twice adds nothing). Each declaration's
         ``energy_kwh`` becomes the sum of the energy of all its runs.
         """
-        user = user or current_user()
+        user = self._who(user, "measurements")
         frame = measurement_rows.runs_frame(runs, user)
         return self._write(lambda con: measurement_rows.save(con, frame, declarations, user))
 
@@ -290,5 +345,57 @@ class Store(StoreFile):
         return self._set_deleted(ids, False, "restauration", user)
 
     def _set_deleted(self, ids: list[str], deleted: bool, action: str, user: str | None) -> int:
-        user = user or current_user()
-        return self._write(lambda con: declaration_rows.set_deleted(con, ids, deleted, action, user))
+        user, actor = self._who(user), self.actor
+
+        def work(con: duckdb.DuckDBPyConnection) -> int:
+            if not actor.may("declarations"):
+                require_services(actor, declaration_rows.services_of(con, list(ids)).values())
+            return declaration_rows.set_deleted(con, ids, deleted, action, user)
+
+        return self._write(work)
+
+    # -- the référent's review of declarations -----------------------------------------------
+
+    def validate(self, ids: list[str], user: str | None = None) -> int:
+        """Validate declarations (``review`` « validée »): a new version each; returns how many changed."""
+        user = self._who(user, "validation")
+        return self._write(lambda con: declaration_rows.set_review(con, list(ids), declaration_rows.VALIDATED,
+                                                                   None, user))
+
+    def send_back(self, ids: list[str], comment: str, user: str | None = None) -> int:
+        """Send declarations back to who wrote them (« renvoyée »), with the référent's comment."""
+        user = self._who(user, "validation")
+        return self._write(lambda con: declaration_rows.set_review(con, list(ids), declaration_rows.RETURNED,
+                                                                   comment, user))
+
+    # -- the people of a shared instance -------------------------------------------------------
+
+    def users(self, include_deleted: bool = False) -> pd.DataFrame:
+        """The people who have a role (``footprint.store.users``), ordered by e-mail."""
+        with self.connect() as con:
+            return user_rows.current(con, include_deleted)
+
+    def user_history(self, email: str | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return user_rows.history(con, email)
+
+    def role_of(self, email: str) -> Actor | None:
+        """The ``Actor`` that a signed-in ``email`` is (with its role and services), None when it has no role."""
+        found = self.users()
+        found = found[found["email"] == str(email).strip().lower()]
+        if found.empty:
+            return None
+        row = found.iloc[0]
+        return Actor(email=row["email"], name=row["name"] or "", role=row["role"], services=tuple(row["services"]))
+
+    def save_user(self, email: str, role: str, services: tuple[str, ...] = (), name: str | None = None,
+                  user: str | None = None) -> int:
+        """Give ``email`` a role (a code of ``access.ROLES``, checked by ``footprint.inventory.users``);
+        returns its version. Refused for the last administrator's own demotion."""
+        user = self._who(user, "users")
+        return self._write(lambda con: user_rows.save(con, email, name, role, tuple(services), user))
+
+    def remove_user(self, email: str, user: str | None = None) -> bool:
+        """Take ``email``'s role away (kept in the history); False when it had none."""
+        user = self._who(user, "users")
+        return self._write(lambda con: user_rows.remove(con, email, user))

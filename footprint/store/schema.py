@@ -19,10 +19,11 @@ import duckdb
 
 from footprint.store import register as register_tables
 from footprint.store import survey as survey_tables
+from footprint.store import users as user_tables
 from footprint.store.errors import StoreDamaged, StoreError
 from footprint.vocabulary import DECLARATION_COLUMNS
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # The declaration columns of version 1, frozen: a shipped migration never changes, a new column
 # of ``footprint.vocabulary`` is added by a migration of its own (``ADDED_COLUMNS``).
@@ -36,6 +37,10 @@ VERSION_1_DECLARATION_COLUMNS = {name: DECLARATION_COLUMNS[name] for name in _VE
 # The declaration columns each later migration adds (to the declarations and their history).
 ADDED_COLUMNS: dict[int, tuple[str, ...]] = {6: ("product", "users", "licences", "messages", "reasoning"),
                                              9: ("volume_high",)}
+
+# The review of a declaration (migration 10): audit columns, like ``version``, not content.
+REVIEW_COLUMNS_SQL = ("review VARCHAR DEFAULT 'validée'", "review_comment VARCHAR")
+REVIEW_COLUMNS = ("review", "review_comment")
 
 # One row per measured run (CodeCarbon), linked to a ``measured`` declaration.
 MEASUREMENT_COLUMNS: dict[str, str] = {
@@ -202,13 +207,19 @@ CREATE TABLE authority_profile (
     # both ends of its sampling interval); ``messages`` or ``units`` is then the low end.
     9: "\n".join(f"ALTER TABLE {table} ADD COLUMN {name} {DECLARATION_COLUMNS[name]};"
                  for table in ("declarations", "declaration_history") for name in ADDED_COLUMNS[9]),
+    # A shared instance (issue 16): the people and their roles, and the review of each declaration
+    # (« validée », « à valider » when an agent wrote it, « renvoyée » with the référent's comment).
+    # What a single-user store already holds was written with every right: it stays validated.
+    10: user_tables.TABLES_SQL + "\n".join(
+        f"ALTER TABLE {table} ADD COLUMN {name};" for table in ("declarations", "declaration_history")
+        for name in REVIEW_COLUMNS_SQL),
 }
 assert set(VERSION_1_DECLARATION_COLUMNS).union(*ADDED_COLUMNS.values()) == set(DECLARATION_COLUMNS), \
     "a column of footprint.vocabulary has no migration that adds it"
 # The tables of the schema (what the integrity check reads in full when a file is first opened).
 SCHEMA_TABLES = ("meta", "declarations", "declaration_history", "imports", "measurements", "scenarios",
                  "factor_overrides", "scenario_history", "product_bases", "authority_profile",
-                 *survey_tables.TABLES, *register_tables.TABLES)
+                 *survey_tables.TABLES, *register_tables.TABLES, *user_tables.TABLES)
 
 # What ``Store.revision`` reads: for each table, enough to see any insert, update or soft deletion
 # (every change of a declaration adds a history row; the other tables insert or flag rows).
@@ -224,7 +235,7 @@ SELECT
   (SELECT max(greatest(created_at, coalesce(deleted_at, created_at))) FROM factor_overrides),
   (SELECT count(*) FROM product_bases), (SELECT max(saved_at) FROM product_bases),
   (SELECT count(*) FROM authority_profile), (SELECT max(saved_at) FROM authority_profile),
-  """ + survey_tables.REVISION_SQL + ",\n  " + register_tables.REVISION_SQL + "\n"
+  """ + survey_tables.REVISION_SQL + ",\n  " + register_tables.REVISION_SQL + ",\n  " + user_tables.REVISION_SQL + "\n"
 
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> tuple | None:

@@ -74,7 +74,7 @@ def test_a_version_3_file_gets_the_factor_overrides_and_keeps_its_declarations(t
     _old_declaration(con)
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 9
+    assert store.schema_version() == SCHEMA_VERSION == 10
     assert store.declarations()["id"].tolist() == ["avant"]
     assert store.factor_overrides(include_deleted=True).empty
     identifier = store.save_factor_override("hosting_profiles", {"hosting": "salle_serveurs"}, "pue_min", 1.2,
@@ -601,7 +601,7 @@ def test_a_version_4_file_is_upgraded_and_its_scenarios_become_their_first_versi
     _old_declaration(con)
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 9
+    assert store.schema_version() == SCHEMA_VERSION == 10
     assert store.declarations()["id"].tolist() == ["avant"]
     [first] = store.scenario_history("ancien").to_dict("records")
     assert first["version"] == 1 and first["definition"] == 'id = "ancien"' and first["changed_by"] == "alice"
@@ -617,7 +617,7 @@ def test_a_version_5_file_gets_the_product_columns_empty_and_keeps_its_declarati
                    changed_by) VALUES ('avant', 2025, 'DSI', 'gpu', 1, false, 'saisie', now(), 'alice')""")
     con.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 9
+    assert store.schema_version() == SCHEMA_VERSION == 10
     [before] = store.declarations().to_dict("records")
     assert before["id"] == "avant" and before["created_by"] == "alice"
     assert all(pd.isna(before[c]) for c in ("product", "users", "licences", "messages"))
