@@ -6,7 +6,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from dashboard import state, views
+from dashboard import roles, state, views
 from dashboard.markdown import as_text
 from dashboard.uploads import received
 from dashboard.views import declarer as declaring  # its new names are not in the facade yet
@@ -16,9 +16,19 @@ state.example_banner()
 factors = state.factors()
 store = state.store()
 options = state.form_options((state.years() or [pd.Timestamp.now().year - 1])[0])
+own_services = roles.own_services()  # an agent's services (None: every service)
+if own_services is not None:
+    st.info(f"Vous déclarez pour : {as_text(', '.join(own_services))}. Vos déclarations attendent la validation du "
+            "référent climat avant d'entrer dans l'export PCAET/BEGES.")
+    returned = views.pending_of(state.declarations(), own_services)
+    if not returned.empty:
+        st.warning("Le référent climat vous a renvoyé des déclarations : corrigez-les dans « Modifier en tableau ».")
+        st.dataframe(returned, hide_index=True, width="stretch", placeholder="—")
 
+can_import = roles.may("imports")
 form_tab, table_tab, import_tab, history_tab = st.tabs(
-    ["Formulaire guidé", "Modifier en tableau", "Importer un fichier", "Historique et corbeille"])
+    ["Formulaire guidé", "Modifier en tableau", "Importer un fichier" if can_import else "Modèle à remplir",
+     "Historique et corbeille"])
 
 with form_tab:
     st.markdown("Décrivez un usage avec vos mots : **quel outil**, **quel service**, **combien de personnes** et "
@@ -49,7 +59,10 @@ with form_tab:
         left, right = st.columns(2)
         values["year"] = left.number_input(labels["year"], min_value=views.YEAR_BOUNDS[0],
                                            max_value=views.YEAR_BOUNDS[1], step=1, value=options["year"])
-        values["service"] = right.text_input(labels["service"], placeholder="Direction des ressources humaines")
+        if own_services is None:
+            values["service"] = right.text_input(labels["service"], placeholder="Direction des ressources humaines")
+        else:  # an agent declares for his or her own services only
+            values["service"] = right.selectbox(labels["service"], list(own_services))
         left, right = st.columns(2)
         values["use_case"] = left.selectbox(labels["use_case"], list(options["use_cases"]),
                                             format_func=options["use_cases"].get, index=None,
@@ -157,7 +170,7 @@ with form_tab:
                    + (f" ({as_text(said)})" if said else "") + f" : {as_text(impact)}. La synthèse en tient compte.")
 
 year = state.year_picker()
-tables = state.declaration_tables(year)
+tables = state.declaration_tables(year, own_services)
 with table_tab:
     if year is None:
         st.info("Aucune déclaration pour l'instant.")
@@ -174,7 +187,8 @@ with table_tab:
             shown = state.declarations()
             st.session_state[versions_key] = dict(zip(shown["id"], shown["version"].astype(int)))
         edited = st.data_editor(original, key=editor_key, hide_index=True, width="stretch",
-                                disabled=["Identifiant", "Origine"], num_rows="fixed", placeholder="",
+                                disabled=["Identifiant", declaring.REVIEW_LABEL, "Origine"], num_rows="fixed",
+                                placeholder="",
                                 column_config=state.editor_columns(original))
         save, _ = st.columns([1, 3])
         if save.button("Enregistrer les modifications", type="primary"):
@@ -208,8 +222,11 @@ with import_tab:
                                               options["year"]),
                        file_name=declaring.TEMPLATE_NAME, icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    upload = st.file_uploader("Fichier de déclarations", type=["csv", "txt", "xlsx", "xlsm", "ods", "xls"],
-                              key="declarations_file", max_upload_size=declaring.DECLARATIONS_MAX_MB)
+    upload = None if not can_import else st.file_uploader(
+        "Fichier de déclarations", type=["csv", "txt", "xlsx", "xlsm", "ods", "xls"], key="declarations_file",
+        max_upload_size=declaring.DECLARATIONS_MAX_MB)
+    if not can_import:
+        st.caption("L'import d'un fichier est réservé au référent climat et à la DSI : envoyez-leur le modèle rempli.")
     if upload is not None:
         file = received(upload)  # in memory: the name the browser sent is only shown, never a path
         with state.guard():

@@ -24,9 +24,17 @@ st.markdown("L'export contient une **synthèse** (année × scénario × poste B
             "français (`;`, virgule décimale, UTF-8 avec BOM) ; le classeur XLSX garde les valeurs exactes, affichées "
             "arrondies, et les noms techniques des colonnes en deuxième ligne.")
 technical = st.checkbox("En-têtes des CSV en noms techniques (pour les scripts)", value=False)
+waiting = views.review_counts(state.declarations()[state.declarations()["year"] == year])
+not_validated = waiting["à valider"] + waiting["renvoyée"]
+with_pending = False
+if not_validated:
+    with_pending = st.checkbox(f"Compter aussi les {not_validated} déclaration(s) pas encore validée(s) par le "
+                               "référent climat", value=False)
+    st.caption("Par défaut, l'export et le rapport ne comptent que les déclarations validées ; la note dit combien "
+               "sont laissées de côté.")
 date_text = views.export_date(export_date)
-csv_files = state.export_files(year, chosen, authority, date_text, "csv", technical)
-xlsx_files = state.export_files(year, chosen, authority, date_text, "xlsx")
+csv_files = state.export_files(year, chosen, authority, date_text, "csv", technical, with_pending)
+xlsx_files = state.export_files(year, chosen, authority, date_text, "xlsx", False, with_pending)
 st.subheader("CSV")
 columns = st.columns(4)
 for column, (name, data) in zip(columns, [(n, d) for n, d in csv_files.items() if n.endswith(".csv")]):
@@ -49,7 +57,8 @@ report_name = f"rapport-ia-{year}.pdf"
 # Built when the button is clicked (a few seconds the first time), then cached per state of the store.
 # A download never reruns the page (``on_click="ignore"``): the file offered stays the one shown.
 st.download_button("Rapport PDF pour la direction générale et les élus (2 à 4 pages)",
-                   lambda: state.report_pdf(year, chosen, date_text), file_name=report_name, mime="application/pdf",
+                   lambda: state.report_pdf(year, chosen, date_text, with_pending), file_name=report_name,
+                   mime="application/pdf",
                    key="download_report_pdf", on_click="ignore")
 st.caption("Chiffres de l'année en perspective, répartition par service, trajectoires et verdict face à l'objectif, "
            "recommandations, méthode et sources. Il sert aussi au bilan annuel de la stratégie numérique "

@@ -18,6 +18,9 @@ if year is None:
 
 inventory = state.inventory(year)
 shown = state.synthesis(year)
+review = views.review_sentence(inventory.declarations)
+if review:
+    st.info(review, icon=":material/fact_check:")
 caption, about = st.columns([5, 1])
 caption.caption(f"Inventaire {year} : {len(inventory.declarations)} déclaration(s). Valeurs centrales ; la "
                 "fourchette est donnée sous chaque chiffre.")

@@ -57,6 +57,9 @@ def add_parsers(commands: argparse._SubParsersAction, parser_class: type) -> Non
                        help="en-têtes des CSV en noms techniques (emissions_tco2e…) pour les scripts, au lieu des "
                             "libellés (« Émissions (tCO2e) ») ; le classeur XLSX a les deux")
     pcaet.add_argument("--export-date", help="date inscrite dans l'export (AAAA-MM-JJ ; par défaut aujourd'hui)")
+    pcaet.add_argument("--avec-non-validees", action="store_true",
+                       help="compter aussi les déclarations pas encore validées par le référent climat (par défaut, "
+                            "seules les validées le sont ; la note dit combien sont laissées de côté)")
     add_db_options(pcaet, creates=False)
     add_report_parser(kinds, parser_class)
 
@@ -76,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
     profile = profile_of(store.authority_profile())
     target = chosen_target(profile, args.objectif_baisse_pct, args.annee_objectif)
     year = inventory_year(args.year, store)
-    inventory = compute_inventory(store, factors, year)
+    inventory = compute_inventory(store, factors, year, validated_only=not args.avec_non_validees)
+    if inventory.declarations.empty and inventory.excluded:
+        raise InputError([Problem(f"aucune déclaration validée en {year} ({inventory.excluded} à valider par le "
+                                  "référent climat) : validez-les, ou ajoutez --avec-non-validees", column="--year",
+                                  value=year)])
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à exporter", column="--year", value=year)])
     chosen = chosen_scenarios(args.scenarios, available(store))

@@ -41,6 +41,9 @@ def add_report_parser(kinds: argparse._SubParsersAction, parser_class: type) -> 
                         help="objectif du PCAET pour ce rapport : baisse en %% (par défaut celui du profil de la "
                              "collectivité, sinon le rythme de la SNBC)")
     report.add_argument("--annee-objectif", help="année de cet objectif")
+    report.add_argument("--avec-non-validees", action="store_true",
+                        help="compter aussi les déclarations pas encore validées par le référent climat (par défaut, "
+                             "seules les validées le sont ; la note dit combien sont laissées de côté)")
     add_db_options(report, creates=False)
 
 
@@ -83,7 +86,11 @@ def run_report(args: argparse.Namespace) -> int:
     export_date = check_export_date(args.export_date)
     profile = profile_of(store.authority_profile())
     target = _target(args, profile)
-    inventory = compute_inventory(store, factors, year)
+    inventory = compute_inventory(store, factors, year, validated_only=not args.avec_non_validees)
+    if inventory.declarations.empty and inventory.excluded:
+        raise InputError([Problem(f"aucune déclaration validée en {year} ({inventory.excluded} à valider par le "
+                                  "référent climat) : validez-les, ou ajoutez --avec-non-validees", column="--year",
+                                  value=year)])
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à présenter", column="--year", value=year)])
     chosen = chosen_scenarios(args.scenarios, available(store))

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import InputError
-from dashboard import example, views
+from dashboard import example, roles, views
 from dashboard.markdown import as_text
 from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
@@ -49,7 +49,11 @@ def _store(path: str) -> Store:
 
 
 def store() -> Store:
-    return _store(str(default_path()))
+    """The store, as this session's signed-in person writes to it (every write checked against
+    the role by the library); the plain handle in the single-user mode."""
+    handle = _store(str(default_path()))
+    actor = roles.current()
+    return handle if actor is None else handle.acting(actor)
 
 
 def _file_state(path) -> tuple:
@@ -159,9 +163,10 @@ def factors() -> FactorBase:
 
 
 @per_revision(max_entries=8, spinner="Calcul de l'inventaire…")
-def _inventory(year: int) -> Inventory:
+def _inventory(year: int, validated_only: bool = False) -> Inventory:
     held = snapshot()
-    return inventory_of(held.declarations, factors(), year, bases_of(held.product_bases))
+    return inventory_of(held.declarations, factors(), year, bases_of(held.product_bases),
+                        validated_only=validated_only)
 
 
 class _Alternatives(dict):
@@ -190,11 +195,12 @@ def _alternatives(path: str, store_revision: tuple, year: int) -> _Alternatives:
     return _Alternatives()
 
 
-def inventory(year: int) -> Inventory:
+def inventory(year: int, validated_only: bool = False) -> Inventory:
     """The inventory of ``year`` (the caller's own copy), computed once per state of the store and
-    of the factors."""
+    of the factors; ``validated_only``: without the declarations the référent has not validated
+    (what the exports count unless asked otherwise)."""
     with _pinned() as current:
-        found = _inventory(year)
+        found = _inventory(year, validated_only)
         found.alternatives = _alternatives(str(default_path()), current.revision, year)
     return found
 
@@ -259,7 +265,7 @@ def example_banner() -> None:
         st.markdown(f"**Inventaire d'exemple** : {as_text(example.AUTHORITY)}, données fictives ({len(ids)} "
                     "déclarations). Remplacez-le par vos propres usages ; il reste dans l'historique et peut être "
                     "restauré.")
-        if st.button("Vider l'exemple", key="vider_exemple", type="secondary"):
+        if roles.may("declarations") and st.button("Vider l'exemple", key="vider_exemple", type="secondary"):
             with guard():
                 count = example.clear_example(store())
                 st.toast(f"Exemple retiré : {count} déclaration(s).")
@@ -344,36 +350,39 @@ def _chosen_scenarios(year: int, ids: list[str]) -> dict:
 
 
 @per_revision(max_entries=4, spinner="Préparation de l'export…")
-def _export(year: int, ids: list[str], authority: str | None, export_date: str):
+def _export(year: int, ids: list[str], authority: str | None, export_date: str, with_pending: bool = False):
     """The export of ``year`` with the scenarios ``ids``: the collectivité's profile (its name
-    unless ``authority`` is given, its SIREN, its head-count) and its target, as ``export pcaet``."""
+    unless ``authority`` is given, its SIREN, its head-count) and its target, as ``export pcaet``;
+    the validated declarations only unless ``with_pending``."""
     from scenarios.pcaet import build_export
 
     known = _chosen_scenarios(year, ids)
-    return build_export(inventory(year), [known[i] for i in ids], factors(), authority, export_date,
-                        profile=profile())
+    return build_export(inventory(year, validated_only=not with_pending), [known[i] for i in ids], factors(),
+                        authority, export_date, profile=profile())
 
 
 @per_revision(max_entries=4, spinner="Préparation de l'export…")
 def export_files(year: int, ids: list[str], authority: str | None, export_date: str, file_format: str,
-                 technical_names: bool = False) -> dict[str, bytes]:
+                 technical_names: bool = False, with_pending: bool = False) -> dict[str, bytes]:
     """The files of the PCAET/BEGES export (name → bytes), the same as ``export pcaet`` writes
     (``technical_names``: its ``--noms-techniques``)."""
     from footprint import reporting
 
-    export = _export(year, ids, authority, export_date)
+    export = _export(year, ids, authority, export_date, with_pending)
     files = reporting.render(export, f"export-pcaet-{year}.{file_format}", file_format, stamp=export_date,
                              technical_names=technical_names)
     return {str(name): data for name, data in files.items()}
 
 
-@per_revision(max_entries=4)
-def declaration_tables(year: int | None) -> dict:
+@per_revision(max_entries=8)
+def declaration_tables(year: int | None, services: tuple[str, ...] | None = None) -> dict:
     """The Déclarer page's tables (declarations of the year, deleted ones, history), once per state
-    of the store."""
+    of the store; ``services``: those of these services only (an agent's, ``roles.own_services``)."""
     current = store()
-    return {"declarations": views.declarations_table(current.declarations(year=year)) if year else None,
-            "deleted": views.deleted_declarations(current), "history": views.history_table(current)}
+    return {"declarations": views.declarations_table(views.of_services(current.declarations(year=year), services))
+            if year else None,
+            "deleted": views.deleted_declarations(current, services),
+            "history": views.history_table(current, services=services)}
 
 
 @per_revision(max_entries=4)
@@ -422,14 +431,15 @@ def realised():
 
 
 @per_revision(max_entries=4, spinner="Préparation du rapport…")
-def report_pdf(year: int, ids: list[str], export_date: str) -> bytes:
+def report_pdf(year: int, ids: list[str], export_date: str, with_pending: bool = False) -> bytes:
     """The printable report of ``year`` with the scenarios ``ids`` (PDF bytes), the same as
     ``export rapport`` writes: the collectivité's profile, its target, the cached projection and
     recommendations of the other pages."""
     from scenarios.report import build_report
 
     known = _chosen_scenarios(year, ids)
-    return build_report(inventory(year), [known[i] for i in ids], factors(), profile(), export_date,
+    return build_report(inventory(year, validated_only=not with_pending), [known[i] for i in ids], factors(),
+                        profile(), export_date,
                         recommendations=recommendations(year))
 
 

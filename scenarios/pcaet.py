@@ -68,6 +68,10 @@ def build_export(inventory: Inventory, scenarios: list[Scenario], factors: Facto
     perspective in the note); ``target``: what the scenarios are judged against (the profile's
     target when None, else the SNBC pace)."""
     year = inventory.year
+    if inventory.declarations.empty and inventory.excluded:
+        raise InputError([Problem(f"aucune déclaration validée en {year} ({inventory.excluded} à valider par le "
+                                  "référent climat) : validez-les, ou comptez aussi celles qui ne le sont pas",
+                                  column="--year", value=year)])
     if inventory.declarations.empty:
         raise InputError([Problem(f"inventaire {year} vide : rien à exporter", column="--year", value=year)])
     name = authority or (profile.name if profile else None) or DEFAULT_AUTHORITY
@@ -112,5 +116,6 @@ def build_export(inventory: Inventory, scenarios: list[Scenario], factors: Facto
     columns = {"synthese": list(reporting.with_totals(summary).columns), "detail": list(detail.columns),
                "sources": list(factor_rows.columns)}
     note = reporting.note_markdown(name, year, factor_rows, summary, export_date, factors.version, factors=factors,
-                                   profile=profile, target=target_text, verdicts=judged, columns=columns, siren=siren)
+                                   profile=profile, target=target_text, verdicts=judged, columns=columns, siren=siren,
+                                   review=(inventory.pending, inventory.excluded))
     return reporting.Export(summary, detail, factor_rows, indicators, note, target=target_text, verdicts=judged)

@@ -51,6 +51,7 @@ from dashboard.views.declarer import (
     has_reasoning_mode,
     history_table,
     import_file,
+    of_services,
     preview_file,
     save_edits,
     save_form,
@@ -125,6 +126,7 @@ from dashboard.views.usages import (
     is_admin_export,
     usage_months,
 )
+from dashboard.views.validation import pending_of, review_counts, review_sentence
 
 __all__ = [
     "AI_ACT_CHOICES", "BASIS_LABELS", "BREAKDOWNS", "COUNTS", "DEFAULT_TO_YEAR", "DISPLAY_COLUMNS", "DOWNLOAD_LABELS",
@@ -138,7 +140,9 @@ __all__ = [
     "format_quantity", "format_range", "gateway_comparison", "has_reasoning_mode", "headline", "history_table",
     "import_file", "import_log", "import_runs", "in_perspective", "inventory_years", "is_admin_export",
     "is_example_profile", "key_label", "labels", "measure_command", "measured_share", "measurement_runs",
-    "methodology", "override_rows", "overrides_table", "percent", "preview_file", "problems_table", "profile_history",
+    "methodology", "of_services", "pending_of", "review_counts",
+    "review_sentence", "override_rows", "overrides_table", "percent", "preview_file",
+    "problems_table", "profile_history",
     "profile_problems", "realised", "recommendations_table", "save_basis", "save_edits", "save_form",
     "save_own_values", "save_profile", "save_scenario", "save_target", "savings", "scale_for", "scaled_equivalences",
     "slider_values", "stored_profile", "synthesis", "target_defaults", "target_from", "target_of", "tool_choices",

@@ -51,11 +51,26 @@ EDITABLE = [c for c in DISPLAY_COLUMNS if c not in ("id", "origin") and not c.st
 AI_ACT_CHOICES = sorted(set(AI_ACT_LEVELS.values()))
 
 
+REVIEW_LABEL = "Validation"  # the review of a stored declaration (« validée », « à valider », « renvoyée »)
+
+
 def declarations_table(declarations: pd.DataFrame) -> pd.DataFrame:
-    """Declarations with French headers and kinds, for display and the table editor."""
+    """Declarations with French headers and kinds, for display and the table editor; stored ones
+    (with a review) say whether the référent climat validated them, after their identifier."""
     table = declarations.reindex(columns=list(DISPLAY_COLUMNS))  # a file read may lack the audit columns
     table["kind"] = table["kind"].map(KINDS_FR).fillna(table["kind"])
-    return table.rename(columns=DISPLAY_COLUMNS).reset_index(drop=True)
+    table = table.rename(columns=DISPLAY_COLUMNS).reset_index(drop=True)
+    if "review" in declarations:
+        table.insert(1, REVIEW_LABEL, declarations["review"].to_numpy())
+    return table
+
+
+def of_services(declarations: pd.DataFrame, services: tuple[str, ...] | None) -> pd.DataFrame:
+    """The declarations of ``services`` (compared without case), all of them when None."""
+    if services is None:
+        return declarations
+    own = {s.casefold() for s in services}
+    return declarations[declarations["service"].fillna("").astype(str).str.casefold().isin(own).to_numpy()]
 
 
 def validate_declarations(rows: list[dict], factors: FactorBase, origin: str) -> pd.DataFrame:
@@ -291,17 +306,23 @@ def template_file(factors: FactorBase, declarations: pd.DataFrame, year: int | N
     return declarations_template(choices, REQUIRED_HEADER, MAX_ROWS, labels)
 
 
-def history_table(store: Store, declaration_id: str | None = None) -> pd.DataFrame:
-    """Every version of the declarations, newest first, with what changed in French."""
+def history_table(store: Store, declaration_id: str | None = None, services: tuple[str, ...] | None = None
+                  ) -> pd.DataFrame:
+    """Every version of the declarations, newest first, with what changed in French (``services``:
+    of the declarations that are of these services now, for an agent)."""
+    history = store.history(declaration_id)
+    if services is not None:
+        own = set(of_services(store.declarations(include_deleted=True), services)["id"])
+        history = history[history["id"].isin(own).to_numpy()]
     rows = [{"Identifiant": row["id"], "Version": int(row["version"]),
              "Date": pd.Timestamp(row["changed_at"]).strftime("%d/%m/%Y %H:%M"), "Par": row["changed_by"],
              "Action": row["action"], "Changements": "; ".join(row["changes"])}
-            for row in history_changes(store.history(declaration_id), DISPLAY_COLUMNS)]
+            for row in history_changes(history, DISPLAY_COLUMNS)]
     return pd.DataFrame(rows[::-1], columns=["Identifiant", "Version", "Date", "Par", "Action", "Changements"])
 
 
-def deleted_declarations(store: Store) -> pd.DataFrame:
-    declarations = store.declarations(include_deleted=True)
+def deleted_declarations(store: Store, services: tuple[str, ...] | None = None) -> pd.DataFrame:
+    declarations = of_services(store.declarations(include_deleted=True), services)
     return declarations_table(declarations[declarations["deleted"].fillna(False)])
 
 

@@ -21,10 +21,10 @@ from footprint.inventory.survey import (
     outside_framework,
     parse_headcounts,
     preview_survey,
+    survey_headers,
     survey_text,
     survey_workbook,
 )
-from footprint.io.tabular import read_table
 from footprint.store import Store
 
 __all__ = ["FORMATS", "YEAR_BOUNDS", "import_answers", "mapping_targets", "file_headers", "outside_framework_table",
@@ -49,8 +49,8 @@ def mapping_targets(survey_format: str) -> dict[str, str]:
 
 
 def file_headers(data: bytes, name: str) -> list[str]:
-    """The column titles of an uploaded file (its first row), to map them."""
-    return [str(h) for h in read_table(data, name=name).header if str(h or "").strip()]
+    """The column titles of an uploaded file (its first row), to map them (the survey reader's limits)."""
+    return survey_headers(data, name)
 
 
 def preview_answers(data: bytes, name: str, store: Store, factors: FactorBase, year: int, survey_format: str,

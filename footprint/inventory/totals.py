@@ -48,6 +48,8 @@ class Inventory:
     impacts: pd.DataFrame  # engine columns, same index
     warnings: list[str]
     alternatives: dict = field(default_factory=dict)  # engine figures of other models/hostings, by projections
+    pending: int = 0  # declarations counted here that the référent climat has not validated yet
+    excluded: int = 0  # declarations of the year left out because they are not validated (``validated_only``)
 
     def total(self) -> dict[str, dict[str, float]]:
         return totals(self.impacts)
@@ -84,8 +86,20 @@ def group_labels(declarations: pd.DataFrame) -> pd.DataFrame:
     return labels
 
 
-def compute_inventory(store: Store, factors: FactorBase, year: int) -> Inventory:
-    return inventory_of(store.declarations(year=year), factors, year, bases_of(store.product_bases()))
+def compute_inventory(store: Store, factors: FactorBase, year: int, *, validated_only: bool = False) -> Inventory:
+    return inventory_of(store.declarations(year=year), factors, year, bases_of(store.product_bases()),
+                        validated_only=validated_only)
+
+
+VALIDATED = "validée"
+
+
+def not_validated(declarations: pd.DataFrame) -> pd.Series:
+    """Which declarations wait for the référent climat (« à valider ») or were sent back
+    (« renvoyée »); a frame without review (a file read) holds none."""
+    if "review" not in declarations:
+        return pd.Series(False, index=declarations.index)
+    return declarations["review"].fillna(VALIDATED).ne(VALIDATED)
 
 
 def bases_of(product_bases: pd.DataFrame) -> dict[str, str]:
@@ -94,20 +108,26 @@ def bases_of(product_bases: pd.DataFrame) -> dict[str, str]:
 
 
 def inventory_of(declarations: pd.DataFrame, factors: FactorBase, year: int,
-                 bases: Mapping[str, str] | None = None) -> Inventory:
+                 bases: Mapping[str, str] | None = None, *, validated_only: bool = False) -> Inventory:
     """The inventory of ``year`` from active declarations already read from the store (those of
     other years are left out); ``bases``: the basis chosen for the figures of a product (product
     id -> ``disclosures.BASES``), our estimate for the others."""
     declarations = declarations[(declarations["year"] == year).to_numpy()].reset_index(drop=True)
+    waiting = not_validated(declarations)
+    excluded = int(waiting.sum()) if validated_only else 0
+    if validated_only:
+        declarations = declarations[~waiting.to_numpy()].reset_index(drop=True)
+    pending = int(not_validated(declarations).sum())
     if declarations.empty:
         impacts = compute_impacts(pd.DataFrame({"kind": pd.Series(dtype="string")}), factors, usage_split=True)
-        return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []))
+        return Inventory(year, factors.version, declarations, impacts, impacts.attrs.get("warnings", []),
+                         pending=pending, excluded=excluded)
     workloads = to_workloads(declarations, factors)
     impacts = compute_impacts(workloads, factors, usage_split=True)
     warnings = list(impacts.attrs.get("warnings", []))
     based, said = apply_bases(declarations, workloads, impacts, factors, bases or {})
     based.attrs = dict(impacts.attrs) | {"warnings": warnings + said}
-    return Inventory(year, factors.version, declarations, based, warnings + said)
+    return Inventory(year, factors.version, declarations, based, warnings + said, pending=pending, excluded=excluded)
 
 
 def import_declarations(source: Path | str | bytes, store: Store, factors: FactorBase, user: str | None = None,

@@ -192,10 +192,22 @@ def _annex(columns: Mapping[str, Sequence[str]]) -> list[str]:
     return lines
 
 
+def _review_sentence(pending: int, excluded: int) -> str:
+    """What the export says of the declarations the référent climat has not validated yet."""
+    if excluded:
+        return (f" {excluded} déclaration(s) de l'année, pas encore validée(s) par le référent climat, ne sont pas "
+                "comptée(s) ici : seules les déclarations validées le sont.")
+    if pending:
+        return (f" Cet export compte aussi {pending} déclaration(s) pas encore validée(s) par le référent climat, "
+                "à la demande de qui l'a produit.")
+    return ""
+
+
 def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summary_rows: pd.DataFrame,
                   export_date: str, factor_version: str, *, factors: FactorBase, profile: Profile | None = None,
                   target: str | None = None, verdicts: Sequence = (),
-                  columns: Mapping[str, Sequence[str]] | None = None, siren: str | None = None) -> str:
+                  columns: Mapping[str, Sequence[str]] | None = None, siren: str | None = None,
+                  review: tuple[int, int] = (0, 0)) -> str:
     """The methodology note that travels with the export (French). Every text that comes from
     the store or the factor base is escaped (``escape_markdown``); the only links are the
     http(s) sources of the factors. ``factors``: the base whose ``reporting_categories`` the
@@ -204,7 +216,8 @@ def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summar
     (``scenarios.verdict.Target.describe``); ``verdicts``: each scenario judged against it (with
     ``label``, ``year``, ``low``, ``central``, ``high`` in kgCO2e, ``change``, ``verdict``,
     ``text``: ``scenarios.verdict.Verdict``); ``columns``: the machine names of each table of the
-    files, listed with their labels in the annex."""
+    files, listed with their labels in the annex; ``review``: how many declarations the export
+    counts that are not validated yet, and how many it leaves out for that reason."""
     classification = [_classification(poste) for poste in postes(factors)]
     lines_of = summary_rows[summary_rows["type_ligne"] == POSTE_LINE] if "type_ligne" in summary_rows else summary_rows
     realised = lines_of[lines_of["statut_annee"] == "réalisé"]
@@ -238,7 +251,7 @@ def note_markdown(authority: str, year: int, factors_frame: pd.DataFrame, summar
         "",
         "Usages d'IA déclarés par les services de la collectivité (requêtes à des modèles de langage, heures de "
         "calcul sur GPU, tâches à l'unité, traitements mesurés), pour l'année d'inventaire, et leur projection "
-        "selon les scénarios choisis.",
+        "selon les scénarios choisis." + _review_sentence(*review),
         "",
         "## Classement réglementaire",
         "",

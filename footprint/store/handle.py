@@ -356,17 +356,29 @@ class Store(StoreFile):
 
     # -- the référent's review of declarations -----------------------------------------------
 
-    def validate(self, ids: list[str], user: str | None = None) -> int:
-        """Validate declarations (``review`` « validée »): a new version each; returns how many changed."""
-        user = self._who(user, "validation")
-        return self._write(lambda con: declaration_rows.set_review(con, list(ids), declaration_rows.VALIDATED,
-                                                                   None, user))
+    def validate(self, ids: list[str], user: str | None = None, expected_versions: dict[str, int] | None = None
+                 ) -> int:
+        """Validate declarations (``review`` « validée »): a new version each; returns how many
+        changed. ``expected_versions``: as for ``save`` (a declaration changed since the référent
+        read it is never validated unseen: ``StoreConflict``, nothing written)."""
+        return self._review(ids, declaration_rows.VALIDATED, None, user, expected_versions)
 
-    def send_back(self, ids: list[str], comment: str, user: str | None = None) -> int:
+    def send_back(self, ids: list[str], comment: str, user: str | None = None,
+                  expected_versions: dict[str, int] | None = None) -> int:
         """Send declarations back to who wrote them (« renvoyée »), with the référent's comment."""
+        return self._review(ids, declaration_rows.RETURNED, comment, user, expected_versions)
+
+    def _review(self, ids: list[str], review: str, comment: str | None, user: str | None,
+                expected_versions: dict[str, int] | None) -> int:
         user = self._who(user, "validation")
-        return self._write(lambda con: declaration_rows.set_review(con, list(ids), declaration_rows.RETURNED,
-                                                                   comment, user))
+        expected = {str(k): int(v) for k, v in (expected_versions or {}).items()}
+
+        def work(con: duckdb.DuckDBPyConnection) -> int:
+            if expected:
+                declaration_rows.check_versions(con, expected)
+            return declaration_rows.set_review(con, list(ids), review, comment, user)
+
+        return self._write(work)
 
     # -- the people of a shared instance -------------------------------------------------------
 

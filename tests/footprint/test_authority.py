@@ -13,7 +13,8 @@ from footprint.inventory.authority import BY_NAME, FIELDS, check_profile, perspe
 from footprint.store import SCHEMA_VERSION, Store
 from footprint.store import register as register_tables
 from footprint.store import survey as survey_tables
-from footprint.store.schema import ADDED_COLUMNS
+from footprint.store import users as user_tables
+from footprint.store.schema import ADDED_COLUMNS, REVIEW_COLUMNS
 from tests.stores import new_store
 
 # A real SIREN (Ville de Paris, 217 500 016: INSEE's Sirene directory); its Luhn sum is right.
@@ -90,10 +91,11 @@ def test_a_store_of_the_previous_schema_gains_the_profile_table(tmp_path):
     path = tmp_path / "old.duckdb"
     Store(path).schema_version()
     con = duckdb.connect(str(path))
-    for table in ("authority_profile", *survey_tables.TABLES, *register_tables.TABLES):  # what migrations 7 and 8 add
+    # What migrations 7, 8 and 10 add as tables…
+    for table in ("authority_profile", *survey_tables.TABLES, *register_tables.TABLES, *user_tables.TABLES):
         con.execute(f"DROP TABLE {table}")
-    for table in ("declarations", "declaration_history"):  # and what migration 9 adds
-        for column in ADDED_COLUMNS[9]:
+    for table in ("declarations", "declaration_history"):  # … and what migrations 9 and 10 add as columns
+        for column in (*ADDED_COLUMNS[9], *REVIEW_COLUMNS):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     con.close()

@@ -471,3 +471,20 @@ def test_importing_the_same_survey_twice_changes_nothing_and_a_new_one_replaces_
     assert counts["replaced"] == 3  # DeepL, Le Chat Pro and one ChatGPT purpose are no longer answered
     assert list(store.declarations(2025)["product"]) == ["chatgpt_free"]
     assert set(store.survey_groups(2025)["import_id"]) == {newer.import_id}
+
+
+def test_the_headers_of_an_upload_are_read_with_the_survey_reader_s_limits():
+    from footprint.inventory.survey import survey_headers
+    from footprint.inventory.survey.readers import MAX_BYTES, MAX_ROWS
+
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parents[2] / "examples" / "enquete-exemple.csv").read_bytes()
+    headers = survey_headers(example, "enquete-exemple.csv")
+    assert headers and headers[0] == example.decode("utf-8-sig").splitlines()[0].split(";")[0].strip('"')
+    too_many = ("Service;Outil\n" + "Urbanisme;ChatGPT\n" * (MAX_ROWS + 1)).encode()
+    with pytest.raises(InputError) as refused:
+        survey_headers(too_many, "reponses.csv")
+    assert "reponses.csv" in str(refused.value) and "Traceback" not in str(refused.value)
+    with pytest.raises(InputError):
+        survey_headers(b"Service;Outil\n" + b"x" * (MAX_BYTES + 1), "gros.csv")

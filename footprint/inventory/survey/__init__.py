@@ -26,13 +26,14 @@ from footprint.inventory.survey.extrapolate import (
     wilson_interval,
 )
 from footprint.inventory.survey.questions import QUESTIONS, TEMPLATE_COLUMNS
-from footprint.inventory.survey.readers import FORMATS, SurveyAnswers, parse_mapping, read_survey
+from footprint.inventory.survey.readers import FORMATS, SurveyAnswers, parse_mapping, read_survey, survey_headers
 from footprint.inventory.survey.template import survey_text, survey_workbook
 from footprint.store import Store
 
 __all__ = ["FORMATS", "KEPT_SURVEY", "QUESTIONS", "TEMPLATE_COLUMNS", "SurveyAnswers", "SurveyResult",
            "extrapolate", "import_survey", "outside_framework", "parse_headcounts", "parse_mapping",
-           "preview_survey", "read_headcounts", "read_survey", "survey_text", "survey_workbook", "wilson_interval"]
+           "preview_survey", "read_headcounts", "read_survey", "survey_headers", "survey_text", "survey_workbook",
+           "wilson_interval"]
 
 
 def preview_survey(source, store: Store, factors: FactorBase, year: int, survey_format: str = "template", *,

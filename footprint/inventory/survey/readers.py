@@ -112,6 +112,14 @@ def parse_mapping(pairs: str | list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def survey_headers(source: Path | str | bytes, name: str | None = None) -> list[str]:
+    """The column titles of a survey export (its first row, blank ones left out), to map them onto
+    the questions; the same size and row limits as ``read_survey`` (``InputError`` in French)."""
+    data, shown = read_source(source, name, MAX_BYTES, "fichier d'enquête")
+    table = read_table(data, MAX_BYTES, name=shown, max_rows=MAX_ROWS, what="fichier d'enquête")
+    return [str(h) for h in table.header if str(h or "").strip()]
+
+
 def read_survey(source: Path | str | bytes, factors: FactorBase, survey_format: str = "template", *,
                 name: str | None = None, mapping: dict[str, str] | None = None,
                 year: int | None = None) -> SurveyAnswers:
