@@ -51,6 +51,7 @@ page = st.navigation(PAGES)
 st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte cette machine.")
 try:
     with state.guard():  # bad input or a busy store that a page did not catch itself
+        state.show_confirmation()  # what the write that caused this rerun said (``state.confirm``)
         page.run()
 except Exception as error:  # noqa: BLE001 — Streamlit's reruns are BaseExceptions and pass through
     state.unexpected(error)

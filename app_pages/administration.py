@@ -30,8 +30,7 @@ with st.form("utilisateur", enter_to_submit=False):
 if submitted:
     with state.form_guard():
         saved, version = admin.save(store, email, role or "", services, name)
-        st.toast(f"{as_text(saved)} : {'ajouté(e)' if version == 1 else 'mis(e) à jour'}.")
-        st.rerun()
+        state.confirm(f"{as_text(saved)} : {'ajouté(e)' if version == 1 else 'mis(e) à jour'}.")
 
 st.subheader("Retirer un rôle")
 people = admin.users_table(store)["Adresse électronique"].tolist()
@@ -39,5 +38,4 @@ chosen = st.selectbox("Personne", people, index=None, placeholder="Choisir une a
 if chosen and st.button(f"Retirer le rôle de {as_text(chosen)}", key="retirer_role"):
     with state.guard():
         admin.remove(store, chosen)
-        st.toast(f"Rôle de {as_text(chosen)} retiré (l'historique le garde).")
-        st.rerun()
+        state.confirm(f"Rôle de {as_text(chosen)} retiré (l'historique le garde).")

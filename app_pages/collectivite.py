@@ -41,8 +41,7 @@ if submitted:
             st.error("Profil refusé, rien n'a été enregistré :\n\n" + "\n".join(
                 f"- {as_text(problem)}" for problem in outcome.problems))
         elif outcome.saved:
-            st.toast("Profil de la collectivité enregistré.")
-            st.rerun()
+            state.confirm("Profil de la collectivité enregistré.")
         else:
             st.info("Le profil enregistré est déjà celui-ci : rien n'a changé.")
 

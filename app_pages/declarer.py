@@ -203,8 +203,7 @@ with table_tab:
                     st.session_state.pop(versions_key, None)
                     raise
                 st.session_state.pop(versions_key, None)
-                st.toast(f"{counts['modified']} déclaration(s) modifiée(s).")
-                st.rerun()
+                state.confirm(f"{counts['modified']} déclaration(s) modifiée(s).")
         chosen = st.multiselect("Supprimer des déclarations (elles restent dans l'historique)",
                                 original["Identifiant"].tolist(), placeholder="Choisir les identifiants")
         if chosen and st.button(f"Supprimer {len(chosen)} déclaration(s)"):
@@ -235,9 +234,8 @@ with import_tab:
             st.dataframe(preview, hide_index=True, placeholder="—")
             if st.button(f"Importer {len(preview)} déclaration(s)", type="primary"):
                 counts = views.import_file(file.data, store, factors, file.name)
-                st.toast(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
-                         f"{counts['unchanged']} inchangée(s).")
-                st.rerun()
+                state.confirm(f"Import : {counts['created']} créée(s), {counts['modified']} modifiée(s), "
+                              f"{counts['unchanged']} inchangée(s).")
 
 with history_tab:
     deleted = tables["deleted"]

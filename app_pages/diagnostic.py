@@ -4,7 +4,9 @@ framework, by service."""
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import state, views
+from dashboard.markdown import as_text
+from dashboard.uploads import received
 from dashboard.views import diagnostic
 
 st.title("Diagnostic des usages")
@@ -27,36 +29,38 @@ year = st.number_input("Année d'inventaire", min_value=diagnostic.YEAR_BOUNDS[0
                        value=known_years[0] if known_years else diagnostic.this_year(), step=1, format="%d")
 survey_format = st.selectbox("Outil qui a produit le fichier", list(diagnostic.FORMATS),
                              format_func=diagnostic.FORMATS.get)
-upload = st.file_uploader("Export des réponses (XLSX ou CSV)", type=["xlsx", "csv", "txt", "ods"])
+upload = st.file_uploader("Export des réponses (XLSX ou CSV)", type=["xlsx", "csv", "txt", "ods"],
+                          max_upload_size=diagnostic.SURVEY_MAX_MB)
 headcounts = st.text_input("Effectif de chaque service (facultatif)", placeholder="Finances=200, Culture=35",
                            help="Sinon, les agents du profil de la collectivité répartis au prorata des répondants.")
 mapping = {}
 if upload is not None:
-    data = upload.getvalue()
+    file = received(upload)  # in memory: the name the browser sent is only shown, never a path
+    data, name = file.data, file.name
     with st.expander("Correspondance des colonnes (si les titres diffèrent du questionnaire)"):
         with state.guard():
-            headers = diagnostic.file_headers(data, upload.name)
+            headers = diagnostic.file_headers(data, name)
             targets = diagnostic.mapping_targets(survey_format)
             for key, label in targets.items():
                 chosen = st.selectbox(label, ["(titre du questionnaire)", *headers], key=f"diag_map_{key}")
                 if chosen != "(titre du questionnaire)":
                     mapping[chosen] = key
     with state.guard():
-        result = diagnostic.preview_answers(data, upload.name, state.store(), state.factors(), int(year),
+        result = diagnostic.preview_answers(data, name, state.store(), state.factors(), int(year),
                                             survey_format, mapping, headcounts)
-        services, groups = diagnostic.result_tables(result)
+        services, groups = diagnostic.result_tables(result, views.tool_choices(state.factors()),
+                                                    state.form_options(int(year))["use_cases"])
         st.markdown("**Aperçu (rien n'est encore enregistré)**")
         st.dataframe(services, hide_index=True, width="stretch", placeholder="—")
         st.dataframe(groups, hide_index=True, width="stretch", placeholder="—")
-        for warning in result.warnings:
-            st.warning(warning)
+        for warning in result.warnings:  # they quote services and tools as the file names them: text only
+            st.warning(as_text(warning))
         for note in result.notes:
-            st.info(note)
+            st.info(as_text(note))
         if st.button("Importer ces réponses", type="primary"):
-            _, counts = diagnostic.import_answers(data, upload.name, state.store(), state.factors(), int(year),
+            _, counts = diagnostic.import_answers(data, name, state.store(), state.factors(), int(year),
                                                   survey_format, mapping, headcounts)
-            st.toast(f"{counts['created']} déclaration(s) créée(s), {counts['modified']} modifiée(s).")
-            st.rerun()
+            state.confirm(f"{counts['created']} déclaration(s) créée(s), {counts['modified']} modifiée(s).")
 
 st.subheader("3. IA non encadrée, par service")
 chosen_year = state.year_picker()

@@ -74,8 +74,7 @@ if submitted:
             key = chosen["key"].iloc[0]
             ids = views.save_own_values(store, factors, table, key, parameter, value, unit, int(year), justification,
                                         both)
-            st.toast(f"Valeur propre enregistrée ({', '.join(ids)}) : les résultats en tiennent compte.")
-            st.rerun()
+            state.confirm(f"Valeur propre enregistrée ({', '.join(ids)}) : les résultats en tiennent compte.")
 
 st.subheader("Ce que publient les fournisseurs, et la base retenue")
 st.markdown("Quelques fournisseurs publient leurs propres chiffres par message, loin de l'estimation EcoLogits et "
@@ -101,6 +100,5 @@ with st.form("product_basis", enter_to_submit=False):
 if chosen and product:
     with state.guard():
         changed = views.save_basis(store, factors, product, basis, justification)
-        st.toast("Base enregistrée : l'inventaire et les exports en tiennent compte." if changed else
-                 "Cette base était déjà retenue.")
-        st.rerun()
+        state.confirm("Base enregistrée : l'inventaire et les exports en tiennent compte." if changed else
+                      "Cette base était déjà retenue.")

@@ -56,5 +56,4 @@ elif submitted:
         file = received(upload)  # in memory: the name the browser sent is only shown, never a path
         counts = views.import_runs(file.data, store, factors, file.name, service=import_service, name=import_name,
                                    task=import_task, units=import_units)
-        st.toast(f"{counts['runs']} exécution(s) importée(s).")
-        st.rerun()
+        state.confirm(f"{counts['runs']} exécution(s) importée(s).")

@@ -65,8 +65,7 @@ if submitted:
                 f"- {as_text(problem)}" for problem in outcome.problems))
         else:
             st.session_state[read_version] = outcome.version
-            st.toast(f"Entrée enregistrée (version {outcome.version}).")
-            st.rerun()
+            state.confirm(f"Entrée enregistrée (version {outcome.version}).")
 
 with st.expander("Historique de l'entrée"):
     history = registre.entry_history(state.store(), chosen)

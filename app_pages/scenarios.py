@@ -58,8 +58,7 @@ elif reduction is not None:
                 st.error("Objectif refusé, rien n'a été enregistré :\n\n" + "\n".join(
                     f"- {as_text(problem)}" for problem in outcome.problems))
             else:
-                st.toast("Objectif du PCAET enregistré dans le profil de la collectivité.")
-                st.rerun()
+                state.confirm("Objectif du PCAET enregistré dans le profil de la collectivité.")
 if len(realised) > 1:
     with st.expander("Inventaires réalisés, année après année"):
         st.dataframe(realised[["annee", "tco2e", "tco2e_bas", "tco2e_haut", "evolution"]], hide_index=True,
@@ -112,8 +111,7 @@ with state.guard():
                         theme=None)
     if save.button("Enregistrer le scénario", type="primary"):
         views.save_scenario(state.store(), custom, text, factors)
-        st.toast(f"Scénario « {as_text(custom.label)} » enregistré.")
-        st.rerun()
+        state.confirm(f"Scénario « {as_text(custom.label)} » enregistré.")
 custom_ids = views.custom_ids(known)
 if custom_ids:
     removed = st.selectbox("Supprimer un scénario personnalisé", custom_ids, index=None,

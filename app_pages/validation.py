@@ -32,13 +32,11 @@ left, right = st.columns(2)
 if left.button(f"Valider {len(ids)} déclaration(s)", type="primary", disabled=not ids):
     with state.guard():
         done = reviewing.validate(state.store(), declarations, ids)
-        st.toast(f"{done} déclaration(s) validée(s).")
-        st.rerun()
+        state.confirm(f"{done} déclaration(s) validée(s).")
 with right.form("renvoi", enter_to_submit=False, border=False):
     comment = st.text_input("Commentaire pour le déclarant", placeholder="Ce qu'il faut préciser ou corriger")
     sent = st.form_submit_button(f"Renvoyer {len(ids)} déclaration(s) au déclarant", disabled=not ids)
 if sent:
     with state.guard():
         done = reviewing.send_back(state.store(), declarations, ids, comment)
-        st.toast(f"{done} déclaration(s) renvoyée(s) : {as_text(comment)}")
-        st.rerun()
+        state.confirm(f"{done} déclaration(s) renvoyée(s) : {as_text(comment)}")

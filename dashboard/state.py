@@ -268,8 +268,26 @@ def example_banner() -> None:
         if roles.may("declarations") and st.button("Vider l'exemple", key="vider_exemple", type="secondary"):
             with guard():
                 count = example.clear_example(store())
-                st.toast(f"Exemple retiré : {count} déclaration(s).")
-                st.rerun()
+                confirm(f"Exemple retiré : {count} déclaration(s).")
+
+
+CONFIRMATION_KEY = "_empreinte_ia_confirmation"  # session state: what the last write said, shown after its rerun
+
+
+def confirm(message: str) -> None:
+    """Say that a write is done, then rerun the page: the message (Markdown already escaped by the
+    caller) is shown at the top of the next run (``show_confirmation``), where a toast sent just
+    before a rerun could be lost with the run it belonged to."""
+    st.session_state[CONFIRMATION_KEY] = message
+    st.rerun()
+
+
+def show_confirmation() -> None:
+    """The message of the write that caused this rerun, once (``confirm``)."""
+    message = st.session_state.pop(CONFIRMATION_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+        st.toast(message)
 
 
 def show_error(error: Exception) -> None:

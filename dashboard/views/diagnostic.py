@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.units import convert
 from dashboard.views.common import YEAR_BOUNDS, percent
 from footprint.factors import FactorBase
 from footprint.inventory.survey import (
@@ -25,6 +26,7 @@ from footprint.inventory.survey import (
     survey_text,
     survey_workbook,
 )
+from footprint.inventory.survey.readers import MAX_BYTES
 from footprint.store import Store
 
 __all__ = ["FORMATS", "YEAR_BOUNDS", "import_answers", "mapping_targets", "file_headers", "outside_framework_table",
@@ -48,6 +50,10 @@ def mapping_targets(survey_format: str) -> dict[str, str]:
     return {q.key: q.text for q in QUESTIONS}
 
 
+# The largest upload the page takes (MB): the survey reader's own limit (``readers.MAX_BYTES``).
+SURVEY_MAX_MB = max(1, int(convert(MAX_BYTES, "byte", "megabyte")))
+
+
 def file_headers(data: bytes, name: str) -> list[str]:
     """The column titles of an uploaded file (its first row), to map them (the survey reader's limits)."""
     return survey_headers(data, name)
@@ -67,8 +73,10 @@ def import_answers(data: bytes, name: str, store: Store, factors: FactorBase, ye
                          headcounts=parse_headcounts(headcounts_text) or None)
 
 
-def result_tables(result: SurveyResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The response rate by service and the groups (French columns) of a preview or an import."""
+def result_tables(result: SurveyResult, tools: dict[str, str] | None = None, use_cases: dict[str, str] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The response rate by service and the groups (French columns) of a preview or an import;
+    ``tools`` and ``use_cases`` (id -> label) name the products and the use cases as people do."""
     services = pd.DataFrame({
         "Service": result.services["service"],
         "Répondants": result.services["respondents"],
@@ -78,11 +86,12 @@ def result_tables(result: SurveyResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     })
     groups = result.groups
     groups_table = pd.DataFrame({
-        "Service": groups["service"], "Outil": groups["product"], "Cas d'usage": groups["use_case"],
+        "Service": groups["service"], "Outil": groups["product"].map(lambda v: (tools or {}).get(v, v)),
+        "Cas d'usage": groups["use_case"].map(lambda v: (use_cases or {}).get(v, v)),
         "Compte": groups["account"].map({"licence": "collectivité", "personal": "personnel ou gratuit"}),
-        "Répondants": groups["respondents"], "Utilisateurs estimés": groups["users"],
-        "Utilisateurs (bas)": groups["users_low"], "Utilisateurs (haut)": groups["users_high"],
-        "Messages par an": groups["messages"], "Source gardée": groups["kept"],
+        "Répondants": groups["respondents"], "Utilisateurs estimés": groups["users"].round(1),
+        "Utilisateurs (bas)": groups["users_low"].round(1), "Utilisateurs (haut)": groups["users_high"].round(1),
+        "Messages par an": groups["messages"].round(0), "Source gardée": groups["kept"],
     })
     return services, groups_table
 
