@@ -1,6 +1,7 @@
 """``python -m footprint register``: the register of AI uses, one entry per use with its
-footprint for the year: ``list`` (a table, or ``--json``), ``export`` (``registre.csv``, French
-CSV, or ``registre.json``, the Algorithmic Transparency Standard's attributes) and ``set`` (the
+footprint for the year: ``list`` (a table with each entry's hosting location and applicable law,
+or ``--json``), ``export`` (``registre.csv``, French CSV, or ``registre.json``, the Algorithmic
+Transparency Standard's attributes, both with the source of the hosting fields) and ``set`` (the
 fields people fill: status, legal basis, DPIA, contact, date of review…, kept with history).
 
 Owns: the options of the group (one per editable field of ``footprint.inventory.register.FIELDS``)
@@ -92,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given(value) -> str:
+    """A field as the list prints it: its text, or « non renseigné »."""
+    from footprint.inventory.register import NOT_GIVEN
+    from footprint.io.cells import is_missing
+
+    return NOT_GIVEN if is_missing(value) or not str(value).strip() else str(value).strip()
+
+
 def _print(found, year: int) -> None:
     from footprint.io.formatting import format_range
 
@@ -102,6 +111,8 @@ def _print(found, year: int) -> None:
     for row in found.to_dict("records"):
         status = row.get("status") or "statut non renseigné"
         print(f"  {row['entry_id']}  {row['name']} ({status})")
+        hosting = {key: _given(row.get(key)) for key in ("location", "law")}
+        print(f"      hébergement : {hosting['location']} ; droit applicable : {hosting['law']}")
         ranges = [format_range(row[f"{impact}_low"], row[f"{impact}_central"], row[f"{impact}_high"], unit)
                   for impact, unit in (("energy_kwh", "kWh"), ("gwp_kgco2e", "kgCO2e"), ("water_l", "L"))]
         print("      " + " ; ".join(ranges))

@@ -6,8 +6,10 @@ filled, a ``valid_from`` a year, known parameter, number, year, source and link,
 right dimension converted to the canonical unit, physical then plausible bounds), each entity
 (consistent attributes, required parameters, min <= max, ``not_above``), duplicate keys, the
 references between tables (a cell holding a set referring name by name; a product's set of
-models included, and its names each leading to one product: ``name_key``) and the defaults of
-``schema.toml``. Every problem is a ``Problem`` naming file, line, column.
+models included, and its names each leading to one product: ``name_key``), the hosting and law of
+each product (``HOSTING_REGIONS``, ``check_jurisdictions``: a known region, a source for what a
+row says) and the defaults of ``schema.toml``. Every problem is a ``Problem`` naming file, line,
+column.
 
 Must not: write into DuckDB (``loader``), read ``schema.toml`` itself (``schema``), or compute
 an impact.
@@ -264,7 +266,7 @@ def check_references(tables: dict[str, TableSpec], checked: dict[str, list[dict]
                         reported.add((record["file"], value))
                         problems.append(Problem(f"référence inconnue : « {value} » n'existe pas dans la table {table}",
                                                 file=record["file"], line=record["line"], column=column, value=value))
-    return problems + check_products(checked)
+    return problems + check_products(checked) + check_jurisdictions(checked)
 
 
 # The kinds a product may be, and the parameters each requires (``name_min`` and ``name_max``).
@@ -324,6 +326,54 @@ def check_products(checked: dict[str, list[dict]]) -> list[Problem]:
                                         **where))
     return problems
 
+
+# Where a product of the catalogue is processed (the ``hosting_region`` of the jurisdictions
+# table): in the EU as its provider commits to; with no commitment that the data stay in the EU;
+# in the EU only with an offer or a setting the customer chooses.
+IN_EU = "UE"
+OUTSIDE_EU = "hors UE"
+EU_OPTION = "UE (option)"
+HOSTING_REGIONS = (IN_EU, OUTSIDE_EU, EU_OPTION)
+
+
+def _is_link(text: str) -> bool:
+    return text.startswith(("https://", "http://"))
+
+
+def check_jurisdictions(checked: dict[str, list[dict]]) -> list[Problem]:
+    """The hosting and law of each product (the jurisdictions table): a region among
+    ``HOSTING_REGIONS``; a region or a location that cites its source, an http(s) link and the
+    year of the source; a law that cites its own source and link; a row that gives none of them
+    says why in its note (« non renseigné : … »), rather than staying silently empty."""
+    problems: list[Problem] = []
+    for record in checked.get("jurisdictions", []):
+        where = {"file": record["file"], "line": record["line"]}
+        region, location, law = record["hosting_region"], record["hosting_location"], record["applicable_law"]
+        if region and region not in HOSTING_REGIONS:
+            problems.append(Problem("région d'hébergement inconnue (valeurs possibles : " + ", ".join(HOSTING_REGIONS)
+                                    + ")", column="hosting_region", value=region, **where))
+        if region or location:
+            if not record["source"]:
+                problems.append(Problem("source manquante : une région ou une localisation d'hébergement cite sa "
+                                        "source", column="source", **where))
+            if not _is_link(record["source_url"]):
+                problems.append(Problem("lien vers la source manquant ou invalide (attendu un lien http ou https)",
+                                        column="source_url", value=record["source_url"] or None, **where))
+        if (region or location or record["year"]) and not is_factor_year(_parse_number(record["year"] or "")):
+            problems.append(Problem(f"année de la source invalide ({YEAR_EXPECTED})", column="year",
+                                    value=record["year"] or None, **where))
+        if law:
+            if not record["law_source"]:
+                problems.append(Problem("source manquante : le droit applicable cite sa source", column="law_source",
+                                        **where))
+            if not _is_link(record["law_source_url"]):
+                problems.append(Problem("lien vers la source du droit applicable manquant ou invalide (attendu un "
+                                        "lien http ou https)", column="law_source_url",
+                                        value=record["law_source_url"] or None, **where))
+        if not (region or location or law) and not record["note"]:
+            problems.append(Problem("ligne sans hébergement ni droit applicable : la note dit pourquoi (« non "
+                                    "renseigné : … »)", column="note", **where))
+    return problems
 
 def check_defaults(directory: Path, checked: dict[str, list[dict]]) -> list[Problem]:
     """The default zone and hosting name rows of the base (a zone of ``electricity_mix``, a profile

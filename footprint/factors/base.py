@@ -330,6 +330,39 @@ class FactorBase:
         result = self.con.execute(sql, params)
         return result.df() if frame else result.fetchall()
 
+    # -- labels, and where each product is processed (the register of AI uses) --------------
+
+    def labels(self, table: str, key: str, label: str = "label") -> dict[str, str]:
+        """``key`` -> ``label`` of a table of the base: a catalogue (``labels("providers",
+        "provider")``) or the entities of a table of factors (``labels("gpus", "gpu")``). A key
+        written on several rows (a zone and its aliases) takes the label of its last row, in the
+        order of the files. ``InputError`` (French) for a table or a column the schema does not
+        declare."""
+        spec = self.info.tables.get(table)
+        known = [] if spec is None else spec.keys + (spec.columns if spec.is_catalogue else spec.attributes)
+        if spec is None or key not in known or label not in known:
+            raise InputError.single("table ou colonne inconnue de la base de facteurs", column=table,
+                                    value=f"{key}, {label}")
+        order = ' ORDER BY "file", "line"' if spec.is_catalogue else ""
+        rows = self.con.execute(f'SELECT "{key}", "{label}" FROM "{table}"{order}').fetchall()
+        return {str(k): v for k, v in rows if k is not None}
+
+    @cached_property
+    def _jurisdictions(self) -> dict[str, dict]:
+        frame = self._query("SELECT * FROM jurisdictions", [], frame=True).drop(columns=["file", "line"])
+        return {row["product"]: {k: (v.strip() or None) if isinstance(v, str) else None for k, v in row.items()}
+                for row in frame.to_dict("records")}
+
+    def jurisdiction(self, product: str) -> dict | None:
+        """Where the catalogue product ``product`` (its id) is processed and under which law its
+        provider falls, as the jurisdictions table sources them: ``provider_name``,
+        ``provider_country``, ``hosting_region`` (« UE », « hors UE », « UE (option) »),
+        ``hosting_location``, ``applicable_law``, ``source``, ``source_url``, ``year``,
+        ``law_source``, ``law_source_url``, ``note`` (None where the table leaves it empty); None
+        for a product the table does not name."""
+        found = self._jurisdictions.get(product)
+        return None if found is None else dict(found)
+
 
 def load_with_overrides(store, factors: FactorBase | None = None) -> FactorBase:
     """The factor base (``factors``, else loaded from its files) with the store's active

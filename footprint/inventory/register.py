@@ -11,15 +11,17 @@ the store (``Store.save_register_entry``), with its history.
 The declarations give an entry its defaults (``responsable``, ``donnees_personnelles``,
 ``niveau_risque_ia_act``, ``supervision_humaine``, ``commentaire``; the provider, product,
 models and hosting); a field edited on the page or on the command line holds over them. Where
-the hosting is, and under which law, comes from the factor base only where it says so (the
-zone of the hosting profile); otherwise it is « non renseigné », never guessed.
+the hosting is, and under which law, comes from the factor base only where it says so: for a
+catalogue product, its row of the jurisdictions table (location, EU or not, law, provider, with
+the source shown in ``hosting_source``); for a model or a GPU, the zone of the hosting profile.
+Otherwise it is « non renseigné », never guessed.
 
 Owns: ``FIELDS`` (key, French name, label, allowed values), ``STATUSES``, ``STANDARD_FIELDS``
 (the Algorithmic Transparency Standard shared by European cities, which field fills each of its
 attributes and which are required), ``CRPA_ITEMS`` (what articles L312-1-3 and R311-3-1-2 of the
 code des relations entre le public et l'administration ask, and which fields answer it),
-``entries``, ``check_entry``, ``save_entry``, ``delete_entry``, ``entry_history``,
-``export_register``.
+``entries``, ``check_entry``, ``save_entry``, ``delete_entry``, ``restore_entry``,
+``entry_history``, ``export_register``.
 
 Must not: hold the rows or SQL of the store (``footprint.store.register``), compute an impact
 itself (the engine, through ``compute_inventory``), write a file (``footprint.io.output_files``)
@@ -37,6 +39,7 @@ from datetime import date
 import pandas as pd
 
 from core.errors import InputError, Problem
+from emission_factors.checks import IN_EU, OUTSIDE_EU
 from footprint.factors import FactorBase
 from footprint.inventory.declarations.spellings import AI_ACT_LEVELS, NO, YES, plain_key
 from footprint.inventory.totals import compute_inventory
@@ -55,6 +58,20 @@ FOOTPRINT_IMPACTS = ("energy_kwh", "gwp_kgco2e", "water_l")
 FOOTPRINT_COLUMNS = tuple(f"{impact}_{end}" for impact in FOOTPRINT_IMPACTS for end in ENDS)
 # The text of a field: longer than this is not a register's field (a paragraph, not a file).
 TEXT_LENGTH = 2000
+# The column of ``entries`` that says where its hosting fields come from (the factor base's
+# jurisdictions table, with its source, or what was typed), and its French name in the CSV.
+HOSTING_SOURCE = "hosting_source"
+HOSTING_SOURCE_NAME = "source_hebergement_droit"
+HOSTING_SOURCE_LABEL = "Source de l'hébergement et du droit applicable"
+# The fields the jurisdictions table fills for a catalogue product, and « dans l'UE » by region.
+JURISDICTION_FIELDS = ("location", "in_eu", "law")
+IN_EU_BY_REGION = {IN_EU: "oui", OUTSIDE_EU: "non"}  # « UE (option) »: it depends on the contract
+# What the base says of the source of an entry's hosting fields, before its saved fields hold
+# over them (``_hosting_source`` words it); never a column of ``entries``.
+_TABLE_SOURCE = "_table_source"
+# The source of a location read from a hosting profile (a model, a GPU): the zone of its electricity.
+ZONE_SOURCE = ("zone électrique du profil d'hébergement (table hosting_profiles), hypothèse du calcul de "
+               "l'empreinte et non engagement du fournisseur")
 
 
 @dataclass(frozen=True)
@@ -197,8 +214,12 @@ def _joined(values: pd.Series) -> str | None:
     return ", ".join(dict.fromkeys(found)) or None
 
 
-def _labels(factors: FactorBase, table: str, key: str, label: str = "label") -> dict[str, str]:
-    return dict(factors.con.execute(f"SELECT {key}, {label} FROM {table}").fetchall())
+def _names(factors: FactorBase) -> dict[str, dict[str, str]]:
+    """What people call the ids of the base, by kind of id: hosting profiles, zones (a zone takes
+    the label of its last alias), providers, use cases, GPUs and tasks."""
+    return {"hosting": factors.labels("hosting_profiles", "hosting"), "zone": factors.labels("zone_aliases", "zone"),
+            "provider": factors.labels("providers", "provider"), "use_case": factors.labels("use_cases", "use_case"),
+            "gpu": factors.labels("gpus", "gpu"), "task": factors.labels("tasks", "task")}
 
 
 def _tools(declarations: pd.DataFrame) -> pd.Series:
@@ -208,7 +229,7 @@ def _tools(declarations: pd.DataFrame) -> pd.Series:
     return tool.fillna(declarations["task"].astype("string")).fillna("mesure")
 
 
-def _tool_label(declaration: pd.Series, factors: FactorBase, providers: dict) -> str | None:
+def _tool_label(declaration: pd.Series, factors: FactorBase, names: dict) -> str | None:
     """What people call the tool of a declaration: the product's label, the model with its
     provider's, the GPU's or the task's label (the key keeps the ids: ``_tools``)."""
     product = _text(declaration["product"])
@@ -216,19 +237,44 @@ def _tool_label(declaration: pd.Series, factors: FactorBase, providers: dict) ->
         return factors.product(factors.product_id(product)).label
     model, provider = _text(declaration["model"]), _text(declaration["provider"])
     if model:
-        return f"{model} ({providers.get(provider, provider)})" if provider else model
-    for table, column in (("gpus", "gpu"), ("tasks", "task")):
+        return f"{model} ({names['provider'].get(provider, provider)})" if provider else model
+    for column in ("gpu", "task"):
         value = _text(declaration[column])
         if value:
-            found = factors.con.execute(f"SELECT label FROM {table} WHERE {column} = ?", [value]).fetchall()
-            return found[0][0] if found and found[0][0] else value
+            return names[column].get(value) or value
     return _text(declaration["tool_label"])
 
 
-def _defaults(group: pd.DataFrame, factors: FactorBase, hostings: dict, zones: dict, providers: dict,
-              use_cases: dict) -> dict:
-    """What the declarations of one use say of its fields."""
+def _jurisdiction_sources(row: dict) -> dict:
+    """The sources of a row of the jurisdictions table, by field of the register: the hosting's
+    (source, year, link) for the location and « dans l'UE », the law's (source, link) for the
+    law; its note when it gives neither."""
+    hosting = (f"{row['source']} ({row['year']}), {row['source_url']}"
+               if row["hosting_region"] or row["hosting_location"] else None)
+    law = f"{row['law_source']}, {row['law_source_url']}" if row["applicable_law"] else None
+    return {"location": hosting, "in_eu": hosting, "law": law, "note": None if hosting or law else row["note"]}
+
+
+def _jurisdiction_defaults(products: list[str], factors: FactorBase) -> dict:
+    """What the jurisdictions table says of a use's catalogue products (one, the use's tool):
+    ``location`` (region, then what the source says), ``in_eu`` (« oui » in the EU, « non »
+    outside, None for « UE (option) »: it depends on the contract), ``law``, the provider and
+    the sources of each (or the table's note when it knows nothing). None where the table says
+    nothing: « non renseigné », never the zone of an electricity factor."""
+    rows = [row for row in (factors.jurisdiction(p) for p in products) if row]
+    if not rows:
+        return dict.fromkeys(JURISDICTION_FIELDS) | {"provider": None, _TABLE_SOURCE: {}}
+    row = rows[0]
+    location = " : ".join(v for v in (row["hosting_region"], row["hosting_location"]) if v) or None
+    return {"location": location, "in_eu": IN_EU_BY_REGION.get(row["hosting_region"]),
+            "law": row["applicable_law"], "provider": row["provider_name"], _TABLE_SOURCE: _jurisdiction_sources(row)}
+
+
+def _defaults(group: pd.DataFrame, factors: FactorBase, names: dict) -> dict:
+    """What the declarations of one use say of its fields (for a catalogue product, its hosting
+    and law from the jurisdictions table: ``_jurisdiction_defaults``)."""
     first = group.iloc[0]
+    hostings, providers, use_cases = names["hosting"], names["provider"], names["use_case"]
     hosting_ids = [h for h in dict.fromkeys(group["hosting_id"]) if isinstance(h, str)]
     zone_ids = [factors.hosting_zone(h) for h in hosting_ids if h in hostings]
     zone_ids = [z for z in dict.fromkeys(zone_ids) if z]
@@ -238,35 +284,57 @@ def _defaults(group: pd.DataFrame, factors: FactorBase, hostings: dict, zones: d
                default=None)
     provider = _joined(group["provider"].map(lambda p: providers.get(p, p) if isinstance(p, str) else p))
     use_case = _text(first["use_case"])
-    tool = _tool_label(first, factors, providers)
-    return {
+    tool = _tool_label(first, factors, names)
+    products = [p for p in dict.fromkeys(group["product"].map(_text)) if p and factors.product_id(p)]
+    defaults = {
         "name": " – ".join(v for v in (tool, use_case and use_cases.get(use_case, use_case),
                                         _text(first["service"])) if v),
         "service": _text(first["service"]), "tool": tool, "use_case": use_case,
         "purpose": use_case and use_cases.get(use_case, use_case),
         "provider": provider, "product": _joined(group["product"]), "model": _joined(group["model"]),
         "hosting": ", ".join(hostings.get(h, h) for h in hosting_ids) or None,
-        "location": ", ".join(f"{zones.get(z, z)} ({z})" for z in zone_ids) or None,
+        "location": ", ".join(f"{names['zone'].get(z, z)} ({z})" for z in zone_ids) or None,
         "personal_data": None if personal.empty else ("oui" if personal.astype(bool).any() else "non"),
         "ai_act_risk": risk, "human_oversight": _joined(group["human_oversight"]),
         "owner": _joined(group["owner"]), "contact": _joined(group["owner"]), "comment": _joined(group["comment"]),
     }
+    defaults[_TABLE_SOURCE] = {"location": ZONE_SOURCE} if defaults["location"] else {}
+    if products:
+        found = _jurisdiction_defaults([factors.product_id(p) for p in products], factors)
+        defaults |= {k: found[k] for k in (*JURISDICTION_FIELDS, _TABLE_SOURCE)}
+        defaults["provider"] = defaults["provider"] or found["provider"]
+    return defaults
 
 
-def entries(store: Store, factors: FactorBase, year: int) -> pd.DataFrame:
+def _hosting_source(row: dict, typed: dict) -> str | None:
+    """Where the hosting fields of an entry (location, EU, law) come from once its saved fields
+    (``typed``) hold over the defaults: the factor base's sources for those still from it,
+    « saisi dans le registre » for those typed; the jurisdictions table's note when it knows
+    nothing and nothing was typed; None when nothing is known."""
+    sources = row.get(_TABLE_SOURCE) or {}
+    from_base: dict[str, list[str]] = {}
+    for key in JURISDICTION_FIELDS:
+        if typed.get(key) is None and _text(row.get(key)) and sources.get(key):
+            from_base.setdefault(sources[key], []).append(BY_KEY[key].label)
+    parts = [f"base de facteurs ({', '.join(labels)}) : {source}" for source, labels in from_base.items()]
+    typed_fields = [BY_KEY[k].label for k in JURISDICTION_FIELDS if typed.get(k) is not None]
+    if typed_fields:
+        parts.append(f"saisi dans le registre ({', '.join(typed_fields)} ; voir l'historique)")
+    return " ; ".join(parts) or sources.get("note")
+
+
+def entries(store: Store, factors: FactorBase, year: int, include_deleted: bool = False) -> pd.DataFrame:
     """The register for ``year``: one row per AI use that has active declarations that year or an
-    entry saved in the store (not deleted), with every field of ``FIELDS`` (None where unknown),
-    ``version`` (0: never saved), ``declarations`` (their ids), ``declaration_count`` and its
-    footprint for the year (``FOOTPRINT_COLUMNS``: the sums of the engine's impacts of its
-    declarations; 0 for a use without declarations that year). Ordered by service, then name.
-    ``attrs``: ``year`` and ``factor_base_version``."""
+    entry saved in the store (not deleted, unless ``include_deleted``), with every field of
+    ``FIELDS`` (None where unknown), ``version`` (0: never saved), ``deleted``,
+    ``hosting_source`` (where its location, EU and law fields come from: ``_hosting_source``),
+    ``declarations`` (their ids), ``declaration_count`` and its footprint for the year
+    (``FOOTPRINT_COLUMNS``: the sums of the engine's impacts of its declarations; 0 for a use
+    without declarations that year). Ordered by service, then name. ``attrs``: ``year`` and
+    ``factor_base_version``."""
     inventory = compute_inventory(store, factors, year)
     declarations = inventory.declarations.copy()
-    hostings = _labels(factors, "hosting_profiles", "hosting")
-    zones = {zone: label for _, zone, label in factors.con.execute("SELECT alias, zone, label FROM zone_aliases")
-             .fetchall()}
-    providers = _labels(factors, "providers", "provider")
-    use_cases = _labels(factors, "use_cases", "use_case")
+    names = _names(factors)
     rows: dict[str, dict] = {}
     if len(declarations):
         declarations["tool_label"] = _tools(declarations)
@@ -275,24 +343,32 @@ def entries(store: Store, factors: FactorBase, year: int) -> pd.DataFrame:
             declarations["service"], declarations["tool_label"], declarations["use_case"])]
         impacts = inventory.impacts[list(FOOTPRINT_COLUMNS)].astype(float)
         for identifier, group in declarations.groupby("entry_id", sort=False):
-            row = {f.key: None for f in FIELDS} | _defaults(group, factors, hostings, zones, providers, use_cases)
+            row = {f.key: None for f in FIELDS} | _defaults(group, factors, names)
             row |= {"entry_id": identifier, "declarations": ", ".join(group["id"].astype(str)),
                     "declaration_count": len(group)}
             row |= impacts.loc[group.index].sum().to_dict()
             rows[identifier] = row
     stored = store.register_entries(include_deleted=True)
+    typed_by_entry: dict[str, dict] = {}
     for record in stored.to_dict("records"):
         identifier = record["entry_id"]
-        if record["deleted"]:
+        if record["deleted"] and not include_deleted:
             rows.pop(identifier, None)
             continue
         row = rows.setdefault(identifier, {f.key: None for f in FIELDS} | {
             "entry_id": identifier, "declarations": "", "declaration_count": 0} | dict.fromkeys(FOOTPRINT_COLUMNS, 0.0))
-        row |= {key: value for key, value in record["fields"].items() if key in BY_KEY and value is not None}
-        row |= {"version": int(record["version"]), "saved_at": record["saved_at"], "saved_by": record["saved_by"]}
+        typed_by_entry[identifier] = {key: value for key, value in record["fields"].items()
+                                      if key in BY_KEY and value is not None}
+        row |= typed_by_entry[identifier]
+        row |= {"version": int(record["version"]), "saved_at": record["saved_at"], "saved_by": record["saved_by"],
+                "deleted": bool(record["deleted"])}
+    for identifier, row in rows.items():
+        row[HOSTING_SOURCE] = _hosting_source(row, typed_by_entry.get(identifier, {}))
     frame = pd.DataFrame(list(rows.values()), columns=[*(f.key for f in FIELDS), "version", "saved_at", "saved_by",
-                                                        "declarations", "declaration_count", *FOOTPRINT_COLUMNS])
+                                                        "deleted", HOSTING_SOURCE, "declarations",
+                                                        "declaration_count", *FOOTPRINT_COLUMNS])
     frame["version"] = frame["version"].fillna(0).astype(int)
+    frame["deleted"] = frame["deleted"].map(lambda deleted: deleted is True)
     frame["declaration_count"] = frame["declaration_count"].fillna(0).astype(int)
     frame = frame.sort_values(["service", "name"], na_position="last", key=lambda s: s.str.casefold()
                               if s.dtype == object else s).reset_index(drop=True)
@@ -362,6 +438,14 @@ def _stored_fields(store: Store, identifier: str) -> dict:
     return dict(found.iloc[0]["fields"]) if len(found) else {}
 
 
+def _fields_with_key(store: Store, entry_id: str, key: dict | None) -> dict:
+    """The entry's stored fields, with the service, tool and use case of ``key`` (a row of
+    ``entries``) where it has none yet."""
+    fields = _stored_fields(store, entry_id)
+    return fields | {k: (None if is_missing(key.get(k)) else str(key[k])) for k in KEY_FIELDS
+                     if key and k not in fields}
+
+
 def save_entry(store: Store, entry_id: str, values: dict, expected_version: int, user: str | None = None,
                *, key: dict | None = None) -> int:
     """Check ``values`` (``check_entry``) and save them over the entry's stored fields, as a new
@@ -370,17 +454,23 @@ def save_entry(store: Store, entry_id: str, values: dict, expected_version: int,
     that it stays in the register when its declarations are gone. ``expected_version``: the
     version read (0 for an entry never saved); ``RegisterConflict`` if it changed meanwhile."""
     checked = check_entry(values)
-    fields = _stored_fields(store, entry_id)
-    fields |= {k: (None if is_missing((key or {}).get(k)) else str(key[k])) for k in KEY_FIELDS
-               if key and k not in fields}
-    fields |= checked
+    fields = _fields_with_key(store, entry_id, key) | checked
     return store.save_register_entry(entry_id, fields, int(expected_version), user=user)
 
 
-def delete_entry(store: Store, entry_id: str, expected_version: int, user: str | None = None) -> int:
-    """Soft-delete an entry (it leaves the register, its history stays; saving it again brings it
-    back); returns its version."""
-    return store.save_register_entry(entry_id, _stored_fields(store, entry_id), int(expected_version), deleted=True,
+def delete_entry(store: Store, entry_id: str, expected_version: int, user: str | None = None, *,
+                 key: dict | None = None) -> int:
+    """Soft-delete an entry (it leaves the register, its history stays; ``restore_entry`` or
+    saving it again brings it back); returns its version. ``key`` and ``expected_version`` as
+    for ``save_entry``: ``RegisterConflict`` if someone changed it meanwhile."""
+    return store.save_register_entry(entry_id, _fields_with_key(store, entry_id, key), int(expected_version),
+                                     deleted=True, user=user)
+
+
+def restore_entry(store: Store, entry_id: str, expected_version: int, user: str | None = None) -> int:
+    """Bring a deleted entry back into the register with the fields it had, as a new version;
+    returns its version (``RegisterConflict`` if it changed since ``expected_version``)."""
+    return store.save_register_entry(entry_id, _stored_fields(store, entry_id), int(expected_version), deleted=False,
                                      user=user)
 
 
@@ -425,7 +515,8 @@ def standard_record(entry: dict, year: int) -> dict:
         "source_data_url": None, "data_collection": v["data_sources"],
         "data_sharing_agreements": v["legal_basis"],
         "data_access_and_storage": (f"hébergement : {v['hosting']} ; localisation : {v['location']} ; "
-                                    f"dans l'Union européenne : {v['in_eu']} ; droit applicable : {v['law']}"),
+                                    f"dans l'Union européenne : {v['in_eu']} ; droit applicable : {v['law']} ; "
+                                    f"source : {_shown(entry.get(HOSTING_SOURCE))}"),
         "impact_assessment_name": f"AIPD (RGPD, art. 35) réalisée : {v['dpia']}",
         "impact_assessment_description": NOT_GIVEN, "impact_assessment_date": NOT_GIVEN,
         "impact_assessment_link": NOT_GIVEN,
@@ -440,6 +531,7 @@ def standard_record(entry: dict, year: int) -> dict:
                                             for impact in FOOTPRINT_IMPACTS}}
     record["empreinte_ia"] = {BY_KEY[k].name: (None if _text(entry.get(k)) is None else str(entry[k]))
                               for k in BY_KEY}
+    record["empreinte_ia"][HOSTING_SOURCE_NAME] = _text(entry.get(HOSTING_SOURCE))
     return record
 
 
@@ -450,13 +542,15 @@ def footprint_headers() -> list[str]:
 
 def export_register(entries: pd.DataFrame, fmt: str) -> bytes:
     """The register as a file: ``csv`` (French: « ; », decimal comma, UTF-8 with BOM, every field
-    by its French name, then the footprint written exactly; text neutralised against formulas) or ``json`` (the
-    Algorithmic Transparency Standard's attributes, see ``standard_record``; UTF-8)."""
+    by its French name and the source of its hosting fields, then the footprint written exactly; text neutralised
+    against formulas) or ``json`` (the Algorithmic Transparency Standard's attributes, see ``standard_record``;
+    UTF-8)."""
     year = entries.attrs.get("year")
     records = entries.to_dict("records")
     if fmt == "csv":
-        header = [f.name for f in FIELDS] + ["declarations", *footprint_headers()]
-        rows = [[None if _text(r.get(f.key)) is None else str(r[f.key]) for f in FIELDS] + [r.get("declarations")]
+        header = [f.name for f in FIELDS] + [HOSTING_SOURCE_NAME, "declarations", *footprint_headers()]
+        rows = [[None if _text(r.get(f.key)) is None else str(r[f.key]) for f in FIELDS]
+                + [_text(r.get(HOSTING_SOURCE)), r.get("declarations")]
                 + [float(r[c]) for c in FOOTPRINT_COLUMNS] for r in records]
         return csv_bytes(header, rows)
     if fmt == "json":

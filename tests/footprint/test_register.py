@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core.errors import InputError
@@ -206,3 +207,136 @@ def test_registre_page_shows_the_entries_keeps_hostile_text_as_text_and_tells_a_
     shown = [e.value.replace("\\", "") for e in app.error]  # Markdown escapes removed
     assert [m for m in shown if "modifiée entre-temps par bob" in m and "rien n'a été enregistré" in m], shown
     assert register.entries(store, factors, year).set_index("entry_id").loc[row["entry_id"], "status"] == "arrêté"
+
+
+# -- hosting and law of a catalogue product (the jurisdictions table) --------------------------
+
+# Declarations naming catalogue products: an EU provider, a US provider in the EU by contract
+# only, a US provider outside the EU, and a generic product the table cannot place.
+PRODUCT_DECLARATIONS = ("annee;service;cas_usage;outil;agents\n"
+                        "2025;Urbanisme;redaction_courrier;Le Chat Pro;12\n"
+                        "2025;Urbanisme;redaction_courrier;Microsoft 365 Copilot;30\n"
+                        "2025;Culture;redaction_courrier;ChatGPT Plus;4\n"
+                        "2025;Culture;redaction_courrier;generateur_images;3\n").encode()
+
+
+@pytest.fixture
+def product_store(tmp_path, factors) -> Store:
+    from footprint.inventory import import_declarations
+
+    store = Store(tmp_path / "produits.duckdb")
+    import_declarations(PRODUCT_DECLARATIONS, store, factors, name="outils.csv")
+    return store
+
+
+def by_product(found) -> dict:
+    return {row["product"]: row for row in found.to_dict("records")}
+
+
+def test_a_products_location_and_law_come_from_the_jurisdictions_table_with_their_source(product_store, factors):
+    found = by_product(register.entries(product_store, factors, 2025))
+    for product, in_eu in (("le_chat_pro", "oui"), ("m365_copilot", None), ("chatgpt_plus", "non")):
+        row, table = found[product], factors.jurisdiction(product)
+        assert row["location"] == f"{table['hosting_region']} : {table['hosting_location']}"
+        assert row["law"] == table["applicable_law"] and row["provider"] == table["provider_name"]
+        assert (None if pd.isna(row["in_eu"]) else row["in_eu"]) == in_eu  # « UE (option) »: by contract
+        assert table["source_url"] in row["hosting_source"] and table["law_source_url"] in row["hosting_source"]
+        assert row["hosting_source"].startswith("base de facteurs (")
+    assert found["le_chat_pro"]["law"] == "droit français"
+    assert found["m365_copilot"]["law"] == "droit des États-Unis (CLOUD Act)"
+    assert found["m365_copilot"]["location"].startswith("UE (option) : ")
+
+
+def test_a_typed_location_or_law_wins_over_the_table_and_stays_in_the_history(product_store, factors):
+    row = by_product(register.entries(product_store, factors, 2025))["m365_copilot"]
+    table = factors.jurisdiction("m365_copilot")
+    typed = "droit des États-Unis (CLOUD Act) ; contrat soumis au droit irlandais"
+    assert register.save_entry(product_store, row["entry_id"], {"droit_applicable": typed, "dans_ue": "oui"}, 0,
+                               user="alice", key=row) == 1
+    again = by_product(register.entries(product_store, factors, 2025))["m365_copilot"]
+    assert (again["law"], again["in_eu"]) == (typed, "oui")
+    assert again["location"].startswith("UE (option) : ")  # not typed: still the table's, with its source
+    assert table["source_url"] in again["hosting_source"] and table["law_source_url"] not in again["hosting_source"]
+    assert "saisi dans le registre (Hébergé dans l'Union européenne, Droit applicable à l'hébergeur" in \
+        again["hosting_source"]
+    history = register.entry_history(product_store, row["entry_id"])
+    assert history["Droit applicable à l'hébergeur"].tolist() == [typed]
+    # emptied, the typed law gives way to the table's again; the history keeps both versions
+    register.save_entry(product_store, row["entry_id"], {"droit_applicable": ""}, 1, user="bob")
+    assert by_product(register.entries(product_store, factors, 2025))["m365_copilot"]["law"] == \
+        table["applicable_law"]
+    assert len(register.entry_history(product_store, row["entry_id"])) == 2
+
+
+def test_a_product_the_table_cannot_place_is_not_given_never_guessed(product_store, factors, tmp_path, monkeypatch):
+    generic = by_product(register.entries(product_store, factors, 2025))["generateur_images"]
+    assert all(pd.isna(generic[k]) for k in ("location", "in_eu", "law"))  # not the EU zone of its hosting profile
+    assert generic["hosting_source"] == factors.jurisdiction("generateur_images")["note"]
+    record = register.standard_record(generic, 2025)
+    assert "localisation : non renseigné ; dans l'Union européenne : non renseigné ; droit applicable : non " \
+           "renseigné" in record["data_access_and_storage"]
+    # A product the table does not name at all: « non renseigné » too, and no zone put in its place.
+    import csv
+    import shutil
+
+    from emission_factors.schema import FACTOR_DIR
+    from footprint.factors import FactorBase
+
+    copy = tmp_path / "facteurs"
+    shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    rows = [r for r in csv.reader((copy / "jurisdictions.csv").read_text("utf-8").splitlines()) if r[0] != "le_chat_pro"]
+    with (copy / "jurisdictions.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    monkeypatch.setenv("FOOTPRINT_CACHE", "off")
+    without = FactorBase.load(copy)
+    assert without.jurisdiction("le_chat_pro") is None
+    unknown = by_product(register.entries(product_store, without, 2025))["le_chat_pro"]
+    assert all(pd.isna(unknown[k]) for k in ("location", "in_eu", "law", "hosting_source"))
+    assert register.standard_record(unknown, 2025)["data_access_and_storage"].endswith(
+        "droit applicable : non renseigné ; source : non renseigné")
+
+
+def test_csv_and_json_exports_carry_the_prefilled_location_law_and_their_source(product_store, factors):
+    found = register.entries(product_store, factors, 2025)
+    chat = by_product(found)["le_chat_pro"]
+    text = register.export_register(found, "csv").decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header, cells = rows[0], [r for r in rows[1:] if r[0] == chat["entry_id"]][0]
+    exported = dict(zip(header, cells))
+    assert exported["localisation"] == chat["location"] and exported["dans_ue"] == "oui"
+    assert exported["droit_applicable"] == "droit français"
+    assert exported["source_hebergement_droit"] == chat["hosting_source"]
+    assert "https://help.mistral.ai/" in exported["source_hebergement_droit"]
+    assert header[-9:] == register.footprint_headers()
+    record = [r for r in json.loads(register.export_register(found, "json"))["entries"]
+              if r["identifier"] == chat["entry_id"]][0]
+    assert record["data_access_and_storage"].startswith("hébergement : ")
+    assert f"localisation : {chat['location']} ; dans l'Union européenne : oui ; droit applicable : droit français ; " \
+           f"source : {chat['hosting_source']}" in record["data_access_and_storage"]
+    assert record["data_access_terms"] == "droit français"
+    assert record["empreinte_ia"]["source_hebergement_droit"] == chat["hosting_source"]
+    assert record["empreinte_ia"]["droit_applicable"] == "droit français"
+
+
+def test_a_deleted_entry_is_listed_apart_and_restored_with_its_fields(product_store, factors):
+    row = by_product(register.entries(product_store, factors, 2025))["chatgpt_plus"]
+    register.save_entry(product_store, row["entry_id"], {"statut": "arrêté"}, 0, user="alice", key=row)
+    with pytest.raises(StoreConflict, match="modifiée entre-temps par alice"):
+        register.delete_entry(product_store, row["entry_id"], 0, user="bob")  # read before alice's save
+    assert register.delete_entry(product_store, row["entry_id"], 1, user="bob") == 2
+    assert row["entry_id"] not in set(register.entries(product_store, factors, 2025)["entry_id"])
+    listed = register.entries(product_store, factors, 2025, include_deleted=True).set_index("entry_id")
+    assert listed.loc[row["entry_id"], "deleted"] and not listed.drop(row["entry_id"])["deleted"].any()
+    with pytest.raises(StoreConflict):
+        register.restore_entry(product_store, row["entry_id"], 1, user="carol")
+    assert register.restore_entry(product_store, row["entry_id"], 2, user="carol") == 3
+    back = by_product(register.entries(product_store, factors, 2025))["chatgpt_plus"]
+    assert (back["status"], back["version"], back["deleted"]) == ("arrêté", 3, False)
+    assert register.entry_history(product_store, row["entry_id"])["deleted"].tolist() == [False, True, False]
+
+
+def test_command_line_list_shows_the_hosting_and_the_law(product_store):
+    listed = run("register", "list", "--db", str(product_store.path), "--year", "2025")
+    assert listed.returncode == 0, listed.stderr
+    assert "droit applicable : droit français" in listed.stdout
+    assert "hébergement : non renseigné ; droit applicable : non renseigné" in listed.stdout  # the generic product
