@@ -477,3 +477,13 @@ def outside_framework(year: int):
     from dashboard.views import diagnostic
 
     return diagnostic.outside_framework_table(store(), inventory(year))
+
+
+@per_revision(max_entries=4, spinner="Calcul des usages à encadrer…")
+def framing_recommendations(year: int) -> list:
+    """The « encadrer » recommendations of ``year`` (``scenarios.recommendations.frame_uses``: the
+    uses the agents' survey found through personal or free accounts, moved to a framed tool),
+    once per state of the store; empty without a survey."""
+    from scenarios.recommendations import frame_uses
+
+    return frame_uses(inventory(year), factors(), store().survey_groups(year))

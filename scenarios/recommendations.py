@@ -1,5 +1,6 @@
-"""Sobriety recommendations: for each declaration of the inventory, the sober alternatives a
-service can really act on, what each would save, and what it takes, ranked by kgCO2e saved.
+"""Sobriety and framing recommendations: for each declaration of the inventory, the sober
+alternatives a service can really act on, what each would save, and what it takes, ranked by
+kgCO2e saved; and, apart, the uses outside any framework to move to a framed tool.
 
 Owns: the levers and when each is feasible, the effort each asks (``EFFORTS``), and the French
 sentences that state an action, its assumption and its saving. Each alternative is the same
@@ -25,7 +26,15 @@ figure of the declaration minus the engine's figure of the alternative, central 
 - measuring what the authority runs itself (GPU jobs, tasks and self-hosted models on its own
   equipment) — organisation, no saving in itself.
 
-Signs: an action is offered only when it saves greenhouse gases (GWP saving > 0); one that also
+Apart from these, « encadrer » (``frame_uses``, ``FramingRecommendation``): for each service ×
+tool that the agents' survey found used through personal or free accounts, the move to a tool
+the authority frames (the same product under its licence, another tool it provides, else the
+catalogue's product hosted in France: Albert today), with the footprint change of the same
+volume served by that tool, through the engine as above. Its motive is governance
+(confidentiality, responsibility), not sobriety: it is ranked by the uses with personal or
+confidential data, never mixed with the savings, and an increase is said as one.
+
+Signs: a sober action is offered only when it saves greenhouse gases (GWP saving > 0); one that also
 saves energy says so, one that uses more energy says it honestly (« évite X mais consomme Y de
 plus », ``Recommendation.saving``); an action that would raise emissions is never offered, even
 if it saves energy. No « évite » is ever followed by a negative number.
@@ -54,6 +63,9 @@ from footprint.inventory import Inventory
 from footprint.inventory.declarations import to_workloads
 from footprint.inventory.declarations.spellings import plain_key
 from footprint.inventory.declarations.workloads import use_case_profiles
+from footprint.inventory.survey import KEPT_SURVEY
+from footprint.inventory.survey.extrapolate import COUNTED_ORIGINS
+from footprint.inventory.survey.questions import UNKNOWN_TOOL
 from footprint.io.formatting import format_number, format_quantity
 from footprint.reporting.classification import ownership
 from footprint.vocabulary import KIND_LABELS
@@ -184,6 +196,19 @@ def _given(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _switched(workloads: pd.DataFrame, without: pd.DataFrame, candidate: Product) -> pd.DataFrame:
+    """The same messages, with the same lengths, served by ``candidate``'s models from its
+    hosting: the rows of ``workloads``, or of ``without`` (the same declarations without the
+    reasoning mode) when ``candidate`` has no reasoning mode (it writes no hidden tokens)."""
+    reasons = f"{REASONING}_min" in candidate.parameters
+    switched = (workloads if reasons else without).copy()
+    switched["provider"], switched["model"] = candidate.provider, pd.NA
+    switched["models"], switched["hosting"] = "|".join(candidate.models), candidate.hosting
+    switched["zone"], switched["pue"], switched["wue"] = pd.NA, np.nan, np.nan
+    switched["product"], switched["product_valid_from"] = candidate.product, float(candidate.valid_from)
+    return switched
+
+
 def _percent(fraction: float) -> str:
     """A fraction as a whole percentage (0.42 → « 42 »)."""
     return f"{convert(fraction, 'dimensionless', 'percent'):.0f}"
@@ -270,11 +295,7 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
     for candidate in candidates:
         mask = is_llm & has_product & (workloads["product"] != candidate.product).fillna(False).to_numpy()
         reasons = f"{REASONING}_min" in candidate.parameters
-        switched = (workloads if reasons else without).copy()
-        switched["provider"], switched["model"] = candidate.provider, pd.NA
-        switched["models"], switched["hosting"] = "|".join(candidate.models), candidate.hosting
-        switched["zone"], switched["pue"], switched["wue"] = pd.NA, np.nan, np.nan
-        switched["product"], switched["product_valid_from"] = candidate.product, float(candidate.valid_from)
+        switched = _switched(workloads, without, candidate)
 
         def switch_action(r: int, c: Product = candidate) -> str:
             return f"Changer d'outil : « {c.label} » au lieu de « {tools[r]} »"
@@ -356,3 +377,274 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
             "Le chiffre de l'inventaire est une estimation pour un traitement que la collectivité exécute "
             "elle-même : une mesure le remplacerait par sa consommation réelle.", 0.0, 0.0))
     return found
+
+
+# « Encadrer »: what a use through a personal or free account is moved to, code -> what people read.
+FRAMING_TARGETS = MappingProxyType({
+    "same_product": "le même outil, par la licence de la collectivité",
+    "authority_tool": "un outil que la collectivité fournit déjà",
+    "sovereign": "un outil du catalogue hébergé en France",
+    "licence_to_buy": "le même outil, par une licence à acquérir",
+    "outside_catalogue": "un outil fourni par la collectivité (outil actuel hors catalogue)",
+})
+# Each target -> its effort (a key of ``EFFORTS``).
+FRAMING_EFFORTS = MappingProxyType({"same_product": "organisation", "authority_tool": "tool_change",
+                                    "sovereign": "tool_change", "licence_to_buy": "procurement",
+                                    "outside_catalogue": "procurement"})
+PERSONAL = "personal"
+LICENCE = "licence"
+# Origins of a declaration whose product the authority administers (an admin export, its gateway).
+ADMINISTERED_ORIGINS = tuple(COUNTED_ORIGINS)
+FRAMING_MOTIVE = ("ce changement se justifie par l'encadrement (confidentialité, responsabilité), "
+                  "pas par la sobriété")
+
+
+@dataclass(frozen=True)
+class FramingRecommendation:
+    """Moving the uses of one tool through personal or free accounts, in one service, to a tool
+    the authority frames (its licence, Albert): a recommendation of governance, not of
+    sobriety. ``product``: the catalogue id used now (``UNKNOWN_TOOL`` for a tool outside the
+    catalogue); ``target``: the catalogue id of the framed tool (None: outside the catalogue);
+    ``basis``: a key of ``FRAMING_TARGETS``; ``effort``: a key of ``EFFORTS``; ``uses``: the
+    survey's uses through those accounts (one per respondent, tool and purpose) and
+    ``sensitive_*`` how many of them carry personal or confidential data (yes, unknown, no);
+    footprint per year, central values of the engine: ``gwp_now_kgco2e`` of these uses now,
+    ``gwp_change_kgco2e`` and ``energy_change_kwh`` the target's figure minus today's (> 0: the
+    footprint grows), None when the survey's volume is not in the inventory (``not_counted``
+    says why)."""
+
+    service: str
+    product: str
+    tool: str
+    target: str | None
+    target_label: str | None
+    basis: str
+    effort: str
+    declaration_ids: tuple[str, ...]
+    uses: int
+    sensitive_yes: int
+    sensitive_unknown: int
+    sensitive_no: int
+    action: str
+    reason: str
+    assumption: str
+    gwp_now_kgco2e: float | None
+    gwp_change_kgco2e: float | None
+    energy_change_kwh: float | None
+    not_counted: str | None = None
+
+    @property
+    def effort_label(self) -> str:
+        return EFFORTS[self.effort]
+
+    @property
+    def basis_label(self) -> str:
+        return FRAMING_TARGETS[self.basis]
+
+    @property
+    def change(self) -> str:
+        """What the move does to the footprint, in French, an increase said as one."""
+        return footprint_change_text(self.gwp_change_kgco2e, self.energy_change_kwh, self.not_counted)
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"effort_label": self.effort_label, "basis_label": self.basis_label,
+                               "change": self.change}
+
+
+def footprint_change_text(gwp_change_kgco2e: float | None, energy_change_kwh: float | None = None,
+                          not_counted: str | None = None) -> str:
+    """« l'empreinte augmente de 12,4 kgCO2e par an : ce changement se justifie par l'encadrement
+    (…), pas par la sobriété », « l'empreinte baisse aussi de 3,10 kgCO2e par an », « l'empreinte
+    ne change pas » or « non chiffré : … »."""
+    if gwp_change_kgco2e is None:
+        return f"non chiffré : {not_counted or 'volume inconnu'}"
+    energy = energy_change_kwh or 0.0
+    if gwp_change_kgco2e > 0:
+        more = f" (et {format_quantity(energy, 'kWh')} de plus)" if energy > 0 else ""
+        return (f"l'empreinte augmente de {format_quantity(gwp_change_kgco2e, 'kgCO2e')} par an{more} : "
+                f"{FRAMING_MOTIVE}")
+    if gwp_change_kgco2e < 0:
+        more = f", mais consomme {format_quantity(energy, 'kWh')} de plus" if energy > 0 else ""
+        return f"l'empreinte baisse aussi de {format_quantity(-gwp_change_kgco2e, 'kgCO2e')} par an{more}"
+    return "l'empreinte ne change pas"
+
+
+def framed_products(inventory: Inventory, survey_groups: pd.DataFrame) -> set[str]:
+    """The products the authority itself provides in the inventory's year: those its agents
+    answered they use through « Licence ou compte fourni par la collectivité », those it declares
+    with licences, and those of its admin exports and gateway logs."""
+    groups = survey_groups[survey_groups["year"] == inventory.year] if len(survey_groups) else survey_groups
+    provided = set(groups.loc[groups["account"] == LICENCE, "product"].astype(str)) if len(groups) else set()
+    declarations = inventory.declarations
+    if not declarations.empty:
+        licences = pd.to_numeric(declarations["licences"], errors="coerce").fillna(0) > 0
+        origin = declarations["origin"].astype("string").fillna("")
+        administered = origin.str.startswith(ADMINISTERED_ORIGINS)
+        chosen = declarations.loc[(licences | administered).to_numpy() & declarations["product"].notna().to_numpy()]
+        provided |= set(chosen["product"].astype(str))
+    return provided - {UNKNOWN_TOOL}
+
+
+def frame_uses(inventory: Inventory, factors: FactorBase, survey_groups: pd.DataFrame) -> list[FramingRecommendation]:
+    """For each service × tool that the agents' survey (``Store.survey_groups``) found used
+    through personal or free accounts, the move to a framed tool and what it does to the
+    footprint, ranked by what is at stake for governance: the uses with personal or confidential
+    data first, then those whose answer is « je ne sais pas », then the most uses. Never mixed
+    with the savings of ``recommend``: the footprint may grow.
+
+    The target, in this order: the same product when the authority provides it (its licence);
+    else, for an assistant (``llm``), the products the authority provides, or, without one, the
+    catalogue's products hosted in the zone of the base's default hosting (``product_switch``'s
+    rule: Albert today), the one whose engine figure is the lowest; else the same product through
+    a licence to acquire. The change is that of ``product_switch``: the survey's declarations of
+    the group as they are and served by the target, both through the engine (central values)."""
+    year = inventory.year
+    if survey_groups is None or survey_groups.empty:
+        return []
+    groups = survey_groups[(survey_groups["year"] == year).to_numpy()
+                           & (survey_groups["account"] == PERSONAL).to_numpy()]
+    if groups.empty:
+        return []
+    labels = _Labels(factors)
+    provided = framed_products(inventory, survey_groups)
+    catalogue = {p.product: p for p in factors.products(year)}
+    home_zone = factors.hosting_zone(read_defaults().hosting)
+    sovereign = [p for p in catalogue.values() if p.kind == "llm" and factors.hosting_zone(p.hosting) == home_zone]
+    authority_tools = [catalogue[p] for p in sorted(provided) if p in catalogue and catalogue[p].kind == "llm"]
+
+    declarations = inventory.declarations.reset_index(drop=True)
+    wanted = set(groups["declaration_id"].dropna().astype(str))
+    subset = declarations[declarations["id"].astype(str).isin(wanted).to_numpy()].reset_index(drop=True)
+    position = {identifier: row for row, identifier in enumerate(subset["id"].astype(str))}
+    workloads = to_workloads(subset, factors).reset_index(drop=True) if len(subset) else None
+
+    # Each service × tool: its rows of ``subset``, its survey counts and its candidates.
+    buckets = []
+    for (service, product), group in groups.groupby(["service", "product"], sort=True):
+        ids = tuple(sorted({str(i) for i in group["declaration_id"].dropna()} & set(position)))
+        basis, candidates = _framing_candidates(catalogue.get(product), provided, authority_tools, sovereign)
+        buckets.append((str(service), str(product), group, ids, basis, candidates))
+
+    # The declarations as they are and served by each candidate, in one pass of the engine.
+    switched_by: dict[str, int] = {}
+    frames = []
+    if workloads is not None:
+        reasoning = subset["reasoning"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        without = workloads
+        if reasoning.any():
+            plain = subset.copy()
+            plain["reasoning"] = False
+            without = to_workloads(plain, factors).reset_index(drop=True)
+        frames.append(workloads)
+        for *_, ids, basis, candidates in buckets:
+            for candidate in candidates:
+                if ids and basis not in ("same_product", "licence_to_buy") and candidate.product not in switched_by:
+                    switched_by[candidate.product] = len(workloads) * len(frames)
+                    frames.append(_switched(workloads, without, candidate))
+        impacts = compute_impacts(pd.concat(frames, ignore_index=True), factors)
+        gwp_all, energy_all = impacts["gwp_kgco2e_central"].to_numpy(), impacts["energy_kwh_central"].to_numpy()
+
+    found = []
+    for service, product, group, ids, basis, candidates in buckets:
+        rows = np.array([position[i] for i in ids], dtype=int)
+        tool = catalogue[product].label if product in catalogue else "outil hors catalogue"
+        target, gwp_now, gwp_change, energy_change, not_counted = None, None, None, None, None
+        if candidates and len(rows):
+            gwp_now, energy_now = float(gwp_all[rows].sum()), float(energy_all[rows].sum())
+            options = []
+            same = basis in ("same_product", "licence_to_buy")  # the rows as they are: no change
+            for candidate in candidates:
+                start = 0 if same else switched_by[candidate.product]
+                options.append((float(gwp_all[start + rows].sum()), candidate.label, candidate,
+                                float(energy_all[start + rows].sum())))
+            gwp_target, _, target, energy_target = min(options, key=lambda option: option[:2])
+            gwp_change, energy_change = gwp_target - gwp_now, energy_target - energy_now
+        elif candidates:
+            target = min(candidates, key=lambda candidate: candidate.label)
+            not_counted = _why_not_counted(group)
+        else:
+            not_counted = "outil hors catalogue, son volume n'est pas estimé"
+        uses = int(group["respondents"].sum())
+        found.append(FramingRecommendation(
+            service, product, tool, target.product if target else None, target.label if target else None, basis,
+            FRAMING_EFFORTS[basis], ids, uses, int(group["sensitive_yes"].sum()),
+            int(group["sensitive_unknown"].sum()), int(group["sensitive_no"].sum()),
+            _framing_action(basis, tool, target), _framing_reason(group, uses),
+            _framing_assumption(basis, tool, target, labels, len(candidates)), gwp_now, gwp_change, energy_change,
+            not_counted))
+    found.sort(key=lambda r: (-r.sensitive_yes, -r.sensitive_unknown, -r.uses, r.service, r.tool))
+    return found
+
+
+def _framing_candidates(used: Product | None, provided: set[str], authority_tools: list[Product],
+                        sovereign: list[Product]) -> tuple[str, list[Product]]:
+    """The kind of target (a key of ``FRAMING_TARGETS``) and the framed products to compare for
+    a product ``used`` through personal accounts (None: a tool outside the catalogue)."""
+    if used is None:
+        return "outside_catalogue", []
+    if used.product in provided:
+        return "same_product", [used]
+    if used.kind == "llm":
+        others = [p for p in authority_tools if p.product != used.product]
+        if others:
+            return "authority_tool", others
+        others = [p for p in sovereign if p.product != used.product]
+        if others:
+            return "sovereign", others
+    return "licence_to_buy", [used]
+
+
+def _why_not_counted(group: pd.DataFrame) -> str:
+    """Why a group of the survey has no declaration in the inventory: its volume is counted by
+    an admin export or a gateway log (the survey's « kept »), or was not declared."""
+    kept = [str(k) for k in group["kept"].dropna().unique() if str(k) != KEPT_SURVEY]
+    if kept:
+        return f"volume compté par ailleurs ({', '.join(sorted(kept))})"
+    return "les déclarations de l'enquête ne sont plus dans l'inventaire"
+
+
+def _framing_action(basis: str, tool: str, target: Product | None) -> str:
+    if basis in ("same_product", "licence_to_buy"):
+        licence = "la licence de la collectivité" if basis == "same_product" else "une licence de la collectivité"
+        return f"Encadrer : fournir « {tool} » par {licence} au lieu de comptes personnels ou gratuits"
+    if basis in ("authority_tool", "sovereign"):
+        provided = ", fourni par la collectivité," if basis == "authority_tool" else ""
+        return (f"Encadrer : passer à « {target.label} »{provided} au lieu de « {tool} » par des comptes personnels "
+                "ou gratuits")
+    return ("Encadrer : remplacer l'outil hors catalogue utilisé par des comptes personnels ou gratuits par un outil "
+            "fourni par la collectivité")
+
+
+def _framing_reason(group: pd.DataFrame, uses: int) -> str:
+    """The survey's figures behind the move: the uses through personal or free accounts and how
+    often personal or confidential data go in."""
+    yes, unknown = int(group["sensitive_yes"].sum()), int(group["sensitive_unknown"].sum())
+    plural = "s" if uses > 1 else ""
+    text = (f"Enquête auprès des agents : {format_number(uses)} usage{plural} par un compte personnel ou gratuit "
+            "(un par répondant, outil et finalité)")
+    answered = yes + unknown + int(group["sensitive_no"].sum())
+    if answered:
+        text += (f" ; données personnelles ou documents confidentiels : « oui » pour {format_number(yes)} sur "
+                 f"{format_number(answered)} ({_percent(yes / answered)} %)")
+        if unknown:
+            text += f", « je ne sais pas » pour {format_number(unknown)}"
+    return text + "."
+
+
+def _framing_assumption(basis: str, tool: str, target: Product | None, labels: _Labels, compared: int) -> str:
+    if basis == "same_product":
+        return ("Hypothèse : le même outil, pour le même volume ; seul le compte change (la collectivité fournit déjà "
+                "cet outil : réponses « licence ou compte fourni par la collectivité » de l'enquête, licences "
+                "déclarées ou export d'administration).")
+    if basis == "licence_to_buy":
+        return (f"Hypothèse : le catalogue a un seul profil pour « {tool} », quelle que soit l'offre : la même "
+                "empreinte, seul le compte change ; demande l'achat d'une licence de la collectivité.")
+    if basis in ("authority_tool", "sovereign"):
+        why = ("un outil que la collectivité fournit déjà (réponses « licence ou compte fourni par la collectivité » "
+               "de l'enquête, licences déclarées ou export d'administration)" if basis == "authority_tool" else
+               "aucun outil fourni par la collectivité n'est connu : l'outil du catalogue hébergé en France")
+        lowest = ", celui dont l'empreinte est la plus faible" if compared > 1 else ""
+        return (f"Hypothèse : {why}{lowest} ; les mêmes messages, de même "
+                f"longueur, servis par les modèles que le catalogue prête à « {target.label} », depuis son "
+                f"hébergement (« {labels.hosting(target.hosting)} »).")
+    return "Hypothèse : aucune ; l'outil utilisé n'est pas dans le catalogue, son empreinte n'est pas estimée."

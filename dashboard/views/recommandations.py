@@ -1,6 +1,8 @@
 """The Recommandations page: the ranked sobriety recommendations as a table (service, tool, use
-case, action, effort, saving and assumption, in labels people read), and what the best action of
-each declaration would take off the year's emissions.
+case, action, effort, saving and assumption, in labels people read), what the best action of
+each declaration would take off the year's emissions, and, apart, the « encadrer »
+recommendations (uses through personal or free accounts moved to a framed tool, with the
+footprint change, up or down).
 
 Must not: import Streamlit, or rank or compute a saving itself (``scenarios.recommendations``).
 """
@@ -12,7 +14,7 @@ import pandas as pd
 from dashboard.views.common import percent
 from footprint.inventory import Inventory
 
-__all__ = ["best_reduction", "recommendations_table"]
+__all__ = ["best_reduction", "framing_table", "recommendations_table"]
 
 COLUMNS = ["rang", "declaration", "service", "outil", "cas_usage", "action", "effort", "economie",
            "kgco2e_evites", "kwh_evites", "kwh_en_plus", "hypothese"]
@@ -39,3 +41,23 @@ def best_reduction(table: pd.DataFrame, inventory: Inventory) -> dict[str, float
     avoided = float(best.sum())
     return {"avoided": avoided, "total": total, "percent": percent(avoided / total) if total else 0,
             "declarations": len(best)}
+
+
+FRAMING_COLUMNS = ["rang", "service", "outil", "cible", "action", "effort", "motif", "empreinte",
+                   "kgco2e_actuels", "kgco2e_variation", "kwh_variation", "hypothese"]
+
+
+def framing_table(found: list) -> pd.DataFrame:
+    """The « encadrer » recommendations (``scenarios.recommendations.frame_uses``), in their order
+    (governance: the uses with personal or confidential data first): ``motif`` the survey's
+    figures, ``empreinte`` the footprint change in words, ``kgco2e_variation`` and
+    ``kwh_variation`` per year, signed (> 0: the footprint grows), empty when not estimated."""
+    def number(value):
+        return float("nan") if value is None else value
+
+    return pd.DataFrame([{"rang": rank, "service": r.service, "outil": r.tool,
+                          "cible": r.target_label or r.basis_label, "action": r.action, "effort": r.effort_label,
+                          "motif": r.reason, "empreinte": r.change, "kgco2e_actuels": number(r.gwp_now_kgco2e),
+                          "kgco2e_variation": number(r.gwp_change_kgco2e), "kwh_variation": number(r.energy_change_kwh),
+                          "hypothese": r.assumption} for rank, r in enumerate(found, start=1)],
+                        columns=FRAMING_COLUMNS)
