@@ -23,6 +23,7 @@ from cli import (
     export,
     factors,
     inventory,
+    journal,
     measure,
     products,
     recommend,
@@ -39,7 +40,7 @@ from footprint.vocabulary import for_audience
 # The command groups, in the order of the help; each module names its ``COMMAND`` and has its
 # ``add_parsers`` and ``run``.
 GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend,
-          authority, register, survey, users)
+          authority, register, survey, users, journal)
 _RUNS = {group.COMMAND: group.run for group in GROUPS}
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from footprint.store import authority as authority_rows
 from footprint.store import declarations as declaration_rows
 from footprint.store import factor_overrides as override_rows
+from footprint.store import journal as journal_rows
 from footprint.store import measurements as measurement_rows
 from footprint.store import product_bases as basis_rows
 from footprint.store import scenarios as scenario_rows
@@ -379,6 +380,13 @@ class Store(StoreFile):
             return declaration_rows.set_review(con, list(ids), review, comment, user)
 
         return self._write(work)
+
+    def journal(self, **filters) -> pd.DataFrame:
+        """Every change the store records, newest first, with who made it and when
+        (``footprint.store.journal.entries``: ``since``, ``until``, ``who``, ``kind``, ``text``,
+        ``limit``)."""
+        with self.connect() as con:
+            return journal_rows.entries(con, **filters)
 
     # -- the people of a shared instance -------------------------------------------------------
 
