@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import charts, state, views  # noqa: F401 — charts: Plotly imported once, at the server's first run
+from dashboard import charts, roles, signin, state, views  # noqa: F401 — charts: Plotly imported once, at the server's first run
 
 ICON = Path(__file__).parent / "dashboard" / "icon.png"  # a local file: no favicon fetched from outside
 st.set_page_config(page_title="Empreinte IA", page_icon=str(ICON), layout="wide")
@@ -25,29 +25,40 @@ state.start()
 FRENCH_PAGE = Path(__file__).parent / "dashboard" / "french_page.html"
 st.sidebar.html(FRENCH_PAGE.read_text(encoding="utf-8"), unsafe_allow_javascript=True)
 
+state.sign_in()  # shared mode: the sign-in page (or the « no role » message) and nothing else
+
+# Each page under its key in ``roles.PAGES`` (who sees it): a page a role does not see is absent
+# from its navigation, and its writes would be refused by the library anyway.
 PAGES = {
     "Inventaire": [
-        st.Page("app_pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True),
-        st.Page("app_pages/declarer.py", title="Déclarer", icon=":material/edit_note:"),
-        st.Page("app_pages/usages.py", title="Usages importés", icon=":material/upload_file:"),
-        st.Page("app_pages/mesures.py", title="Mesures", icon=":material/bolt:"),
+        ("synthese", st.Page("app_pages/synthese.py", title="Synthèse", icon=":material/dashboard:", default=True)),
+        ("declarer", st.Page("app_pages/declarer.py", title="Déclarer", icon=":material/edit_note:")),
+        ("validation", st.Page("app_pages/validation.py", title="Validation", icon=":material/task_alt:")),
+        ("usages", st.Page("app_pages/usages.py", title="Usages importés", icon=":material/upload_file:")),
+        ("mesures", st.Page("app_pages/mesures.py", title="Mesures", icon=":material/bolt:")),
     ],
     "Réduire": [
-        st.Page("app_pages/scenarios.py", title=f"Scénarios {views.DEFAULT_TO_YEAR}", icon=":material/trending_down:"),
-        st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:"),
+        ("scenarios", st.Page("app_pages/scenarios.py", title=f"Scénarios {views.DEFAULT_TO_YEAR}",
+                              icon=":material/trending_down:")),
+        ("recommandations", st.Page("app_pages/recommandations.py", title="Recommandations", icon=":material/eco:")),
     ],
     "Gouvernance": [
-        st.Page("app_pages/diagnostic.py", title="Diagnostic", icon=":material/quiz:"),
-        st.Page("app_pages/registre.py", title="Registre", icon=":material/list_alt:"),
+        ("diagnostic", st.Page("app_pages/diagnostic.py", title="Diagnostic", icon=":material/quiz:")),
+        ("registre", st.Page("app_pages/registre.py", title="Registre", icon=":material/list_alt:")),
+        ("journal", st.Page("app_pages/journal.py", title="Journal", icon=":material/history:")),
+        ("administration", st.Page("app_pages/administration.py", title="Administration",
+                                   icon=":material/admin_panel_settings:")),
     ],
     "Référence": [
-        st.Page("app_pages/collectivite.py", title="Collectivité", icon=":material/account_balance:"),
-        st.Page("app_pages/facteurs.py", title="Facteurs", icon=":material/menu_book:"),
-        st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
-        st.Page("app_pages/methode.py", title="Méthode", icon=":material/school:"),
+        ("collectivite", st.Page("app_pages/collectivite.py", title="Collectivité", icon=":material/account_balance:")),
+        ("facteurs", st.Page("app_pages/facteurs.py", title="Facteurs", icon=":material/menu_book:")),
+        ("export", st.Page("app_pages/export.py", title="Export", icon=":material/download:")),
+        ("methode", st.Page("app_pages/methode.py", title="Méthode", icon=":material/school:")),
     ],
 }
-page = st.navigation(PAGES)
+PAGES = {group: [page for key, page in pages if roles.visible(key)] for group, pages in PAGES.items()}
+page = st.navigation({group: pages for group, pages in PAGES.items() if pages})
+signin.sidebar(roles.role_caption())
 st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte cette machine.")
 try:
     with state.guard():  # bad input or a busy store that a page did not catch itself

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import InputError
-from dashboard import example, roles, views
+from dashboard import example, roles, signin, views
 from dashboard.markdown import as_text
 from emission_factors.schema import read_defaults
 from footprint.factors import FactorBase
@@ -54,6 +54,12 @@ def store() -> Store:
     handle = _store(str(default_path()))
     actor = roles.current()
     return handle if actor is None else handle.acting(actor)
+
+
+def sign_in():
+    """This session's person (``roles.sign_in``): None in the single-user mode; in the shared
+    mode, a visitor who has not signed in, or has no role, reads why and the script stops."""
+    return roles.sign_in(signin.identity(), _store(str(default_path())))
 
 
 def _file_state(path) -> tuple:

@@ -11,7 +11,7 @@ from footprint.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = ("synthese", "declarer", "usages", "mesures", "scenarios", "recommandations", "diagnostic", "registre",
-         "collectivite", "facteurs", "export", "methode")
+         "collectivite", "facteurs", "export", "methode", "journal", "validation")
 
 
 @pytest.fixture
