@@ -59,7 +59,8 @@ PAGES = {
 PAGES = {group: [page for key, page in pages if roles.visible(key)] for group, pages in PAGES.items()}
 page = st.navigation({group: pages for group, pages in PAGES.items() if pages})
 signin.sidebar(roles.role_caption())
-st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte cette machine.")
+st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte "
+                   + ("ce serveur." if signin.shared_mode() else "cette machine."))
 try:
     with state.guard():  # bad input or a busy store that a page did not catch itself
         state.show_confirmation()  # what the write that caused this rerun said (``state.confirm``)
