@@ -394,3 +394,20 @@ def test_the_page_shows_the_framing_section_apart_with_an_increase(without_alber
     app.run()
     assert not app.exception
     assert any("Aucune enquête auprès des agents pour 2025" in i.value for i in app.info)
+
+
+def test_the_command_lists_the_framing_after_the_sobriety(example_framing, capsys):
+    store, _, framing = example_framing
+    assert framing
+    capsys.readouterr()
+    assert main(["recommend", "--year", "2025", "--db", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    assert "Encadrer les usages hors cadre (2025)" in out
+    first = framing[0]
+    assert f"{first.service} — {first.tool}" in out and first.change in out
+    assert main(["recommend", "--year", "2025", "--json", "--db", str(store.path)]) == 0
+    records = json.loads(capsys.readouterr().out)
+    families = [r["famille"] for r in records]
+    assert families == sorted(families, key=["sobriété", "encadrer"].index), "sobriety first"
+    framed = [r for r in records if r["famille"] == "encadrer"]
+    assert [(r["service"], r["product"]) for r in framed] == [(f.service, f.product) for f in framing]
