@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from cli import (
     authority,
+    backup,
     declarations,
     estimate,
     export,
@@ -40,8 +41,9 @@ from footprint.vocabulary import for_audience
 # The command groups, in the order of the help; each module names its ``COMMAND`` and has its
 # ``add_parsers`` and ``run``.
 GROUPS = (estimate, products, declarations, inventory, usage, factors, measure, scenarios, export, recommend,
-          authority, register, survey, users, journal)
+          authority, register, survey, users, journal, backup)
 _RUNS = {group.COMMAND: group.run for group in GROUPS}
+_RUNS.update(dict.fromkeys(backup.COMMANDS, backup.run))  # ``backup`` and ``restore``: one module
 
 
 def build_parser() -> FrenchParser:

@@ -207,9 +207,9 @@ class StoreFile:
             lock.release()
 
     def _busy_message(self) -> str:
+        waited = f"{self.lock_timeout_s:g}".replace(".", ",")  # « 0,5 s », the French way
         return (f"La base {self.path} est occupée par un autre programme (tableau de bord, import ou mesure en "
-                f"cours) depuis plus de {self.lock_timeout_s:g} s. Réessayez dans un instant ; aucune donnée n'a "
-                "été modifiée.")
+                f"cours) depuis plus de {waited} s. Réessayez dans un instant ; aucune donnée n'a été modifiée.")
 
     # -- opening -----------------------------------------------------------------------------
 
