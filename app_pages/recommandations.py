@@ -15,6 +15,16 @@ def _sentence(text: str) -> str:
     return f"{text[:1].upper()}{text[1:]}."
 
 
+def _card(row, *lines: str) -> None:
+    """One recommendation in a frame: its rank, action and service, then ``lines`` (Markdown
+    whose data went through ``as_text``), then its assumption in small print."""
+    with st.container(border=True):
+        st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)}")
+        for line in lines:
+            st.markdown(line)
+        st.caption(as_text(row.hypothese))
+
+
 st.title("Recommandations")
 year = state.required_year("Déclarez d'abord des usages : les recommandations portent sur l'inventaire d'une année.")
 st.header("Sobriété")
@@ -30,12 +40,9 @@ else:
                 f"baisserait de **{format_quantity(reduction['avoided'], 'kgCO2e')}** sur "
                 f"{format_quantity(reduction['total'], 'kgCO2e')} (−{format_number(reduction['percent'])} %).")
     for row in table.head(5).itertuples(index=False):
-        with st.container(border=True):
-            st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)}")
-            about = ", ".join(as_text(part) for part in (row.outil, row.cas_usage) if part)
-            st.markdown(f"{about} ({as_text(row.declaration)}) · effort : **{as_text(row.effort)}**")
-            st.markdown(as_text(_sentence(row.economie)))
-            st.caption(as_text(row.hypothese))
+        about = ", ".join(as_text(part) for part in (row.outil, row.cas_usage) if part)
+        _card(row, f"{about} ({as_text(row.declaration)}) · effort : **{as_text(row.effort)}**",
+              as_text(_sentence(row.economie)))
     st.subheader("Toutes les recommandations de sobriété")
     st.dataframe(table, hide_index=True, placeholder="—", width="stretch", column_config={
         "rang": "Rang", "declaration": "Déclaration", "service": "Service", "outil": "Outil",
@@ -61,12 +68,8 @@ else:
                 "usages où entrent des données personnelles ou des documents confidentiels, et chacune dit ce que le "
                 "changement fait à l'empreinte, même quand elle augmente.")
     for row in framing.head(5).itertuples(index=False):
-        with st.container(border=True):
-            st.markdown(f"**{row.rang}\\. {as_text(row.action)}** — {as_text(row.service)}")
-            st.markdown(f"Vers : {as_text(row.cible)} · effort : **{as_text(row.effort)}**")
-            st.markdown(as_text(row.motif))
-            st.markdown(as_text(_sentence(row.empreinte)))
-            st.caption(as_text(row.hypothese))
+        _card(row, f"Vers : {as_text(row.cible)} · effort : **{as_text(row.effort)}**", as_text(row.motif),
+              as_text(_sentence(row.empreinte)))
     st.subheader("Tous les usages à encadrer")
     st.dataframe(framing, hide_index=True, placeholder="—", width="stretch", column_config={
         "rang": "Rang", "service": "Service", "outil": "Outil utilisé", "cible": "Outil encadré",

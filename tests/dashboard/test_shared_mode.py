@@ -48,6 +48,15 @@ def signed_in(who: str, page: str | None = None) -> AppTest:
     return shared_app({"is_logged_in": True, "email": email.upper(), "name": name}, page)
 
 
+def _declare(app: AppTest, agents: float, per_day: float) -> None:
+    """Fill the guided form's API choice (the agent's one service is preselected) and send it."""
+    next(w for w in app.selectbox if w.label == "Cas d'usage").set_value("redaction_courrier")
+    numbers = {w.label: w for w in app.number_input}
+    numbers["Nombre d'agents qui l'utilisent"].set_value(agents)
+    numbers["Requêtes par agent et par jour"].set_value(per_day)
+    app.button(key=SUBMIT).click().run()
+
+
 def _text(blocks) -> str:
     return " ".join(b.value for b in blocks).replace("\\", "")
 
@@ -101,11 +110,7 @@ def test_an_agent_declares_for_his_service_and_the_declaration_waits_with_his_na
     assert "Vous déclarez pour : Communication" in _text(app.info)
     service = next(w for w in app.selectbox if w.label == "Service")
     assert service.options == ["Communication"], "an agent picks among his services only"
-    next(w for w in app.selectbox if w.label == "Cas d'usage").set_value("redaction_courrier")
-    numbers = {w.label: w for w in app.number_input}
-    numbers["Nombre d'agents qui l'utilisent"].set_value(6.0)
-    numbers["Requêtes par agent et par jour"].set_value(4.0)
-    app.button(key=SUBMIT).click().run()
+    _declare(app, 6.0, 4.0)
     no_failure(app)
     saved = people.declarations()
     mine = saved[saved["review"] == "à valider"]
@@ -118,12 +123,7 @@ def test_an_agent_declares_for_his_service_and_the_declaration_waits_with_his_na
 
 
 def test_the_referent_sees_what_waits_for_validation(people):
-    agent = signed_in("agent", "declarer")
-    next(w for w in agent.selectbox if w.label == "Cas d'usage").set_value("redaction_courrier")
-    numbers = {w.label: w for w in agent.number_input}
-    numbers["Nombre d'agents qui l'utilisent"].set_value(3.0)
-    numbers["Requêtes par agent et par jour"].set_value(2.0)
-    agent.button(key=SUBMIT).click().run()
+    _declare(signed_in("agent", "declarer"), 3.0, 2.0)
     waiting = people.declarations().query("review == 'à valider'")["id"].tolist()
     assert len(waiting) == 1
 
