@@ -196,6 +196,16 @@ def _given(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _without_reasoning(declarations: pd.DataFrame, workloads: pd.DataFrame, factors: FactorBase
+                       ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which declarations have the reasoning mode on, and the workloads of all of them with it off
+    (``workloads`` itself when none has it), through the same conversion."""
+    reasoning = declarations["reasoning"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if not reasoning.any():
+        return reasoning, workloads
+    return reasoning, to_workloads(declarations.assign(reasoning=False), factors).reset_index(drop=True)
+
+
 def _switched(workloads: pd.DataFrame, without: pd.DataFrame, candidate: Product) -> pd.DataFrame:
     """The same messages, with the same lengths, served by ``candidate``'s models from its
     hosting: the rows of ``workloads``, or of ``without`` (the same declarations without the
@@ -244,12 +254,8 @@ def recommend(inventory: Inventory, factors: FactorBase) -> list[Recommendation]
             pending.append((rows, changed.iloc[rows], lever, action, assumption, effort))
 
     # 1. Reasoning mode off: the same declaration without it, through the same conversion.
-    reasoning = declarations["reasoning"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    without = workloads
+    reasoning, without = _without_reasoning(declarations, workloads, factors)
     if reasoning.any():
-        plain = declarations.copy()
-        plain["reasoning"] = False
-        without = to_workloads(plain, factors).reset_index(drop=True)
         add(reasoning, without, "reasoning_off",
             lambda r: "Désactiver le mode raisonnement quand il n'est pas utile",
             lambda r: "Hypothèse : sans le mode raisonnement, l'outil n'écrit plus les tokens de réflexion "
@@ -529,12 +535,7 @@ def frame_uses(inventory: Inventory, factors: FactorBase, survey_groups: pd.Data
     switched_by: dict[str, int] = {}
     frames = []
     if workloads is not None:
-        reasoning = subset["reasoning"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        without = workloads
-        if reasoning.any():
-            plain = subset.copy()
-            plain["reasoning"] = False
-            without = to_workloads(plain, factors).reset_index(drop=True)
+        reasoning, without = _without_reasoning(subset, workloads, factors)
         frames.append(workloads)
         for *_, ids, basis, candidates in buckets:
             for candidate in candidates:
