@@ -29,8 +29,12 @@ year = st.number_input("Année d'inventaire", min_value=diagnostic.YEAR_BOUNDS[0
                        value=known_years[0] if known_years else diagnostic.this_year(), step=1, format="%d")
 survey_format = st.selectbox("Outil qui a produit le fichier", list(diagnostic.FORMATS),
                              format_func=diagnostic.FORMATS.get)
+# The uploader's key changes after each import: the file imported is no longer held (it is not
+# previewed again, nor offered for the same import twice).
+UPLOADS = "diag_imports"  # session state: how many imports this session made
 upload = st.file_uploader("Export des réponses (XLSX ou CSV)", type=["xlsx", "csv", "txt", "ods"],
-                          max_upload_size=diagnostic.SURVEY_MAX_MB)
+                          max_upload_size=diagnostic.SURVEY_MAX_MB,
+                          key=f"diag_upload_{st.session_state.get(UPLOADS, 0)}")
 headcounts = st.text_input("Effectif de chaque service (facultatif)", placeholder="Finances=200, Culture=35",
                            help="Sinon, les agents du profil de la collectivité répartis au prorata des répondants.")
 mapping = {}
@@ -57,10 +61,15 @@ if upload is not None:
             st.warning(as_text(warning))
         for note in result.notes:
             st.info(as_text(note))
+        if diagnostic.already_imported(state.store(), result):
+            st.info(f"Ces réponses sont déjà importées pour {int(year)} : les importer à nouveau remplace l'import "
+                    "précédent, en une fois, et ne change que ce qui diffère (les effectifs, la correspondance des "
+                    "colonnes).")
         if st.button("Importer ces réponses", type="primary"):
             _, counts = diagnostic.import_answers(data, name, state.store(), state.factors(), int(year),
                                                   survey_format, mapping, headcounts)
-            state.confirm(f"{counts['created']} déclaration(s) créée(s), {counts['modified']} modifiée(s).")
+            st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1
+            state.confirm(diagnostic.import_message(counts, int(year)))
 
 st.subheader("3. IA non encadrée, par service")
 chosen_year = state.year_picker()

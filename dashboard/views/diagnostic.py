@@ -29,8 +29,9 @@ from footprint.inventory.survey import (
 from footprint.inventory.survey.readers import MAX_BYTES
 from footprint.store import Store
 
-__all__ = ["FORMATS", "YEAR_BOUNDS", "import_answers", "mapping_targets", "file_headers", "outside_framework_table",
-           "preview_answers", "questionnaire_files", "result_tables", "this_year"]
+__all__ = ["FORMATS", "YEAR_BOUNDS", "already_imported", "file_headers", "import_answers", "import_message",
+           "mapping_targets", "outside_framework_table", "preview_answers", "questionnaire_files", "result_tables",
+           "this_year"]
 
 
 def this_year() -> int:
@@ -71,6 +72,30 @@ def import_answers(data: bytes, name: str, store: Store, factors: FactorBase, ye
     """Import the survey export: its declarations and groups in one transaction (all or nothing)."""
     return import_survey(data, store, factors, year, survey_format, name=name, mapping=mapping or None,
                          headcounts=parse_headcounts(headcounts_text) or None)
+
+
+def already_imported(store: Store, result: SurveyResult) -> bool:
+    """Whether the store already holds the survey of ``result`` for its year (the same answers:
+    its import id is a digest of what was answered, whatever the file's name or date)."""
+    stored = store.survey_groups(result.year)
+    return bool(len(stored)) and bool((stored["import_id"] == result.import_id).all())
+
+
+def import_message(counts: dict[str, int], year: int) -> str:
+    """What an import did (``import_answers``' counts), in French: created, modified, replaced
+    (the declarations of an earlier survey of the year this one no longer gives) and unchanged;
+    an import that found every declaration already there (the same answers again) says so."""
+    created, modified = counts.get("created", 0), counts.get("modified", 0)
+    replaced, unchanged = counts.get("replaced", 0), counts.get("unchanged", 0)
+    if unchanged and not (created or modified or replaced):
+        return (f"Aucune déclaration créée ni modifiée : ces réponses étaient déjà importées pour {year} "
+                f"({unchanged} déclaration(s) inchangée(s)).")
+    said = f"{created} déclaration(s) créée(s), {modified} modifiée(s)"
+    if replaced:
+        said += f", {replaced} retirée(s) (enquête précédente de {year})"
+    if unchanged:
+        said += f", {unchanged} inchangée(s)"
+    return said + "."
 
 
 def result_tables(result: SurveyResult, tools: dict[str, str] | None = None, use_cases: dict[str, str] | None = None

@@ -118,3 +118,28 @@ def test_an_unknown_tool_is_explained_in_french_with_the_closest_ones(factors):
     [problem] = raised.value.problems
     assert "Aucun outil du catalogue ne porte ce nom" in problem.message and "le_chat_pro" in problem.message
     assert views.OTHER_TOOL in problem.message and problem.value == "Le Chatt Pro"
+
+
+def test_the_diagnostic_says_what_an_import_did_and_knows_the_same_answers_again():
+    from dashboard.views.diagnostic import import_message
+
+    assert import_message({"created": 11, "modified": 0}, 2025) == "11 déclaration(s) créée(s), 0 modifiée(s)."
+    assert import_message({"created": 1, "modified": 2, "replaced": 3, "unchanged": 4}, 2025) == (
+        "1 déclaration(s) créée(s), 2 modifiée(s), 3 retirée(s) (enquête précédente de 2025), 4 inchangée(s).")
+    assert import_message({"created": 0, "modified": 0, "unchanged": 11}, 2025).startswith(
+        "Aucune déclaration créée ni modifiée : ces réponses étaient déjà importées pour 2025")
+
+
+def test_the_same_survey_answers_are_known_as_already_imported(empty_store, factors):
+    from pathlib import Path
+
+    from dashboard.views.diagnostic import already_imported, import_answers, preview_answers
+
+    data = (Path(__file__).resolve().parents[2] / "examples" / "enquete-exemple.csv").read_bytes()
+    headcounts = "Communication=25, Ressources humaines=40, Urbanisme=30"
+    preview = preview_answers(data, "enquete.csv", empty_store, factors, 2025, "template", None, headcounts)
+    assert not already_imported(empty_store, preview)
+    import_answers(data, "enquete.csv", empty_store, factors, 2025, "template", None, headcounts)
+    assert already_imported(empty_store, preview)
+    other_year = preview_answers(data, "enquete.csv", empty_store, factors, 2024, "template", None, headcounts)
+    assert not already_imported(empty_store, other_year)

@@ -27,7 +27,7 @@ CHROMIUM = os.environ.get("EMPREINTE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PAGES = {"synthese": "", "declarer": "declarer", "usages": "usages", "mesures": "mesures",
          "scenarios": "scenarios", "recommandations": "recommandations", "diagnostic": "diagnostic",
-         "registre": "registre",
+         "registre": "registre", "validation": "validation", "journal": "journal",
          "collectivite": "collectivite",
          "facteurs": "facteurs",
          "export": "export", "methode": "methode"}
@@ -36,6 +36,7 @@ READY = {"synthese": ("Classe énergétique des modèles utilisés", 2), "declar
          "usages": ("Service par défaut", 0), "mesures": ("Importer un fichier emissions.csv", 0),
          "scenarios": ("Créer un scénario personnalisé", 2), "recommandations": ("Toutes les recommandations", 0),
          "diagnostic": ("IA non encadrée, par service", 0), "registre": ("Historique de l'entrée", 0),
+         "validation": ("Rien à valider", 0), "journal": ("Télécharger le journal (CSV)", 0),
          "collectivite": ("Historique du profil", 0),
          "facteurs": ("valeur(s).", 0), "export": ("Aperçu de la note", 0), "methode": ("Limites.", 0)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -183,6 +184,76 @@ def test_a_new_user_declares_the_uses_by_their_tools_without_a_model_id(server, 
         assert 0 < impacts.at[identifier, "gwp_kgco2e_low"] < impacts.at[identifier, "gwp_kgco2e_high"]
     _open(page, server, "synthese")
     expect(page.get_by_text("Comment le volume est connu")).to_be_visible()
+    assert not page.outside_requests, page.outside_requests
+
+
+def _run_over(page) -> None:
+    """Wait until Streamlit says no script run is going on or asked for (``stApp``'s
+    ``data-test-script-state``, which its own end-to-end tests read; the status widget that
+    ``_settle`` watches can still be hidden while the first run of a page ends). On a loaded
+    machine, a file given to the uploader at that moment was seen dropped: the uploader empty,
+    no rerun."""
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'",
+        timeout=90_000)
+
+
+def _upload_survey(page, headcounts: str | None = None) -> None:
+    """Give the Diagnostic page the example survey of the agents (and the head-counts), as a
+    person does: the file, seen in the uploader, then the head-counts; wait for the preview."""
+    _run_over(page)
+    data = (ROOT / "examples" / "enquete-exemple.csv").read_bytes()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        files=[{"name": "enquete-exemple.csv", "mimeType": "text/csv", "buffer": data}])
+    expect(page.get_by_role("region", name="Export des réponses (XLSX ou CSV)")).to_contain_text(
+        "enquete-exemple.csv", timeout=90_000)
+    if headcounts is not None:
+        page.get_by_role("textbox", name="Effectif de chaque service (facultatif)").fill(headcounts)
+        page.keyboard.press("Tab")
+    page.get_by_text("Aperçu (rien n'est encore enregistré)").wait_for(timeout=90_000)
+    _settle(page)
+    _run_over(page)
+
+
+def test_a_climate_officer_imports_the_agents_survey_through_the_diagnostic_page(server, browser_page):
+    page = browser_page
+    _open(page, server, "diagnostic")
+    before = Store(server["database"]).declarations()
+    _upload_survey(page, "Communication=25, Ressources humaines=40, Urbanisme=30")
+    assert len(Store(server["database"]).declarations()) == len(before), "l'aperçu a écrit"
+    page.get_by_role("button", name="Importer ces réponses").click()
+    confirmation = page.locator("[data-testid='stAlert']").filter(has_text="déclaration(s) créée(s)")
+    expect(confirmation).to_have_count(1, timeout=90_000)
+    _settle(page)
+    # The page stays responsive (its French translation of the toast region once looped forever),
+    # and the uploader no longer holds the file imported: nothing to preview, nothing to import again.
+    assert page.evaluate("() => document.documentElement.lang") == "fr"
+    uploader = page.get_by_role("region", name="Export des réponses (XLSX ou CSV)")
+    expect(uploader).not_to_contain_text("enquete-exemple.csv")
+    expect(page.get_by_role("button", name="Importer ces réponses")).to_have_count(0)
+    stored = Store(server["database"]).declarations()
+    added = stored[~stored["id"].isin(before["id"])]
+    assert len(added) and added["origin"].str.startswith("enquete:").all()
+    year = int(added["year"].iloc[0])
+    expect(page.get_by_text("Aucune enquête importée pour cette année.")).to_have_count(0)
+
+    # The same answers again: the preview says they are imported already, the import changes no
+    # declaration and says so; the first confirmation is not shown again.
+    _upload_survey(page)
+    expect(confirmation).to_have_count(0)
+    expect(page.get_by_text(f"Ces réponses sont déjà importées pour {year}")).to_be_visible()
+    page.get_by_role("button", name="Importer ces réponses").click()
+    expect(page.locator("[data-testid='stAlert']").filter(
+        has_text="Aucune déclaration créée ni modifiée : ces réponses étaient déjà importées")).to_have_count(
+        1, timeout=90_000)
+    _settle(page)
+    again = Store(server["database"]).declarations()
+    assert again[["id", "version"]].equals(stored[["id", "version"]]), "le second import a changé des déclarations"
+    # The same import the library makes from the same file and head-counts.
+    expected = import_survey(ROOT / "examples" / "enquete-exemple.csv", Store(server["database"]),
+                             FactorBase.load(), year,
+                             headcounts={"Communication": 25, "Ressources humaines": 40, "Urbanisme": 30})[1]
+    assert expected["created"] == 0 and expected["modified"] == 0  # already there, as the page imported it
     assert not page.outside_requests, page.outside_requests
 
 
