@@ -56,8 +56,13 @@ PAGES = {
         ("methode", st.Page("app_pages/methode.py", title="Méthode", icon=":material/school:")),
     ],
 }
-PAGES = {group: [page for key, page in pages if roles.visible(key)] for group, pages in PAGES.items()}
-page = st.navigation({group: pages for group, pages in PAGES.items() if pages})
+# A page this person may not open is still registered, hidden, under its address: typed in, it
+# says so in French instead of Streamlit's English « Page not found » dialog.
+SHOWN = {group: [page for key, page in pages if roles.visible(key)] for group, pages in PAGES.items()}
+CLOSED = [st.Page(roles.closed_page(page.title, key), title=page.title, url_path=page.url_path, visibility="hidden")
+          for pages in PAGES.values() for key, page in pages if not roles.visible(key)]
+SHOWN["Inventaire"] += CLOSED  # the Synthèse, open to everyone, keeps this group in the navigation
+page = st.navigation({group: pages for group, pages in SHOWN.items() if pages}, expanded=True)
 signin.sidebar(roles.role_caption())
 st.sidebar.caption("Empreinte IA — fonctionne hors ligne, aucune donnée ne quitte "
                    + ("ce serveur." if signin.shared_mode() else "cette machine."))

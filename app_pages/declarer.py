@@ -20,7 +20,7 @@ own_services = roles.own_services()  # an agent's services (None: every service)
 if own_services is not None:
     st.info(f"Vous déclarez pour : {as_text(', '.join(own_services))}. Vos déclarations attendent la validation du "
             "référent climat avant d'entrer dans l'export PCAET/BEGES.")
-    returned = views.pending_of(state.declarations(), own_services)
+    returned = views.pending_of(state.declarations(), own_services, factors)
     if not returned.empty:
         st.warning("Le référent climat vous a renvoyé des déclarations : corrigez-les dans « Modifier en tableau ».")
         st.dataframe(returned, hide_index=True, width="stretch", placeholder="—")

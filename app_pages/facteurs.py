@@ -81,7 +81,7 @@ st.markdown("Quelques fournisseurs publient leurs propres chiffres par message, 
             "avec d'autres périmètres (page **Méthode**, « Ce que les fournisseurs publient »). Pour chaque outil, "
             "choisissez la base de ses chiffres dans l'inventaire et les exports : notre estimation, la déclaration "
             "du fournisseur, ou l'enveloppe des deux. Le choix est conservé avec son auteur et sa date.")
-disclosed = views.disclosure_rows(factors, state.snapshot().product_bases)
+disclosed = state.disclosures()
 st.dataframe(disclosed.drop(columns="produit"), hide_index=True, width="stretch", placeholder="—", column_config={
     "outil": "Outil", "publication": "Publication", "impact": "Impact", "unite": "Unité",
     "publie": st.column_config.NumberColumn("Publié, par message", format="%.3g"),

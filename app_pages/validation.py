@@ -14,7 +14,7 @@ st.caption("Ce que les agents déclarent attend ici la validation du référent 
            "commentaire. Chaque décision est gardée dans l'historique, avec votre nom.")
 
 declarations = state.declarations()
-table = reviewing.pending_table(declarations)
+table = reviewing.pending_table(declarations, factors=state.factors())
 counts = reviewing.review_counts(declarations)
 st.markdown(f"{counts['validée']} validée(s), **{counts['à valider']} à valider**, {counts['renvoyée']} renvoyée(s).")
 if table.empty:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import signin
 from dashboard.markdown import as_text
 from footprint.store import Store
 from footprint.store.access import ROLES, Actor
@@ -43,14 +44,15 @@ PAGES: dict[str, frozenset[str]] = {
 SINGLE_USER_ONLY: frozenset[str] = frozenset({"administration"})  # no roles to manage without sign-in
 
 
-def sign_in(identity, store: Store) -> Actor | None:
+def sign_in(identity, store: Store, role_of=None) -> Actor | None:
     """The session's person from a signed-in ``identity`` (``signin.Identity``: e-mail, name), or
     None in the single-user mode (``identity`` None). A person with no role reads who to ask, and
-    the page stops there: no figure, no page."""
+    the page stops there: no figure, no page. ``role_of``: how to find the e-mail's role
+    (``Store.role_of`` by default; the dashboard's is cached per state of the store)."""
     if identity is None:
         st.session_state.pop(ACTOR_KEY, None)
         return None
-    stored = store.role_of(identity.email)
+    stored = (role_of or store.role_of)(identity.email)
     if stored is None:
         st.session_state.pop(ACTOR_KEY, None)
         st.title("Empreinte IA")
@@ -60,6 +62,7 @@ def sign_in(identity, store: Store) -> Actor | None:
                    "été donné dans Empreinte IA. Demandez à un administrateur de l'outil de vous en attribuer un"
                    + (f" ({as_text(', '.join(admins))})." if admins else
                       " (sur le serveur : python -m footprint users add VOTRE.ADRESSE --role …)."))
+        signin.sign_out_button()  # another account may have the role
         st.stop()
     actor = Actor(email=stored.email, name=identity.name or stored.name, role=stored.role, services=stored.services)
     st.session_state[ACTOR_KEY] = actor
@@ -90,6 +93,20 @@ def visible(page: str) -> bool:
     if actor is None:
         return page not in SINGLE_USER_ONLY
     return actor.role in PAGES.get(page, frozenset())
+
+
+def closed_page(title: str, key: str):
+    """The page drawn at the address of a page this session's person may not open: who may,
+    in French, and whom to ask (a function for ``st.Page``, named after the page)."""
+    def closed() -> None:
+        st.title(title)
+        actor = current()
+        role = ROLES[actor.role] if actor is not None else ""
+        st.warning(f"Cette page n'est pas ouverte au rôle « {as_text(role)} ». Si vous en avez besoin, demandez à un "
+                   "administrateur de l'outil de changer votre rôle (page Administration).")
+
+    closed.__name__ = f"fermee_{key}"
+    return closed
 
 
 def role_caption() -> str:

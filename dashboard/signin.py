@@ -111,13 +111,15 @@ def identity() -> Identity | None:
         st.title("Empreinte IA")
         st.error("Le fournisseur d'identité n'a pas transmis votre adresse électronique : l'administrateur doit "
                  "demander la portée « email » (client_kwargs, scope) dans .streamlit/secrets.toml.")
-        _sign_out_button()
+        sign_out_button()
         st.stop()
     return Identity(email=email, name=display_name(st.user))
 
 
 def _sign_in_page(section) -> None:
     st.title("Empreinte IA")
+    st.sidebar.caption("Empreinte IA — l'empreinte environnementale de l'IA de la collectivité, calculée sur ce "
+                       "serveur, hors ligne.")
     st.markdown("L'empreinte environnementale des usages d'intelligence artificielle de la collectivité. "
                 "Cet espace est réservé à ses agents et à ses élus : connectez-vous avec le compte de votre "
                 "collectivité.")
@@ -132,7 +134,7 @@ def _sign_in_page(section) -> None:
                      ".streamlit/secrets.toml incomplète, ou fournisseur injoignable) : prévenez l'administrateur.")
 
 
-def _sign_out_button() -> None:
+def sign_out_button() -> None:
     if st.button("Se déconnecter", key="se_deconnecter"):
         st.logout()
 
@@ -143,4 +145,4 @@ def sidebar(caption: str) -> None:
         return
     st.sidebar.caption(f"Connecté(e) : {as_text(caption)}")
     with st.sidebar:
-        _sign_out_button()
+        sign_out_button()

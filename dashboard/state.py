@@ -59,7 +59,7 @@ def store() -> Store:
 def sign_in():
     """This session's person (``roles.sign_in``): None in the single-user mode; in the shared
     mode, a visitor who has not signed in, or has no role, reads why and the script stops."""
-    return roles.sign_in(signin.identity(), _store(str(default_path())))
+    return roles.sign_in(signin.identity(), _store(str(default_path())), _role_of)
 
 
 def _file_state(path) -> tuple:
@@ -151,6 +151,13 @@ def per_revision(max_entries: int = 4, spinner: str | bool = False):
     return decorate
 
 
+@per_revision(max_entries=256)
+def _role_of(email: str):
+    # Read once per e-mail and state of the store (a change of role is a write: a new revision),
+    # not by a connection to the file at every rerun of every session.
+    return _store(str(default_path())).role_of(email)
+
+
 def declarations():
     """The active declarations of every year (a copy of the caller's own)."""
     return snapshot().declarations
@@ -197,7 +204,9 @@ class _Alternatives(dict):
 
 
 @st.cache_resource(max_entries=8)
-def _alternatives(path: str, store_revision: tuple, year: int) -> _Alternatives:
+def _alternatives(path: str, store_revision: tuple, year: int, validated_only: bool) -> _Alternatives:
+    # One per inventory: the validated declarations only are another set of rows, whose
+    # alternatives must not be mixed with those of the whole year.
     return _Alternatives()
 
 
@@ -207,7 +216,7 @@ def inventory(year: int, validated_only: bool = False) -> Inventory:
     (what the exports count unless asked otherwise)."""
     with _pinned() as current:
         found = _inventory(year, validated_only)
-        found.alternatives = _alternatives(str(default_path()), current.revision, year)
+        found.alternatives = _alternatives(str(default_path()), current.revision, year, validated_only)
     return found
 
 
@@ -493,3 +502,10 @@ def framing_recommendations(year: int) -> list:
     from scenarios.recommendations import frame_uses
 
     return frame_uses(inventory(year), factors(), store().survey_groups(year))
+
+
+@per_revision(max_entries=4, spinner="Comparaison aux chiffres publiés…")
+def disclosures():
+    """What each provider publishes for one message beside our estimate (``views.disclosure_rows``,
+    an engine run per product: about a second), once per state of the store."""
+    return views.disclosure_rows(factors(), snapshot().product_bases)

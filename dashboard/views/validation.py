@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from footprint.factors import FactorBase
 from footprint.inventory.totals import VALIDATED, not_validated
 from footprint.store import Store
 
@@ -22,9 +23,11 @@ COLUMNS = {"id": "Identifiant", "review": "État", "service": "Service", "produc
            "Commentaire du référent"}
 
 
-def pending_table(declarations: pd.DataFrame, services: tuple[str, ...] | None = None) -> pd.DataFrame:
+def pending_table(declarations: pd.DataFrame, services: tuple[str, ...] | None = None,
+                  factors: FactorBase | None = None) -> pd.DataFrame:
     """The declarations not validated yet, oldest change first, with French headers (``services``:
-    only those of these services, for an agent)."""
+    only those of these services, for an agent); with ``factors``, tools and use cases by their
+    labels (a text typed by a person stays as typed)."""
     waiting = declarations[not_validated(declarations).to_numpy()]
     if services is not None:
         own = {s.casefold() for s in services}
@@ -32,6 +35,11 @@ def pending_table(declarations: pd.DataFrame, services: tuple[str, ...] | None =
     table = waiting.reindex(columns=list(COLUMNS)).sort_values("updated_at", kind="stable")
     table["updated_at"] = pd.to_datetime(table["updated_at"]).dt.strftime("%d/%m/%Y %H:%M")
     table["year"] = table["year"].astype("Int64")
+    if factors is not None:
+        names = {"product": {p.product: p.label for p in factors.products()},
+                 "use_case": factors.labels("use_cases", "use_case")}
+        for column, labels in names.items():
+            table[column] = table[column].map(lambda v, labels=labels: labels.get(v, v) if isinstance(v, str) else v)
     return table.rename(columns=COLUMNS).reset_index(drop=True)
 
 
@@ -71,7 +79,8 @@ def send_back(store: Store, declarations: pd.DataFrame, ids: list[str], comment:
     return store.send_back(list(ids), text, expected_versions=_versions(declarations, ids))
 
 
-def pending_of(declarations: pd.DataFrame, services: tuple[str, ...]) -> pd.DataFrame:
+def pending_of(declarations: pd.DataFrame, services: tuple[str, ...], factors: FactorBase | None = None
+               ) -> pd.DataFrame:
     """An agent's declarations that the référent sent back, with the comment (French headers)."""
-    table = pending_table(declarations, services)
+    table = pending_table(declarations, services, factors)
     return table[table["État"] == RETURNED].reset_index(drop=True)

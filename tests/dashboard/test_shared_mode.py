@@ -85,6 +85,7 @@ def test_a_signed_in_person_without_a_role_reads_whom_to_ask(people):
     warning = _text(app.warning)
     assert "aucun rôle" in warning and PEOPLE["admin"][0] in warning
     assert not app.metric and not app.dataframe
+    assert [b.label for b in app.button] == ["Se déconnecter"], "another account may have a role"
 
 
 def test_each_role_sees_its_pages_only(people):
@@ -144,3 +145,14 @@ def test_an_administrator_gives_a_role_on_the_administration_page_under_his_name
     assert people.role_of("nouvelle.dsi@ville.fr").role == "dsi"
     journal = people.journal(kind=None, who="ada.admin")
     assert "nouvelle.dsi@ville.fr" in journal["record"].tolist()
+
+
+def test_with_a_declaration_waiting_the_scenarios_then_the_export_open(people):
+    """The Export counts the validated declarations only: another inventory than the Scénarios'
+    (all of them), whose cached figures must not be mixed with it."""
+    _declare(signed_in("agent", "declarer"), 3.0, 2.0)
+    app = signed_in("referent", "scenarios")
+    no_failure(app)
+    app.switch_page("app_pages/export.py").run()
+    no_failure(app)
+    assert [e.label for e in app.expander][-1] == "Aperçu de la note", "the Export page is drawn to its end"
