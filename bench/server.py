@@ -1,6 +1,8 @@
 """The real dashboard, started as a person starts it (``streamlit run app.py``) on a free port of
-this machine, for the benchmarks and the end-to-end tests: waits until it answers its health
-check, stops it afterwards, and keeps its log.
+this machine (or the one given: the sign-in's redirect address names it before the start), for
+the benchmarks and the end-to-end tests: waits until it answers its health check, stops it
+afterwards, and keeps its log. A secrets file (``bench.oidc`` writes one) puts it in the shared
+mode, where people sign in.
 
 Must not: talk to any address but the loopback one it serves on.
 """
@@ -40,12 +42,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def dashboard(database: Path, log: Path, *, host: str = "localhost", environment: dict | None = None,
-              options: tuple[str, ...] = ()) -> Iterator[Server]:
+              options: tuple[str, ...] = (), port: int | None = None, secrets: Path | None = None) -> Iterator[Server]:
     """``streamlit run app.py`` over the store ``database`` (a missing one is created with the
-    example inventory, as on a first start), with more ``environment`` variables and Streamlit
-    ``options``; its output goes to ``log``. Raises ``RuntimeError`` (with the log's end) if it
-    does not answer within 90 s."""
-    port = free_port("127.0.0.1")
+    example inventory, as on a first start), on ``port`` (a free one if None), with more
+    ``environment`` variables and Streamlit ``options``; ``secrets``: the secrets file it reads
+    instead of .streamlit/secrets.toml (an ``[auth]`` section there is the shared mode). Its
+    output goes to ``log``. Raises ``RuntimeError`` (with the log's end) if it does not answer
+    within 90 s."""
+    port = port or free_port("127.0.0.1")
+    if secrets is not None:
+        options = ("--secrets.files", str(secrets), *options)
     variables = os.environ | {"FOOTPRINT_DB": str(database), "PYTHONUNBUFFERED": "1"} | (environment or {})
     with log.open("w") as output:
         process = subprocess.Popen(
