@@ -34,7 +34,6 @@ if not_validated:
                "sont laissées de côté.")
 date_text = views.export_date(export_date)
 csv_files = state.export_files(year, chosen, authority, date_text, "csv", technical, with_pending)
-xlsx_files = state.export_files(year, chosen, authority, date_text, "xlsx", False, with_pending)
 st.subheader("CSV")
 columns = st.columns(4)
 for column, (name, data) in zip(columns, [(n, d) for n, d in csv_files.items() if n.endswith(".csv")]):
@@ -43,7 +42,11 @@ for column, (name, data) in zip(columns, [(n, d) for n, d in csv_files.items() i
 st.subheader("Classeur et note")
 a, b, c = st.columns(3)
 xlsx_name = f"export-pcaet-{year}.xlsx"
-a.download_button("Classeur XLSX (4 feuilles)", xlsx_files[xlsx_name], file_name=xlsx_name,
+# The workbook is rendered when its button is clicked (then cached per state of the store).
+a.download_button("Classeur XLSX (4 feuilles)",
+                  lambda: state.export_files(year, chosen, authority, date_text, "xlsx", False,
+                                             with_pending)[xlsx_name],
+                  file_name=xlsx_name,
                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="download_xlsx",
                   on_click="ignore")
 note_md = f"export-pcaet-{year}-note.md"

@@ -23,6 +23,7 @@ import logging
 import threading
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 
 from core.errors import InputError
@@ -504,8 +505,18 @@ def framing_recommendations(year: int) -> list:
     return frame_uses(inventory(year), factors(), store().survey_groups(year))
 
 
-@per_revision(max_entries=4, spinner="Comparaison aux chiffres publiés…")
+@st.cache_data(max_entries=4, show_spinner="Comparaison aux chiffres publiés…")
+def _disclosures(path: str, bases: tuple, overrides: tuple, _factors: FactorBase):
+    return views.disclosure_rows(_factors, pd.DataFrame(list(bases), columns=["product", "basis"]))
+
+
 def disclosures():
     """What each provider publishes for one message beside our estimate (``views.disclosure_rows``,
-    an engine run per product: about a second), once per state of the store."""
-    return views.disclosure_rows(factors(), snapshot().product_bases)
+    an engine run per product: about a second). It depends on the bases chosen for the products
+    and on the factor values only, not on the declarations: computed again when one of those
+    changes, not at every declaration saved."""
+    current = _current()
+    bases = current.product_bases
+    held = tuple(zip(bases["product"], bases["basis"])) if len(bases) else ()
+    overrides = tuple(map(tuple, current.factor_overrides.astype(str).itertuples(index=False)))
+    return _disclosures(str(default_path()), held, overrides, factors())
