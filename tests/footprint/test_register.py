@@ -213,11 +213,11 @@ def test_registre_page_shows_the_entries_keeps_hostile_text_as_text_and_tells_a_
 
 # Declarations naming catalogue products: an EU provider, a US provider in the EU by contract
 # only, a US provider outside the EU, and a generic product the table cannot place.
-PRODUCT_DECLARATIONS = ("annee;service;cas_usage;outil;agents\n"
-                        "2025;Urbanisme;redaction_courrier;Le Chat Pro;12\n"
-                        "2025;Urbanisme;redaction_courrier;Microsoft 365 Copilot;30\n"
-                        "2025;Culture;redaction_courrier;ChatGPT Plus;4\n"
-                        "2025;Culture;redaction_courrier;generateur_images;3\n").encode()
+PRODUCT_DECLARATIONS = (b"annee;service;cas_usage;outil;agents\n"
+                        b"2025;Urbanisme;redaction_courrier;Le Chat Pro;12\n"
+                        b"2025;Urbanisme;redaction_courrier;Microsoft 365 Copilot;30\n"
+                        b"2025;Culture;redaction_courrier;ChatGPT Plus;4\n"
+                        b"2025;Culture;redaction_courrier;generateur_images;3\n")
 
 
 @pytest.fixture
@@ -284,7 +284,8 @@ def test_a_product_the_table_cannot_place_is_not_given_never_guessed(product_sto
 
     copy = tmp_path / "facteurs"
     shutil.copytree(FACTOR_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    rows = [r for r in csv.reader((copy / "jurisdictions.csv").read_text("utf-8").splitlines()) if r[0] != "le_chat_pro"]
+    lines = (copy / "jurisdictions.csv").read_text("utf-8").splitlines()
+    rows = [r for r in csv.reader(lines) if r[0] != "le_chat_pro"]
     with (copy / "jurisdictions.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
     monkeypatch.setenv("FOOTPRINT_CACHE", "off")

@@ -474,10 +474,10 @@ def test_importing_the_same_survey_twice_changes_nothing_and_a_new_one_replaces_
 
 
 def test_the_headers_of_an_upload_are_read_with_the_survey_reader_s_limits():
+    from pathlib import Path
+
     from footprint.inventory.survey import survey_headers
     from footprint.inventory.survey.readers import MAX_BYTES, MAX_ROWS
-
-    from pathlib import Path
 
     example = (Path(__file__).resolve().parents[2] / "examples" / "enquete-exemple.csv").read_bytes()
     headers = survey_headers(example, "enquete-exemple.csv")
