@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import Error as StreamlitError
 
 from dashboard.markdown import as_text
 
@@ -126,9 +127,7 @@ def _sign_in_page(section) -> None:
     if st.button("Se connecter", type="primary", key="se_connecter"):
         try:
             st.login(provider_name(section))
-        except Exception as error:  # noqa: BLE001 — Streamlit's messages are English: say it in French
-            if type(error).__name__ in ("RerunException", "StopException"):
-                raise
+        except StreamlitError as error:  # a configuration st.login refuses, in English: say it in French
             LOG.error("connexion impossible : %s", error)
             st.error("La connexion au fournisseur d'identité a échoué (configuration [auth] de "
                      ".streamlit/secrets.toml incomplète, ou fournisseur injoignable) : prévenez l'administrateur.")
